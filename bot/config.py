@@ -1,0 +1,103 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+Every setting has the prefix ``NEWSBOT_`` except the token, which also answers to the conventional
+``TELEGRAM_BOT_TOKEN``. A missing or invalid setting stops start-up with one line naming the variable
+(:func:`load_settings` raises :class:`SettingsError`), never a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+BUNDLED_CORPUS = PACKAGE_ROOT.parent / "corpus"
+ENV_PREFIX = "NEWSBOT_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable and is safe to print."""
+
+
+def _split_list(value: object) -> object:
+    """Accept comma- or whitespace-separated lists as well as JSON lists from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part for part in text.replace(",", " ").split() if part]
+    return value
+
+
+class Settings(BaseSettings):
+    """All knobs of the bot; see README's settings table and `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEWSBOT_TOKEN", "TELEGRAM_BOT_TOKEN")
+    )
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    corpus_paths: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [str(BUNDLED_CORPUS)])
+    feed_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    watch_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    poll_interval_minutes: float = Field(default=10.0, gt=0)
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    port: int = Field(default=8443, ge=1, le=65535, validation_alias=AliasChoices("NEWSBOT_PORT", "PORT"))
+    bot_api_base_url: str = "https://api.telegram.org/bot"
+    bot_api_base_file_url: str = "https://api.telegram.org/file/bot"
+    search_backend: Literal["index", "rank-bm25"] = "index"
+    max_subscriptions_per_chat: int = Field(default=20, ge=1)
+    answer_results: int = Field(default=3, ge=1, le=10)
+    log_level: str = "INFO"
+
+    _split = field_validator("corpus_paths", "feed_urls", "watch_dirs", "admin_user_ids", mode="before")(
+        _split_list
+    )
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file behind ``database_url`` (``sqlite:///path``), by default in the data directory."""
+        if not self.database_url:
+            return self.data_dir / "newsbot.sqlite3"
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix):
+            raise SettingsError(f"{ENV_PREFIX}DATABASE_URL: only sqlite:///PATH is supported, got a different scheme")
+        return Path(self.database_url[len(prefix) :])
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the search index lives."""
+        return self.data_dir / "index"
+
+    def require_token(self) -> str:
+        """The bot token, or a SettingsError naming the variable when it is missing."""
+        if self.token is None or not self.token.get_secret_value().strip():
+            raise SettingsError(
+                "NEWSBOT_TOKEN is not set: put the token from @BotFather in the environment or in .env"
+            )
+        return self.token.get_secret_value().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "?"
+        if not name.startswith(ENV_PREFIX) and name not in {"TELEGRAM_BOT_TOKEN", "PORT"}:
+            name = ENV_PREFIX + name
+        raise SettingsError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,122 @@
+"""The SQLite connection and schema. WAL so the bot can read while `python -m bot ingest` writes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id          INTEGER PRIMARY KEY,          -- compact key the search index refers to
+    uid         TEXT NOT NULL UNIQUE,         -- sha1(normalized url)[:16]
+    url         TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    text        TEXT NOT NULL,                -- cleaned body, paragraphs separated by blank lines
+    published   TEXT NOT NULL,                -- YYYY-MM-DD
+    source      TEXT NOT NULL DEFAULT '',
+    authors     TEXT NOT NULL DEFAULT '[]',   -- JSON list
+    credit      TEXT NOT NULL DEFAULT '',
+    body_hash   TEXT NOT NULL,
+    flagged     TEXT,                         -- why the page has no real body; flagged pages are not indexed
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    seq         INTEGER NOT NULL,             -- change counter, bumped by every insert/update/delete
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published, id);
+CREATE INDEX IF NOT EXISTS articles_body_hash ON articles(body_hash);
+
+CREATE TABLE IF NOT EXISTS duplicates (
+    uid        TEXT PRIMARY KEY,              -- the duplicate's own uid
+    url        TEXT NOT NULL,
+    article_id INTEGER NOT NULL,              -- the article it duplicates
+    seen_at    TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS feeds (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    checked_at    TEXT,
+    last_error    TEXT
+);
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS chats (
+    chat_id       INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL DEFAULT 'private',  -- private, group, supergroup, channel
+    title         TEXT NOT NULL DEFAULT '',
+    paused        INTEGER NOT NULL DEFAULT 0,
+    paused_reason TEXT,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id         INTEGER PRIMARY KEY,
+    chat_id    INTEGER NOT NULL,
+    topic      TEXT NOT NULL DEFAULT '',       -- '' = every new article
+    created_by INTEGER,
+    created_at TEXT NOT NULL,
+    UNIQUE (chat_id, topic)
+);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+    chat_id    INTEGER NOT NULL,
+    article_id INTEGER NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'pending', -- pending, sent, dropped
+    queued_at  TEXT NOT NULL,
+    sent_at    TEXT,
+    message_id INTEGER,
+    PRIMARY KEY (chat_id, article_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, chat_id);
+"""
+
+
+class Database:
+    """One SQLite connection shared by the repositories, guarded by a lock for use from threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed whole or not at all (a crash leaves no half article)."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        """Run a read query and fetch all rows."""
+        with self.lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self.lock:
+            try:
+                self.conn.close()
+            except sqlite3.ProgrammingError:
+                pass
