@@ -1,0 +1,239 @@
+"""Quote selection: the one to three sentences of a passage that carry the question's terms, verbatim.
+
+A whole passage is a wall of text; the user wants the sentence that answers. We split the passage into
+sentences, score each by the (IDF-weighted) question terms it contains, and take the best window of up to
+three consecutive sentences within a character budget. What we cut is marked with "…", so the quote never
+pretends to be a complete paragraph, and every word of it is the article's own. Matched words are returned
+as highlight spans (the renderer bolds them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.search.analyzer import default_analyzer
+
+from .types import Quote
+
+ELLIPSIS = "…"
+MAX_SENTENCES = 3
+MAX_QUOTE_CHARS = 480  # about three news sentences; long enough for context, short enough to read on a phone
+REPEAT_BONUS = 0.05
+EXTRA_SENTENCE_COST = 0.08  # a run-on "sentence" (a list, a scraped table) is trimmed around its matches
+
+# Abbreviations that end in a period without ending the sentence (news style: "U.S.", "Gov.", "Jan.").
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "st", "jr", "sr",
+    "no", "vs", "inc", "corp", "co", "ltd", "mt", "ft", "jan", "feb", "mar", "apr", "aug", "sept", "sep",
+    "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "d.c", "a.m", "p.m", "approx", "est", "dept",
+    "rev", "hon", "pres", "supt", "atty", "ave", "blvd", "rd",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+_WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
+
+Tokenizer = Callable[[str], list[tuple[str, int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A chosen quote and where it came from in the passage (for scoring and diagnostics)."""
+
+    quote: Quote
+    start: int
+    end: int
+    score: float
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of ``text``, whitespace excluded.
+
+    Rule-based on purpose: it must be fast over thousands of passages per question, and news prose is
+    regular. A period after a known abbreviation or a single capital ("J. Smith") does not end a sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group().startswith(".") and _is_abbreviation(text, m.start()):
+            continue
+        _add_span(text, start, m.end(), spans)
+        start = m.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    before = _WORD_BEFORE.search(text[max(0, dot - 12) : dot])
+    if not before:
+        return False
+    word = before.group(1)
+    return word.lower() in _ABBREV or (len(word) == 1 and word.isupper())
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        lead = len(chunk) - len(chunk.lstrip())
+        spans.append((start + lead, start + lead + len(stripped)))
+
+
+def _sentence_scores(
+    text: str, spans: list[tuple[int, int]], tokens: list[tuple[str, int, int]], weights: Mapping[str, float]
+) -> list[set[str]]:
+    """The set of query terms each sentence contains."""
+    found: list[set[str]] = [set() for _ in spans]
+    i = 0
+    for term, s, _e in tokens:
+        if term not in weights:
+            continue
+        while i < len(spans) and spans[i][1] <= s:
+            i += 1
+        if i < len(spans):
+            found[i].add(term)
+    return found
+
+
+def _window_score(terms: list[set[str]], lo: int, hi: int, weights: Mapping[str, float]) -> float:
+    covered: set[str] = set().union(*terms[lo:hi])
+    # Distinct terms covered, plus a little for repeats across sentences (a sentence that re-uses the
+    # topic word is more likely on topic than a neighbour about something else), minus a little per
+    # extra sentence so that a window only grows for terms it adds.
+    repeat = sum(weights[t] for s in terms[lo:hi] for t in s) - sum(weights[t] for t in covered)
+    return sum(weights[t] for t in covered) + REPEAT_BONUS * repeat - EXTRA_SENTENCE_COST * (hi - lo - 1)
+
+
+def best_window(
+    text: str,
+    weights: Mapping[str, float],
+    *,
+    tokenize: Tokenizer | None = None,
+    max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_QUOTE_CHARS,
+) -> tuple[int, int, float, list[tuple[str, int, int]]]:
+    """The character span of the best run of sentences, its score, and the passage's tokens.
+
+    Among windows within the budget, the highest term score wins; ties go to the shorter window, then to
+    the earlier one (the lead of a passage usually states the news). Sentences around the best one are
+    added while they fit the budget and carry a query term, or while the quote is still very short.
+    """
+    tokens = (tokenize or default_analyzer().analyze_with_spans)(text)
+    spans = split_sentences(text)
+    if not spans:
+        return 0, 0, 0.0, tokens
+    terms = _sentence_scores(text, spans, tokens, weights)
+    best = (-1.0, 0, 1)
+    for lo in range(len(spans)):
+        for hi in range(lo + 1, min(len(spans), lo + max_sentences) + 1):
+            if hi - lo > 1 and spans[hi - 1][1] - spans[lo][0] > max_chars:
+                break
+            score = _window_score(terms, lo, hi, weights)
+            if score > best[0] + 1e-9:
+                best = (score, lo, hi)
+    score, lo, hi = best
+    lo, hi = _grow(text, spans, terms, lo, hi, max_sentences, max_chars)
+    return spans[lo][0], spans[hi - 1][1], score, tokens
+
+
+def _grow(
+    text: str,
+    spans: list[tuple[int, int]],
+    terms: list[set[str]],
+    lo: int,
+    hi: int,
+    max_sentences: int,
+    max_chars: int,
+) -> tuple[int, int]:
+    """Add neighbouring sentences while the quote is short: context helps, the budget caps it.
+
+    A neighbour without query terms is only taken from the same paragraph (the next line of a scraped
+    page is often a caption or a link, not context).
+    """
+    while hi - lo < max_sentences:
+        length = spans[hi - 1][1] - spans[lo][0]
+        options = []
+        if hi < len(spans) and (terms[hi] or "\n" not in text[spans[hi - 1][1] : spans[hi][0]]):
+            options.append((bool(terms[hi]), 1, lo, hi + 1))
+        if lo > 0 and terms[lo - 1]:
+            options.append((True, 0, lo - 1, hi))
+        options = [o for o in options if spans[o[3] - 1][1] - spans[o[2]][0] <= max_chars]
+        if not options:
+            break
+        options.sort(reverse=True)
+        has_terms, _, nlo, nhi = options[0]
+        if not has_terms and length >= max_chars // 2:
+            break
+        lo, hi = nlo, nhi
+    return lo, hi
+
+
+def select_quote(
+    text: str,
+    weights: Mapping[str, float],
+    *,
+    tokenize: Tokenizer | None = None,
+    max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_QUOTE_CHARS,
+) -> Selection:
+    """Quote the best sentences of ``text`` for a question whose terms have the given weights.
+
+    ``weights`` maps analyzed query terms to their importance (IDF works well); words of the quote whose
+    term is in ``weights`` are highlighted. "…" marks text cut before or after the quote.
+    """
+    start, end, score, tokens = best_window(
+        text, weights, tokenize=tokenize, max_sentences=max_sentences, max_chars=max_chars
+    )
+    if end <= start:
+        return Selection(Quote(""), 0, 0, 0.0)
+    marks = [(s, e) for term, s, e in tokens if start <= s and e <= end and term in weights]
+    if end - start > max_chars:
+        start, end = _trim_long(text, start, end, marks, max_chars)
+        marks = [(s, e) for s, e in marks if start <= s and e <= end]
+    prefix = ELLIPSIS + " " if start > 0 else ""
+    suffix = " " + ELLIPSIS if text[end:].strip() else ""
+    body = text[start:end]
+    shift = len(prefix) - start
+    highlights = _merge_spans([(s + shift, e + shift) for s, e in marks])
+    return Selection(Quote(prefix + body + suffix, tuple(highlights)), start, end, score)
+
+
+def _trim_long(text: str, start: int, end: int, marks: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:
+    """Cut an over-long sentence to ``max_chars`` around its densest matches, at word boundaries."""
+    centre = marks[len(marks) // 2][0] if marks else start
+    lo = max(start, min(centre - max_chars // 3, end - max_chars))
+    hi = min(end, lo + max_chars)
+    if lo > start:
+        space = text.find(" ", lo, hi)
+        lo = space + 1 if space != -1 else lo
+    if hi < end:
+        space = text.rfind(" ", lo, hi)
+        hi = space if space > lo else hi
+    return lo, hi
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans (a word can yield two terms with the same span)."""
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(set(spans)):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def lead_sentences(text: str, max_chars: int = 300, max_sentences: int = 2) -> str:
+    """The first sentences of ``text`` (for an article card), with "…" when more follows."""
+    spans = split_sentences(text)
+    if not spans:
+        return ""
+    hi = 0
+    while hi < min(len(spans), max_sentences) and (hi == 0 or spans[hi][1] - spans[0][0] <= max_chars):
+        hi += 1
+    start, end = spans[0][0], spans[hi - 1][1]
+    if end - start > max_chars:
+        cut = text.rfind(" ", start, start + max_chars)
+        end = cut if cut > start else start + max_chars
+    more = " " + ELLIPSIS if text[end:].strip() else ""
+    return text[start:end] + more
