@@ -11,6 +11,7 @@ from pathlib import Path
 from .articles import ArticleRepo, CorpusStats, Outcome, UpsertResult
 from .db import Database
 from .state import FeedState, StateRepo
+from .subscriptions import SubscriptionRepo
 
 __all__ = ["Store", "ArticleRepo", "CorpusStats", "Outcome", "UpsertResult", "FeedState", "StateRepo", "Database"]
 
@@ -22,6 +23,7 @@ class Store:
         self.db = Database(path)
         self.articles = ArticleRepo(self.db)
         self.state = StateRepo(self.db)
+        self.subscriptions = SubscriptionRepo(self.db)
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Store":  # noqa: F821

@@ -1,0 +1,307 @@
+"""Chats, their topic subscriptions, the delivery log, and stored queries behind "More"/"Older" buttons.
+
+The delivery log is what makes pushes exactly-once: the planner inserts one ``pending`` row per
+(chat, article) together with its progress marker in a single transaction; the sender marks a row
+``sent`` (with the message id) right after Telegram accepted the message. A restart therefore resumes
+the pending rows and never repeats a sent one; only the one message in flight when the process died can
+be sent twice. ``(chat_id, article_id)`` is the primary key, so an article is queued for a chat at most
+once, however often it is updated or re-planned.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from .db import Database
+
+#: Tables this repository relies on beyond the core schema; created here so an existing database file
+#: made before they existed keeps working (``CREATE TABLE IF NOT EXISTS`` is idempotent).
+EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queries (
+    key        TEXT PRIMARY KEY,               -- short random key carried in callback data
+    kind       TEXT NOT NULL,                  -- 'ask' or 'latest'
+    text       TEXT NOT NULL,                  -- the question, or the /latest topic
+    as_of      TEXT,                           -- ISO date the question was asked (stable paging)
+    size       INTEGER NOT NULL DEFAULT 0,     -- page size
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queries_created ON queries(created_at);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class AddOutcome(str, Enum):
+    """What :meth:`SubscriptionRepo.add` did."""
+
+    ADDED = "added"
+    EXISTS = "exists"
+    LIMIT = "limit"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRecord:
+    """A chat the bot knows because someone subscribed it."""
+
+    chat_id: int
+    kind: str
+    title: str
+    paused: bool
+    paused_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One topic (``""`` = every new article) a chat follows."""
+
+    id: int
+    chat_id: int
+    topic: str
+    created_by: int | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuery:
+    """A question or /latest listing remembered so its paging buttons survive a restart."""
+
+    key: str
+    kind: str
+    text: str
+    as_of: str | None
+    size: int
+    created_at: str
+
+
+class SubscriptionRepo:
+    """All reads and writes of chats, subscriptions and deliveries."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.lock:
+            db.conn.executescript(EXTRA_SCHEMA)
+
+    # -- chats ---------------------------------------------------------------------------------------
+
+    def upsert_chat(self, chat_id: int, kind: str, title: str = "") -> None:
+        """Remember a chat's kind and title (kept up to date; does not touch the paused flag)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO chats (chat_id, kind, title, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(chat_id) DO UPDATE SET kind=excluded.kind, title=excluded.title, "
+                "updated_at=excluded.updated_at",
+                (chat_id, kind, title, _now()),
+            )
+
+    def get_chat(self, chat_id: int) -> ChatRecord | None:
+        """The stored chat, or None."""
+        rows = self.db.query(
+            "SELECT chat_id, kind, title, paused, paused_reason FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return ChatRecord(r["chat_id"], r["kind"], r["title"], bool(r["paused"]), r["paused_reason"])
+
+    def pause(self, chat_id: int, reason: str) -> bool:
+        """Stop pushing to a chat the bot can no longer post in; True if it was active before.
+
+        Its queued deliveries are dropped, not kept: when the chat comes back it should get new articles,
+        not a flood of everything it missed.
+        """
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE chats SET paused = 1, paused_reason = ?, updated_at = ? WHERE chat_id = ? AND paused = 0",
+                (reason, _now(), chat_id),
+            )
+            conn.execute(
+                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'", (chat_id,)
+            )
+            return cur.rowcount > 0
+
+    def resume(self, chat_id: int) -> bool:
+        """Push to a chat again (the bot was added back / unblocked); True if it was paused."""
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE chats SET paused = 0, paused_reason = NULL, updated_at = ? WHERE chat_id = ? AND paused = 1",
+                (_now(), chat_id),
+            )
+            return cur.rowcount > 0
+
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Move a group's subscriptions and delivery log to its supergroup id; returns subscriptions moved.
+
+        Rows that already exist under the new id win (the migration may be seen twice: from the service
+        message and from a ``ChatMigrated`` error).
+        """
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO chats (chat_id, kind, title, paused, paused_reason, updated_at) "
+                "SELECT ?, 'supergroup', title, paused, paused_reason, ? FROM chats WHERE chat_id = ?",
+                (new_chat_id, _now(), old_chat_id),
+            )
+            conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
+            moved = conn.execute(
+                "UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+            ).rowcount
+            conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old_chat_id,))
+            conn.execute(
+                "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+            )
+            conn.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            return moved
+
+    # -- subscriptions -------------------------------------------------------------------------------
+
+    def add(self, chat_id: int, topic: str, created_by: int | None, limit: int) -> AddOutcome:
+        """Subscribe a chat to a (canonical) topic unless it already is or has ``limit`` subscriptions."""
+        with self.db.transaction() as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+            ).fetchone()
+            if exists:
+                return AddOutcome.EXISTS
+            count = conn.execute("SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+            if count >= limit:
+                return AddOutcome.LIMIT
+            conn.execute(
+                "INSERT INTO subscriptions (chat_id, topic, created_by, created_at) VALUES (?, ?, ?, ?)",
+                (chat_id, topic, created_by, _now()),
+            )
+            return AddOutcome.ADDED
+
+    def remove(self, chat_id: int, topic: str) -> bool:
+        """Unsubscribe one topic; True if it was subscribed."""
+        with self.db.transaction() as conn:
+            cur = conn.execute("DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic))
+            return cur.rowcount > 0
+
+    def remove_all(self, chat_id: int) -> int:
+        """Unsubscribe every topic of a chat (and drop what was still queued for it); returns how many."""
+        with self.db.transaction() as conn:
+            n = conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,)).rowcount
+            conn.execute(
+                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'", (chat_id,)
+            )
+            return n
+
+    def list(self, chat_id: int) -> list[Subscription]:
+        """A chat's subscriptions, oldest first."""
+        rows = self.db.query(
+            "SELECT id, chat_id, topic, created_by, created_at FROM subscriptions WHERE chat_id = ? ORDER BY id",
+            (chat_id,),
+        )
+        return [Subscription(*tuple(r)) for r in rows]
+
+    def active(self) -> list[Subscription]:
+        """Every subscription of a chat that is not paused: what new articles are matched against."""
+        rows = self.db.query(
+            "SELECT s.id, s.chat_id, s.topic, s.created_by, s.created_at FROM subscriptions s "
+            "LEFT JOIN chats c ON c.chat_id = s.chat_id WHERE COALESCE(c.paused, 0) = 0 ORDER BY s.id"
+        )
+        return [Subscription(*tuple(r)) for r in rows]
+
+    # -- deliveries ----------------------------------------------------------------------------------
+
+    def article_high_water(self) -> tuple[int, int]:
+        """``(max seq, max id)`` of the articles table: where a fresh planner starts."""
+        row = self.db.query("SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(id), 0) FROM articles")[0]
+        return int(row[0]), int(row[1])
+
+    def queue(self, pairs: Iterable[tuple[int, int]], markers: Mapping[str, str]) -> int:
+        """Queue (chat, article) deliveries and advance the planner's markers in one transaction.
+
+        Either both happen or neither, so a crash while planning re-plans the same articles (and the
+        primary key keeps the re-plan from queueing anything twice). Returns rows newly queued.
+        """
+        now = _now()
+        with self.db.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (chat_id, article_id, status, queued_at) "
+                "VALUES (?, ?, 'pending', ?)",
+                [(c, a, now) for c, a in pairs],
+            )
+            queued = conn.total_changes - before
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(markers.items())
+            )
+            return queued
+
+    def pending_chats(self) -> list[int]:
+        """Chats with queued deliveries that are not paused, in order of their oldest queued row."""
+        rows = self.db.query(
+            "SELECT d.chat_id FROM deliveries d LEFT JOIN chats c ON c.chat_id = d.chat_id "
+            "WHERE d.status = 'pending' AND COALESCE(c.paused, 0) = 0 "
+            "GROUP BY d.chat_id ORDER BY MIN(d.queued_at), d.chat_id"
+        )
+        return [r[0] for r in rows]
+
+    def pending(self, chat_id: int) -> list[int]:
+        """Article ids queued for a chat, oldest article first."""
+        rows = self.db.query(
+            "SELECT article_id FROM deliveries WHERE chat_id = ? AND status = 'pending' ORDER BY article_id",
+            (chat_id,),
+        )
+        return [r[0] for r in rows]
+
+    def mark_sent(self, chat_id: int, article_ids: Iterable[int], message_id: int | None) -> None:
+        """Record that one message carrying these articles reached the chat."""
+        now = _now()
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE deliveries SET status = 'sent', sent_at = ?, message_id = ? "
+                "WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
+                [(now, message_id, chat_id, a) for a in article_ids],
+            )
+
+    def mark_dropped(self, chat_id: int, article_ids: Iterable[int]) -> None:
+        """Give up on deliveries (article gone, or summarised away in a burst)."""
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
+                [(chat_id, a) for a in article_ids],
+            )
+
+    def deliveries(self, chat_id: int | None = None) -> list[sqlite3.Row]:
+        """The delivery log (for diagnostics and tests), optionally for one chat."""
+        sql = "SELECT chat_id, article_id, status, queued_at, sent_at, message_id FROM deliveries"
+        if chat_id is None:
+            return self.db.query(sql + " ORDER BY chat_id, article_id")
+        return self.db.query(sql + " WHERE chat_id = ? ORDER BY article_id", (chat_id,))
+
+    # -- stored queries (paging buttons) -------------------------------------------------------------
+
+    def save_query(self, kind: str, text: str, *, as_of: str | None = None, size: int = 0) -> str:
+        """Remember a query and return its short key (8 URL-safe characters, fits in callback data)."""
+        while True:
+            key = secrets.token_urlsafe(6)
+            try:
+                with self.db.transaction() as conn:
+                    conn.execute(
+                        "INSERT INTO queries (key, kind, text, as_of, size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, kind, text, as_of, size, _now()),
+                    )
+                return key
+            except sqlite3.IntegrityError:  # a 48-bit collision: draw again
+                continue
+
+    def get_query(self, key: str) -> StoredQuery | None:
+        """A remembered query, or None when it expired (or never existed)."""
+        rows = self.db.query(
+            "SELECT key, kind, text, as_of, size, created_at FROM queries WHERE key = ?", (key,)
+        )
+        return StoredQuery(*tuple(rows[0])) if rows else None
+
+    def purge_queries(self, older_than: timedelta) -> int:
+        """Forget queries older than ``older_than``: their buttons then say the results expired."""
+        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="seconds")
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM queries WHERE created_at < ?", (cutoff,)).rowcount
