@@ -1,0 +1,298 @@
+"""Renderers: Telegram HTML and plain terminal text for answers, article lists, cards, digests, sources.
+
+Telegram's HTML mode accepts a handful of tags and refuses the whole message on one stray ``<``, so every
+piece of article text goes through :func:`esc` and the only tags we emit are ``b``, ``i``, ``a`` and
+``blockquote``. A message may hold at most 4096 characters *after* entity parsing (the visible text,
+counted in UTF-16 units), so messages are assembled from blocks: whole blocks while they fit, then the
+block that does not fit is rebuilt with its text cut at a sentence boundary — never cut as HTML, so a tag
+is never split.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from bot.models import Article
+
+from .quote import ELLIPSIS, lead_sentences, split_sentences
+from .types import Answer, AnswerItem, Quote
+
+TELEGRAM_LIMIT = 4096
+NO_ANSWER_HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
+_TAG = re.compile(r"<[^>]*>")
+_HTTP = re.compile(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$", re.IGNORECASE)
+
+
+# -- measuring and escaping --------------------------------------------------------------------------
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML (``&``, ``<``, ``>``; quotes too, harmless in text)."""
+    return html.escape(text, quote=True)
+
+
+def visible_length(message_html: str) -> int:
+    """Length Telegram counts for an HTML message: the text after entity parsing, in UTF-16 units."""
+    plain = html.unescape(_TAG.sub("", message_html)).strip()
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def fmt_date(day: date) -> str:
+    """``29 Nov 2022``: unambiguous for every reader, short enough for a phone."""
+    return f"{day.day} {day.strftime('%b')} {day.year}"
+
+
+def is_web_link(url: str) -> bool:
+    """Only http(s) URLs become links; a local file path would be dropped or refused by Telegram."""
+    return bool(_HTTP.match(url or ""))
+
+
+def _link(url: str, label_html: str) -> str:
+    if is_web_link(url):
+        return f'<a href="{esc(url)}">{label_html}</a>'
+    return label_html
+
+
+def _cut_at_sentence(text: str, budget: int) -> str:
+    """``text`` cut to at most ``budget`` characters at a sentence end (else a word), with "…"."""
+    if len(text) <= budget:
+        return text
+    budget = max(budget - 2, 0)
+    ends = [e for _, e in split_sentences(text) if e <= budget]
+    if ends and ends[-1] >= budget // 3:
+        cut = ends[-1]
+    else:
+        space = text.rfind(" ", 0, budget)
+        cut = space if space > 0 else budget
+    return text[:cut].rstrip() + " " + ELLIPSIS if cut else ELLIPSIS
+
+
+def fit_blocks(
+    head: str, blocks: Sequence[Callable[[int | None], str]], foot: str = "", limit: int = TELEGRAM_LIMIT
+) -> str:
+    """Join ``head``, as many blocks as fit, and ``foot`` within ``limit`` visible characters.
+
+    A block is a function of a text budget (None = unlimited) returning complete HTML, so the one that
+    does not fit whole can be rebuilt shorter at a sentence boundary instead of being cut mid-tag.
+    """
+    parts = [head] if head else []
+    used = visible_length("\n\n".join(parts + ([foot] if foot else [])))
+    for block in blocks:
+        full = block(None)
+        cost = visible_length(full) + 2
+        if used + cost <= limit:
+            parts.append(full)
+            used += cost
+            continue
+        room = limit - used - 2
+        if room > 120:
+            budget = room
+            while budget > 60:
+                short = block(budget)
+                if used + visible_length(short) + 2 <= limit:
+                    parts.append(short)
+                    break
+                budget -= max(20, budget // 10)
+        break
+    if foot:
+        parts.append(foot)
+    message = "\n\n".join(parts).strip()
+    while visible_length(message) > limit and parts:  # last resort; cannot happen with sane blocks
+        parts.pop(-2 if foot and len(parts) > 1 else -1)
+        message = "\n\n".join(parts).strip()
+    return message
+
+
+# -- answers -------------------------------------------------------------------------------------------
+
+
+def highlight_html(quote: Quote, budget: int | None = None) -> str:
+    """The quote escaped, matched words in ``<b>``, cut to ``budget`` characters at a sentence."""
+    text = quote.text if budget is None else _cut_at_sentence(quote.text, budget)
+    out, last = [], 0
+    for s, e in quote.highlights:
+        if e > len(text) or s < last:
+            continue
+        if text[s:e] == quote.text[s:e]:
+            out.append(esc(text[last:s]))
+            out.append(f"<b>{esc(text[s:e])}</b>")
+            last = e
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def _item_meta(item: AnswerItem) -> str:
+    return " · ".join(x for x in (item.source, fmt_date(item.published)) if x)
+
+
+def _answer_header_html(answer: Answer) -> str:
+    q = answer.question
+    shown = q.text or q.original.strip()
+    header = f"🔎 <b>{esc(_cut_at_sentence(shown, 300))}</b>" if shown else "🔎"
+    if q.date_label:
+        header += f" <i>({esc(q.date_label)})</i>"
+    return header
+
+
+def _answer_item_html(number: int, item: AnswerItem) -> Callable[[int | None], str]:
+    def block(budget: int | None) -> str:
+        title = _cut_at_sentence(item.title or item.url, 200)
+        head = f"{number}. {_link(item.url, f'<b>{esc(title)}</b>')}\n<i>{esc(_item_meta(item))}</i>"
+        quote_budget = None if budget is None else max(budget - visible_length(head) - 2, 40)
+        quote = highlight_html(item.quote, quote_budget)
+        return f"{head}\n<blockquote>{quote}</blockquote>" if quote else head
+
+    return block
+
+
+def answer_html(answer: Answer) -> str:
+    """An answer as one Telegram HTML message: header, numbered results with quotes, or a plain no-answer."""
+    head = _answer_header_html(answer)
+    if answer.no_answer or not answer.items:
+        reason = answer.no_answer or "I found nothing in the news that answers this."
+        return fit_blocks(head, [lambda b: esc(_cut_at_sentence(reason, b or 10_000))])
+    blocks = [_answer_item_html(answer.offset + i + 1, item) for i, item in enumerate(answer.items)]
+    foot = ""
+    if answer.total > len(answer.items):
+        first, last = answer.offset + 1, answer.offset + len(answer.items)
+        foot = f"<i>Results {first}–{last} of {answer.total}.</i>"
+    return fit_blocks(head, blocks, foot)
+
+
+def answer_text(answer: Answer, *, bold: Callable[[str], str] | None = None) -> str:
+    """An answer as plain terminal text; ``bold`` may wrap matched words (e.g. in ANSI codes)."""
+    q = answer.question
+    lines = [f"Q: {q.text or q.original.strip()}" + (f" ({q.date_label})" if q.date_label else "")]
+    if answer.no_answer or not answer.items:
+        lines += ["", answer.no_answer or "I found nothing in the news that answers this."]
+        return "\n".join(lines)
+    for i, item in enumerate(answer.items, start=answer.offset + 1):
+        lines += ["", f"{i}. {item.title}", f"   {_item_meta(item)}"]
+        if is_web_link(item.url) or item.url:
+            lines.append(f"   {item.url}")
+        quote = _plain_highlight(item.quote, bold) if bold else item.quote.text
+        lines += ["   > " + line for line in quote.splitlines() if line.strip()]
+    if answer.has_more:
+        lines += ["", f"(results {answer.offset + 1}–{answer.offset + len(answer.items)} of {answer.total})"]
+    return "\n".join(lines)
+
+
+def _plain_highlight(quote: Quote, bold: Callable[[str], str]) -> str:
+    out, last = [], 0
+    for s, e in quote.highlights:
+        if s < last:
+            continue
+        out += [quote.text[last:s], bold(quote.text[s:e])]
+        last = e
+    out.append(quote.text[last:])
+    return "".join(out)
+
+
+# -- articles ------------------------------------------------------------------------------------------
+
+
+def _article_meta(article: Article) -> str:
+    return " · ".join(x for x in (article.source, fmt_date(article.published)) if x)
+
+
+def _article_line_html(number: int | None, article: Article, lead: bool) -> Callable[[int | None], str]:
+    def block(budget: int | None) -> str:
+        title = _cut_at_sentence(article.title or article.url, 200)
+        prefix = f"{number}. " if number is not None else ""
+        text = f"{prefix}{_link(article.url, f'<b>{esc(title)}</b>')}\n<i>{esc(_article_meta(article))}</i>"
+        if lead:
+            summary = lead_sentences(article.text, max_chars=220, max_sentences=1)
+            if budget is not None:
+                summary = _cut_at_sentence(summary, max(budget - visible_length(text) - 1, 0))
+            if summary and summary != ELLIPSIS:
+                text += f"\n{esc(summary)}"
+        return text
+
+    return block
+
+
+def latest_html(articles: Sequence[Article], *, topic: str | None = None, offset: int = 0) -> str:
+    """The newest articles (optionally on a topic), numbered from ``offset + 1``, with a lead line each."""
+    title = f"🗞 <b>Latest on {esc(_cut_at_sentence(topic, 100))}</b>" if topic else "🗞 <b>Latest news</b>"
+    if not articles:
+        what = f" about {esc(topic)}" if topic else ""
+        return f"{title}\n\nNo articles{what} yet." + (" Try a broader topic." if topic else "")
+    blocks = [_article_line_html(offset + i + 1, a, lead=True) for i, a in enumerate(articles)]
+    return fit_blocks(title, blocks)
+
+
+def latest_text(articles: Sequence[Article], *, topic: str | None = None, offset: int = 0) -> str:
+    """Plain-text version of :func:`latest_html`."""
+    lines = [f"Latest on {topic}" if topic else "Latest news"]
+    if not articles:
+        lines.append(f"No articles{' about ' + topic if topic else ''} yet.")
+    for i, a in enumerate(articles, start=offset + 1):
+        lines += ["", f"{i}. {a.title}", f"   {_article_meta(a)}", f"   {a.url}"]
+        lead = lead_sentences(a.text, max_chars=220, max_sentences=1)
+        if lead:
+            lines.append(f"   {lead}")
+    return "\n".join(lines)
+
+
+def article_card_html(article: Article, *, topic: str | None = None) -> str:
+    """A pushed new article: title (linked), source and date, its lead sentences, the link."""
+    head = f"📰 {_link(article.url, f'<b>{esc(_cut_at_sentence(article.title or article.url, 300))}</b>')}"
+    meta = f"<i>{esc(_article_meta(article))}" + (f" · topic: {esc(topic)}" if topic else "") + "</i>"
+
+    def lead(budget: int | None) -> str:
+        text = lead_sentences(article.text, max_chars=600, max_sentences=3)
+        return esc(text if budget is None else _cut_at_sentence(text, budget))
+
+    foot = esc(article.url) if is_web_link(article.url) else ""
+    return fit_blocks(f"{head}\n{meta}", [lead], foot)
+
+
+def digest_html(articles: Sequence[Article], *, topic: str | None = None) -> str:
+    """A compact list for a burst of new articles: one line each instead of one message each.
+
+    When even the one-liners overflow a message, as many as fit are listed and the rest counted.
+    """
+    what = f" on {esc(topic)}" if topic else ""
+    head = f"🗞 <b>{len(articles)} new article{'s' if len(articles) != 1 else ''}{what}</b>"
+    lines = [_article_line_html(None, a, lead=False)(None) for a in articles]
+    used = visible_length(head)
+    shown = 0
+    for line in lines:
+        rest = len(articles) - shown - 1
+        more = visible_length(f"…and {rest} more: /latest") + 2 if rest else 0
+        if used + visible_length(line) + 2 + more > TELEGRAM_LIMIT:
+            break
+        used += visible_length(line) + 2
+        shown += 1
+    parts = [head, *lines[:shown]]
+    if shown < len(articles):
+        parts.append(f"<i>…and {len(articles) - shown} more: /latest</i>")
+    return "\n\n".join(parts)
+
+
+def sources_html(stats: object) -> str:
+    """What the corpus covers (a :class:`bot.store.CorpusStats`): counts, date range, sources."""
+    lines = ["📚 <b>Sources</b>", f"{getattr(stats, 'articles', 0):,} articles"]
+    first, last = getattr(stats, "first", None), getattr(stats, "last", None)
+    if first and last:
+        lines[-1] += f", {fmt_date(first)} – {fmt_date(last)}"
+    flagged = getattr(stats, "flagged", 0)
+    if flagged:
+        lines.append(f"<i>{flagged:,} pages without article text are kept out of answers</i>")
+    last_ingest = getattr(stats, "last_ingest", None)
+    if last_ingest:
+        lines.append(f"<i>last updated {esc(str(last_ingest))}</i>")
+    head = "\n".join(lines)
+    blocks = [
+        (lambda b, s=source, n=count: f"• {esc(s or 'unknown')}: {n:,}")
+        for source, count in getattr(stats, "sources", [])
+    ]
+    return fit_blocks(head, blocks)
+
+
+def sources_text(stats: object) -> str:
+    """Plain-text version of :func:`sources_html`."""
+    return html.unescape(_TAG.sub("", sources_html(stats)))
