@@ -129,6 +129,10 @@ class ArticleRepo:
                 (fingerprint,),
             ).fetchone()
             if twin is not None:
+                known = conn.execute("SELECT article_id FROM duplicates WHERE uid = ?", (uid,)).fetchone()
+                if known is not None and known["article_id"] == twin["id"]:
+                    # Seen before as this same duplicate: re-ingesting it changes nothing.
+                    return UpsertResult(Outcome.UNCHANGED, twin["id"]), seq
                 conn.execute(
                     "INSERT OR REPLACE INTO duplicates (uid, url, article_id, seen_at) VALUES (?, ?, ?, ?)",
                     (uid, a.url, twin["id"], _now()),

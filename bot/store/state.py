@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Iterable
 
 from .db import Database
+
+CHROME_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chrome_lines (
+    source TEXT NOT NULL,
+    key    INTEGER NOT NULL,                 -- 64-bit hash of a normalised line (or widget head/tail)
+    n      INTEGER NOT NULL,                 -- distinct articles of this source it occurs in
+    PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chrome_lines_n ON chrome_lines(n);
+CREATE TABLE IF NOT EXISTS chrome_counted (
+    uid TEXT PRIMARY KEY                     -- articles whose lines are in chrome_lines (counted once)
+) WITHOUT ROWID;
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +38,8 @@ class StateRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        with db.lock:
+            db.conn.executescript(CHROME_SCHEMA)
 
     def feed(self, url: str) -> FeedState:
         """The stored state of a feed, or an empty one."""
@@ -49,3 +65,29 @@ class StateRepo:
         """Set a named marker."""
         with self.db.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- learned site chrome (see bot.ingest.chrome) ---------------------------------------------------
+
+    def chrome_counted_uids(self) -> set[str]:
+        """Uids of the articles whose lines are already in the chrome counts."""
+        return {row[0] for row in self.db.query("SELECT uid FROM chrome_counted")}
+
+    def add_chrome_counts(self, rows: Iterable[tuple[str, int, int]], uids: Iterable[str]) -> None:
+        """Add (source, key, articles) counts and mark ``uids`` counted, in one transaction.
+
+        Both in one transaction so a crash can never count an article twice or half.
+        """
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO chrome_lines (source, key, n) VALUES (?, ?, ?) "
+                "ON CONFLICT(source, key) DO UPDATE SET n = n + excluded.n",
+                rows,
+            )
+            conn.executemany("INSERT OR IGNORE INTO chrome_counted (uid) VALUES (?)", ((u,) for u in uids))
+
+    def chrome_keys(self, min_articles: int) -> dict[str, set[int]]:
+        """Per source, the keys seen in at least ``min_articles`` distinct articles."""
+        found: dict[str, set[int]] = {}
+        for row in self.db.query("SELECT source, key FROM chrome_lines WHERE n >= ?", (min_articles,)):
+            found.setdefault(row[0], set()).add(row[1])
+        return found
