@@ -1,0 +1,138 @@
+"""The one wiring module: build the python-telegram-bot `Application` for the news bot.
+
+Everything Telegram-specific is configured here, once: the token and Bot API server, defaults (HTML,
+no link previews unless a handler asks for one), the rate limiter that also honours ``RetryAfter``,
+command menus per scope, the error handler, the handlers of each feature module and the delivery jobs.
+Handlers live in their feature modules and stay thin.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import time
+from typing import TYPE_CHECKING, Any
+
+from telegram import (
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from . import ask, delivery, help, inline, latest, membership, subscriptions
+from .common import OPTIONS_KEY, SERVICES_KEY, BotOptions
+from .errors import on_error
+from .logging import install_token_redaction
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new questions or commands
+
+
+def build_application(
+    settings: Settings, services: Services, *, options: BotOptions | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A ready-to-run Application; the caller starts it (polling or webhook) and closes ``services``.
+
+    Raises :class:`bot.config.SettingsError` (one clear line) when the token is missing.
+    """
+    options = options or BotOptions()
+    token = settings.require_token()
+    install_token_redaction(token)
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(max_retries=options.rate_limit_retries))
+        .concurrent_updates(options.concurrent_updates)
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data[SERVICES_KEY] = services
+    app.bot_data[OPTIONS_KEY] = options
+    register_handlers(app)
+    schedule_jobs(app, settings, options)
+    return app
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every handler, most specific first; see each module for what it does."""
+    command = _commands(app)
+    command(["start", "help"], help.help_command)
+    command("sources", help.sources_command)
+    command("ask", ask.ask_command)
+    command("latest", latest.latest_command)
+    command("subscribe", subscriptions.subscribe_command)
+    command("unsubscribe", subscriptions.unsubscribe_command)
+    command("subscriptions", subscriptions.subscriptions_command)
+    app.add_handler(
+        MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, subscriptions.channel_command)
+    )
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.chat_migrated))
+    app.add_handler(ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    text = NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, ask.ask_message))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & text & ask.AddressedToBot(), ask.ask_message))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & NEW_MESSAGE & filters.COMMAND, help.unknown_command))
+    app.add_handler(CallbackQueryHandler(ask.more_button, pattern=rf"^{ask.MORE}:"))
+    app.add_handler(CallbackQueryHandler(latest.latest_button, pattern=rf"^{latest.PAGE}:"))
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_error_handler(on_error)
+
+
+def _commands(app: Application[Any, Any, Any, Any, Any, Any]) -> Any:
+    """A helper adding CommandHandlers that ignore edited messages."""
+
+    def add(names: str | list[str], callback: Any) -> None:
+        app.add_handler(CommandHandler(names, callback, filters=NEW_MESSAGE))
+
+    return add
+
+
+def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, options: BotOptions) -> None:
+    """The delivery jobs: watch the store often, poll feeds/folders every N minutes, purge old queries daily."""
+    jobs = app.job_queue
+    if jobs is None:  # pragma: no cover - the job-queue extra is a dependency
+        raise RuntimeError("python-telegram-bot[job-queue] is required")
+    jobs.run_repeating(delivery.watch_job, interval=options.watch_interval, first=options.watch_first, name="watch")
+    if settings.feed_urls or settings.watch_dirs:
+        jobs.run_repeating(
+            delivery.poll_job, interval=settings.poll_interval_minutes * 60, first=options.watch_first, name="poll"
+        )
+    jobs.run_daily(delivery.purge_job, time=time(hour=4), name="purge-queries")
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Command menus per scope: private chats, group members, group admins."""
+    bot = app.bot
+    menus = [
+        (help.PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
+        (help.GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
+        (help.ADMIN_COMMANDS, BotCommandScopeAllChatAdministrators()),
+    ]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:  # menus are a convenience; never block start-up on them
+            log.warning("could not set the command menu for %s: %s", scope.type, exc)
+    log.info("bot @%s is up", bot.username)

@@ -1,0 +1,158 @@
+"""Questions: private messages, `/ask`, replies to and mentions of the bot in groups; the "More" button.
+
+The answer pipeline does the work (in a thread: it is CPU-bound); this module decides *whether* a
+message is a question for the bot, replies to it with the rendered answer, and pages through further
+results by editing that reply. The button carries a short key of a stored query, so it still works
+after a restart, and says plainly that the results expired once the key is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import MessageEntityType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes, filters
+
+from bot.answer.render import answer_html, is_web_link
+from bot.answer.types import Answer
+
+from .common import in_thread, page_data, parse_page_data, services_of
+
+log = logging.getLogger(__name__)
+
+MORE = "more"
+USAGE = (
+    "Ask me about the news, for example:\n"
+    "<code>/ask Why did NATO ministers meet in Bucharest?</code>"
+)
+EXPIRED = "These results expired. Please ask the question again."
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Group messages meant for the bot: a reply to one of its messages, or a mention of it."""
+
+    def filter(self, message: Message) -> bool:
+        """True when the message replies to the bot or mentions it by @username or text mention."""
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        return mentions_bot(message, bot.id, bot.username)
+
+
+def mentions_bot(message: Message, bot_id: int, username: str | None) -> bool:
+    """Whether a message's entities mention this bot."""
+    wanted = f"@{username}".lower() if username else None
+    for entity, text in message.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items():
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+        if wanted and text.lower() == wanted:
+            return True
+    return False
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    """The question without the bot's @username."""
+    if not username:
+        return text.strip()
+    return re.sub(rf"(?i)@{re.escape(username)}\b", " ", text).strip()
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/ask question` in private chats and groups."""
+    message = update.effective_message
+    text = (message.text or "").split(maxsplit=1)
+    question = text[1].strip() if len(text) > 1 else ""
+    await answer_question(message, context, question)
+
+
+async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message that is a question: any text in a private chat, or one addressed to the bot in a group."""
+    message = update.effective_message
+    question = strip_mention(message.text or "", context.bot.username)
+    await answer_question(message, context, question)
+
+
+async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Answer ``question`` as a reply to ``message``, with a "More" button when there are more results."""
+    if not question:
+        await message.reply_html(USAGE, do_quote=True)
+        return
+    services = services_of(context)
+    limit = services.settings.answer_results
+    as_of = message.date.date() if message.date else date.today()
+    answer = await in_thread(services.answerer.answer, question, as_of=as_of, offset=0, limit=limit)
+    markup = None
+    if answer.has_more:
+        key = services.store.subscriptions.save_query("ask", question, as_of=as_of.isoformat(), size=limit)
+        markup = page_markup(key, answer, limit)
+    await message.reply_html(
+        answer_html(answer), reply_markup=markup, link_preview_options=preview_of(answer), do_quote=True
+    )
+
+
+async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "More" / "Back" buttons under an answer: edit the message to show that page."""
+    query = update.callback_query
+    parsed = parse_page_data(query.data)
+    services = services_of(context)
+    stored = services.store.subscriptions.get_query(parsed[1]) if parsed else None
+    if parsed is None or stored is None or stored.kind != "ask":
+        await query.answer(EXPIRED, show_alert=True)
+        await _drop_buttons(query.message)
+        return
+    await query.answer()
+    as_of = date.fromisoformat(stored.as_of) if stored.as_of else None
+    answer = await in_thread(
+        services.answerer.answer, stored.text, as_of=as_of, offset=parsed[2], limit=stored.size or 3
+    )
+    try:
+        await query.edit_message_text(
+            answer_html(answer),
+            reply_markup=page_markup(stored.key, answer, stored.size or 3),
+            link_preview_options=preview_of(answer),
+        )
+    except BadRequest as exc:  # pressed twice: "message is not modified"
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def page_markup(key: str, answer: Answer, size: int) -> InlineKeyboardMarkup | None:
+    """"‹ Back" / "More ›" buttons for an answer page (None when everything fits on one page)."""
+    buttons = []
+    if answer.offset > 0:
+        buttons.append(InlineKeyboardButton("‹ Back", callback_data=page_data(MORE, key, max(answer.offset - size, 0))))
+    if answer.has_more:
+        next_offset = answer.offset + len(answer.items)
+        buttons.append(InlineKeyboardButton("More ›", callback_data=page_data(MORE, key, next_offset)))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def preview_of(answer: Answer) -> LinkPreviewOptions:
+    """At most one link preview: the top article's."""
+    if answer.items and is_web_link(answer.items[0].url):
+        return LinkPreviewOptions(url=answer.items[0].url, prefer_small_media=True)
+    return NO_PREVIEW
+
+
+async def _drop_buttons(message: object) -> None:
+    """Remove stale buttons; ignore failures (the message may be too old to edit)."""
+    edit = getattr(message, "edit_reply_markup", None)
+    if edit is None:
+        return
+    try:
+        await edit(reply_markup=None)
+    except BadRequest as exc:
+        log.debug("could not remove buttons: %s", exc)

@@ -1,0 +1,170 @@
+"""What every handler module shares: typed access to the services and options, and small reply helpers.
+
+Handlers stay thin by asking these helpers for the store, the answerer and the tuning knobs instead of
+digging in ``bot_data`` themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from telegram import Chat, ChatMember, Message
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.subscribe.planner import BurstPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "newsbot.services"
+OPTIONS_KEY = "newsbot.options"
+T = TypeVar("T")
+
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+@dataclass(frozen=True, slots=True)
+class BotOptions:
+    """Tuning knobs of the Telegram layer that are not user settings (tests shorten the intervals).
+
+    ``watch_interval`` is how often the bot looks for articles another process (``python -m bot
+    ingest``) added; ``chat_pace`` the pause between two pushes to the same chat (Telegram allows about
+    one message per second per chat; groups are additionally held to 20/min by PTB's rate limiter).
+    """
+
+    watch_interval: float = 5.0
+    watch_first: float = 2.0
+    chat_pace: float = 1.0
+    delivery_concurrency: int = 16
+    burst: BurstPolicy = field(default_factory=BurstPolicy)
+    rate_limit_retries: int = 3
+    concurrent_updates: int = 64
+    query_ttl_days: float = 7.0
+    inline_results: int = 10
+    inline_cache_seconds: int = 60
+    latest_default: int = 5
+    latest_max: int = 20
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The services the application was built with."""
+    app = context if isinstance(context, Application) else context.application
+    return app.bot_data[SERVICES_KEY]
+
+
+def options_of(context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any]) -> BotOptions:
+    """The options the application was built with."""
+    app = context if isinstance(context, Application) else context.application
+    return app.bot_data[OPTIONS_KEY]
+
+
+async def in_thread(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run CPU-bound pipeline work off the event loop, so one slow question never stalls the others."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def command_args(message: Message) -> str:
+    """The text after ``/command`` (or ``/command@bot``), with the user's spacing and quotes intact."""
+    text = message.text or message.caption or ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 and parts[0].startswith("/") else ""
+
+
+def command_name(message: Message) -> tuple[str, str | None]:
+    """``("subscribe", "thebot")`` for ``/subscribe@thebot ...``; ``("", None)`` when not a command."""
+    text = (message.text or "").strip()
+    if not text.startswith("/"):
+        return "", None
+    head = text.split(maxsplit=1)[0][1:]
+    name, _, target = head.partition("@")
+    return name.lower(), target or None
+
+
+def is_group(chat: Chat) -> bool:
+    """Groups and supergroups (not channels, not private chats)."""
+    return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def is_chat_admin(message: Message, chat: Chat, admin_user_ids: list[int]) -> bool:
+    """Whether the sender may change this chat's subscriptions.
+
+    Private chat: yes. Channel post: yes (only administrators can post in a channel). Anonymous group
+    admins post as the group itself (``sender_chat`` is the chat). Otherwise ask Telegram.
+    """
+    if chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
+        return True
+    if message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    user = message.from_user
+    if user is None:
+        return False
+    if user.id in admin_user_ids:
+        return True
+    return await user_is_admin(message.get_bot(), chat.id, user.id)
+
+
+async def user_is_admin(bot: Any, chat_id: int | str, user_id: int) -> bool:
+    """Whether a user is the creator or an administrator of a chat (False when Telegram won't say)."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.info("could not check admin rights of %s in %s: %s", user_id, chat_id, exc)
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+def member_can_post(member: ChatMember, chat_type: str) -> bool:
+    """Whether a chat member (the bot) can send messages in a chat of this type."""
+    status = member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return False
+    if chat_type == ChatType.CHANNEL:
+        return status == ChatMemberStatus.OWNER or (
+            status == ChatMemberStatus.ADMINISTRATOR and bool(getattr(member, "can_post_messages", False))
+        )
+    if status == ChatMemberStatus.RESTRICTED:
+        return bool(getattr(member, "can_send_messages", False))
+    return True
+
+
+async def bot_can_post(bot: Any, chat: Chat) -> bool:
+    """Whether the bot itself can post in ``chat`` (private chats: always, it was written to)."""
+    if chat.type == ChatType.PRIVATE:
+        return True
+    try:
+        member = await bot.get_chat_member(chat.id, bot.id)
+    except TelegramError as exc:
+        log.info("could not check the bot's rights in %s: %s", chat.id, exc)
+        return False
+    return member_can_post(member, chat.type)
+
+
+# -- paging buttons ----------------------------------------------------------------------------------
+
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+
+
+def page_data(kind: str, key: str, offset: int) -> str:
+    """Callback data for a paging button: ``kind:key:offset`` (about 15 bytes, far below 64)."""
+    data = f"{kind}:{key}:{offset}"
+    if len(data.encode()) > CALLBACK_LIMIT:  # cannot happen with stored 8-character keys
+        raise ValueError("callback data over 64 bytes")
+    return data
+
+
+def parse_page_data(data: str | None) -> tuple[str, str, int] | None:
+    """``(kind, key, offset)`` from :func:`page_data`, or None for anything else (old or forged)."""
+    parts = (data or "").split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2])

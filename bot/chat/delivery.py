@@ -1,0 +1,272 @@
+"""Pushing new articles to subscribed chats: the JobQueue jobs and the sender.
+
+Two jobs feed one delivery pass. ``watch`` runs every few seconds and notices articles another process
+(``python -m bot ingest``) wrote to the store; ``poll`` runs every ``poll_interval_minutes`` and fetches
+the configured feeds and folders itself. A pass refreshes the search index, plans deliveries (see
+:mod:`bot.subscribe.planner`) and sends what is queued. Jobs only start passes as tasks, so a long
+pass (a chat under a ``RetryAfter``) never makes the scheduler skip or pile up runs.
+
+Exactly once: a row is marked sent right after Telegram accepted its message; a pass checks that the
+application is still running before each message, so stopping (SIGTERM) finishes the message in flight
+and leaves the rest queued for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram import LinkPreviewOptions
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import Application, ContextTypes
+
+from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
+from bot.models import Article
+from bot.subscribe.planner import Batch, BurstPolicy, batches_for, plan_deliveries
+from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
+
+from .common import options_of, services_of
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+DELIVERER_KEY = "newsbot.deliverer"
+
+
+@dataclass
+class SendReport:
+    """What a send pass did (for logs and tests)."""
+
+    messages: int = 0
+    articles: int = 0
+    paused: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+
+
+class Deliverer:
+    """Runs delivery passes one at a time for an application."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._pass_lock = asyncio.Lock()
+        self._fetch_lock = asyncio.Lock()
+        self._seen_seq: int | None = None
+
+    async def watch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """A pass if the store changed or deliveries are queued, unless one is already running."""
+        if self._pass_lock.locked():
+            return
+        store = self.services.store
+        if store.articles.max_seq() == self._seen_seq and not store.subscriptions.pending_chats():
+            return
+        await self.run_pass(app)
+
+    async def fetch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Fetch the configured feeds and folders, then a pass."""
+        settings = self.services.settings
+        sources = [*settings.feed_urls, *(str(d) for d in settings.watch_dirs)]
+        if sources and not self._fetch_lock.locked():
+            async with self._fetch_lock:
+                await asyncio.to_thread(_ingest, sources, self.services.store)
+        await self.run_pass(app)
+
+    async def run_pass(self, app: Application[Any, Any, Any, Any, Any, Any]) -> SendReport:
+        """Refresh the index, plan new deliveries, send what is queued."""
+        async with self._pass_lock:
+            store = self.services.store
+            seq = store.articles.max_seq()
+            if seq != self._seen_seq:
+                await asyncio.to_thread(self._refresh_and_plan)
+                self._seen_seq = seq
+            return await send_pending(app.bot, store, options_of(app), keep_going=lambda: app.running)
+
+    def _refresh_and_plan(self) -> None:
+        """Bring the search index up to date (answers see new articles) and queue deliveries."""
+        refresh = getattr(self.services.retriever, "refresh", None)
+        if refresh is not None:
+            try:
+                refresh()
+            except Exception:  # a failing index refresh must not stop pushes
+                log.exception("index refresh failed")
+        report = plan_deliveries(self.services.store)
+        if report.initialized:
+            log.info("delivery planner initialised at the current end of the store")
+
+
+def _ingest(sources: list[str], store: Store) -> None:
+    """Run the ingester over feeds and folders; failures are logged, the bot keeps running."""
+    try:
+        from bot.ingest import ingest
+    except ImportError:
+        log.warning("ingestion is not available; feeds and folders are not polled")
+        return
+    try:
+        summary = ingest(sources, store)
+        log.info("polled %d feed(s)/folder(s): %s", len(sources), summary)
+    except Exception:
+        log.exception("polling feeds and folders failed")
+
+
+def deliverer_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deliverer:
+    """The application's deliverer (created on first use)."""
+    deliverer = app.bot_data.get(DELIVERER_KEY)
+    if deliverer is None:
+        deliverer = app.bot_data[DELIVERER_KEY] = Deliverer(services_of(app))
+    return deliverer
+
+
+async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every few seconds: start a delivery pass if articles arrived or deliveries are queued."""
+    app = context.application
+    deliverer = deliverer_of(app)
+    if not deliverer._pass_lock.locked():
+        app.create_task(deliverer.watch(app), name="newsbot-watch")
+
+
+async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every ``poll_interval_minutes``: fetch feeds and folders, then deliver."""
+    app = context.application
+    app.create_task(deliverer_of(app).fetch(app), name="newsbot-poll")
+
+
+async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: forget stored queries older than the TTL (their buttons then say the results expired)."""
+    from datetime import timedelta
+
+    days = options_of(context).query_ttl_days
+    n = services_of(context).store.subscriptions.purge_queries(timedelta(days=days))
+    if n:
+        log.info("forgot %d stored queries older than %s days", n, days)
+
+
+# -- sending -----------------------------------------------------------------------------------------
+
+
+async def send_pending(
+    bot: Any, store: Store, options: Any, keep_going: Callable[[], bool] = lambda: True
+) -> SendReport:
+    """Send every chat's queued deliveries, chats concurrently (bounded) so one slow chat stalls none."""
+    report = SendReport()
+    chats = store.subscriptions.pending_chats()
+    if not chats:
+        return report
+    gate = asyncio.Semaphore(options.delivery_concurrency)
+
+    async def one(chat_id: int) -> None:
+        async with gate:
+            if keep_going():
+                await send_chat(bot, store, chat_id, options, report, keep_going)
+
+    await asyncio.gather(*(one(c) for c in chats))
+    if report.messages:
+        log.info("pushed %d message(s) with %d article(s)", report.messages, report.articles)
+    return report
+
+
+async def send_chat(
+    bot: Any, store: Store, chat_id: int, options: Any, report: SendReport, keep_going: Callable[[], bool]
+) -> None:
+    """Send one chat's queue as cards or digests, pacing messages; stop early on trouble."""
+    repo = store.subscriptions
+    ids = repo.pending(chat_id)
+    articles = store.articles.get_many(ids)
+    gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
+    if gone:
+        repo.mark_dropped(chat_id, gone)
+    policy: BurstPolicy = options.burst
+    batches, dropped = batches_for([i for i in ids if i not in gone], policy)
+    if dropped:
+        repo.mark_dropped(chat_id, dropped)
+    topics = [s.topic for s in repo.list(chat_id)]
+    for n, batch in enumerate(batches):
+        if not keep_going():
+            return
+        if n:
+            await asyncio.sleep(options.chat_pace)
+        html, preview = render_batch(batch, articles, topics)
+        sent = await _send(bot, store, chat_id, html, preview, report)
+        if sent is None:
+            return
+        chat_id, message_id = sent
+        repo.mark_sent(chat_id, batch.article_ids, message_id)
+        report.messages += 1
+        report.articles += len(batch.article_ids)
+
+
+async def _send(
+    bot: Any, store: Store, chat_id: int, html: str, preview: LinkPreviewOptions, report: SendReport
+) -> tuple[int, int] | None:
+    """Send one message; returns ``(chat id, message id)`` or None when this chat should wait or stop."""
+    repo = store.subscriptions
+    for _ in range(2):  # a second try only after a group migrated to a supergroup
+        try:
+            message = await bot.send_message(chat_id, html, link_preview_options=preview)
+            return chat_id, message.message_id
+        except ChatMigrated as exc:
+            log.info("chat %s migrated to %s while pushing; moving its subscriptions", chat_id, exc.new_chat_id)
+            repo.migrate(chat_id, exc.new_chat_id)
+            chat_id = exc.new_chat_id
+        except Forbidden as exc:
+            repo.pause(chat_id, f"Forbidden: {exc.message}")
+            log.warning("chat %s: %s; subscriptions paused", chat_id, exc.message)
+            report.paused.append(chat_id)
+            return None
+        except RetryAfter as exc:
+            log.warning("chat %s: flood control, retry after %s; deliveries stay queued", chat_id, exc.retry_after)
+            report.deferred.append(chat_id)
+            return None
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower() or "kicked" in exc.message.lower():
+                repo.pause(chat_id, exc.message)
+                log.warning("chat %s: %s; subscriptions paused", chat_id, exc.message)
+                report.paused.append(chat_id)
+            else:
+                log.error("chat %s: Telegram refused a push (%s); deliveries stay queued", chat_id, exc.message)
+                report.deferred.append(chat_id)
+            return None
+        except NetworkError as exc:  # timeouts, 5xx: the message may or may not have arrived; retry later
+            log.warning("chat %s: network error while pushing (%s); will retry", chat_id, exc)
+            report.deferred.append(chat_id)
+            return None
+    return None
+
+
+def render_batch(batch: Batch, articles: dict[int, Article], topics: list[str]) -> tuple[str, LinkPreviewOptions]:
+    """The HTML of one push message and its link preview (the article's for a card, none for a digest)."""
+    chosen = [articles[i] for i in batch.article_ids]
+    if batch.kind == "card":
+        article = chosen[0]
+        html = article_card_html(article, topic=matched_topic(article, topics))
+        if is_web_link(article.url):
+            return html, LinkPreviewOptions(url=article.url, prefer_small_media=True)
+        return html, LinkPreviewOptions(is_disabled=True)
+    topic = topics[0] if len(topics) == 1 and topics[0] else None
+    html = digest_html(chosen, topic=topic)
+    if batch.more:
+        extra = f"\n\n<i>{esc(f'…and {batch.more} older matching articles: see /latest')}</i>"
+        if visible_length(html + extra) <= TELEGRAM_LIMIT:
+            html += extra
+    return html, LinkPreviewOptions(is_disabled=True)
+
+
+def matched_topic(article: Article, topics: list[str]) -> str | None:
+    """The first of a chat's topics this article matches (None for "every article" or none)."""
+    if not topics or "" in topics:
+        return None
+    if len(topics) == 1:
+        return topics[0]
+    tokens = article_tokens(article.title, article.text, default_analyzer())
+    present = set(tokens)
+    for text in topics:
+        try:
+            if parse_topic(text).matches(tokens, present):
+                return text
+        except TopicError:
+            continue
+    return None

@@ -1,0 +1,43 @@
+"""The error handler: log with the traceback, answer the user with a short plain apology, never a trace."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.ext import ContextTypes
+
+from .common import APOLOGY
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an exception raised in a handler or job; apologise to the user who was waiting for a reply."""
+    error = context.error
+    if update is None and isinstance(error, (NetworkError, TimedOut)):
+        log.warning("network trouble talking to Telegram: %s", error)  # polling retries by itself
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=error)
+    if isinstance(update, Update):
+        await _apologise(update)
+
+
+async def _apologise(update: Update) -> None:
+    """Tell the user briefly that it failed: callback queries get a toast, text messages a reply.
+
+    Only messages a handler answered get here, so in groups this reply goes to someone who addressed
+    the bot; channel posts and service messages get nothing.
+    """
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(APOLOGY)
+            return
+        message = update.message
+        if message is not None and message.text and message.chat.type != ChatType.CHANNEL:
+            await message.reply_text(APOLOGY, do_quote=True)
+    except TelegramError as exc:
+        log.info("could not apologise for a failed update: %s", exc)

@@ -1,0 +1,72 @@
+"""`/latest [N] [topic]`: the newest articles, optionally on a topic, with "Older"/"Newer" buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.answer.render import latest_html
+
+from .common import command_args, in_thread, is_group, options_of, page_data, parse_page_data, services_of
+
+PAGE = "lat"
+EXPIRED = "This list expired. Send /latest again."
+
+
+def parse_latest_args(text: str, default: int = 5, maximum: int = 20) -> tuple[int, str | None]:
+    """``(N, topic)`` from "/latest" arguments: an optional count first (clamped to 1..max), then a topic."""
+    parts = text.split(maxsplit=1)
+    if parts and parts[0].isdigit():
+        count = min(max(int(parts[0]), 1), maximum)
+        topic = parts[1].strip() if len(parts) > 1 else ""
+    else:
+        count, topic = default, text.strip()
+    return count, (topic or None)
+
+
+async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/latest [N] [topic]`: reply with the newest articles and an "Older" button when there are more."""
+    message = update.effective_message
+    options, services = options_of(context), services_of(context)
+    count, topic = parse_latest_args(command_args(message), options.latest_default, options.latest_max)
+    articles, has_more = await in_thread(services.answerer.latest, n=count, topic=topic, offset=0)
+    markup = None
+    if has_more:
+        key = services.store.subscriptions.save_query("latest", topic or "", size=count)
+        markup = latest_markup(key, 0, count, has_more)
+    await message.reply_html(
+        latest_html(articles, topic=topic, offset=0), reply_markup=markup, do_quote=is_group(message.chat)
+    )
+
+
+async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "Older" / "Newer" buttons: edit the list to show that page."""
+    query = update.callback_query
+    parsed = parse_page_data(query.data)
+    services = services_of(context)
+    stored = services.store.subscriptions.get_query(parsed[1]) if parsed else None
+    if parsed is None or stored is None or stored.kind != "latest":
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    topic, count, offset = stored.text or None, stored.size or 5, parsed[2]
+    articles, has_more = await in_thread(services.answerer.latest, n=count, topic=topic, offset=offset)
+    try:
+        await query.edit_message_text(
+            latest_html(articles, topic=topic, offset=offset),
+            reply_markup=latest_markup(stored.key, offset, count, has_more),
+        )
+    except BadRequest as exc:  # pressed twice: "message is not modified"
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def latest_markup(key: str, offset: int, count: int, has_more: bool) -> InlineKeyboardMarkup | None:
+    """"‹ Newer" / "Older ›" buttons for the page starting at ``offset``."""
+    buttons = []
+    if offset > 0:
+        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=page_data(PAGE, key, max(offset - count, 0))))
+    if has_more:
+        buttons.append(InlineKeyboardButton("Older ›", callback_data=page_data(PAGE, key, offset + count)))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
