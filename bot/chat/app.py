@@ -52,6 +52,9 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """A ready-to-run Application; the caller starts it (polling or webhook) and closes ``services``.
 
+    ``run_polling``/``run_webhook`` call ``post_init`` (command menus) themselves; code that starts the
+    application by hand (``initialize``/``start``) should ``await app.post_init(app)`` after initialize.
+
     Raises :class:`bot.config.SettingsError` (one clear line) when the token is missing.
     """
     options = options or BotOptions()

@@ -143,7 +143,7 @@ def page_markup(key: str, answer: Answer, size: int) -> InlineKeyboardMarkup | N
 def preview_of(answer: Answer) -> LinkPreviewOptions:
     """At most one link preview: the top article's."""
     if answer.items and is_web_link(answer.items[0].url):
-        return LinkPreviewOptions(url=answer.items[0].url, prefer_small_media=True)
+        return LinkPreviewOptions(is_disabled=False, url=answer.items[0].url, prefer_small_media=True)
     return NO_PREVIEW
 
 

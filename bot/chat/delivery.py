@@ -244,7 +244,7 @@ def render_batch(batch: Batch, articles: dict[int, Article], topics: list[str]) 
         article = chosen[0]
         html = article_card_html(article, topic=matched_topic(article, topics))
         if is_web_link(article.url):
-            return html, LinkPreviewOptions(url=article.url, prefer_small_media=True)
+            return html, LinkPreviewOptions(is_disabled=False, url=article.url, prefer_small_media=True)
         return html, LinkPreviewOptions(is_disabled=True)
     topic = topics[0] if len(topics) == 1 and topics[0] else None
     html = digest_html(chosen, topic=topic)

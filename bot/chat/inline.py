@@ -40,7 +40,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         articles, more = await in_thread(services.answerer.latest, n=size, offset=offset)
         results = [article_result(a) for a in articles if a.id is not None]
         shown = len(articles)
-    next_offset = str(offset + shown) if more and shown and offset + shown < MAX_OFFSET else ""
+    # None, not "": PTB 22.8's Defaults handling turns an empty-string argument into "[]" (an empty
+    # string is a Sequence whose items are all InputPollOptions), and omitting it means "no more".
+    next_offset = str(offset + shown) if more and shown and offset + shown < MAX_OFFSET else None
     await query.answer(
         results, next_offset=next_offset, cache_time=options.inline_cache_seconds, is_personal=False
     )
