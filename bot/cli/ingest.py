@@ -1,11 +1,56 @@
-"""`python -m bot ingest`: not built yet."""
+"""`python -m bot ingest PATH_OR_URL...`: load articles into the store and print one summary.
+
+Without arguments it ingests the configured corpus paths and feed URLs. Exit status 0 when every record
+was ingested, 1 when some failed (each failure is listed with its file:line or URL and the reason).
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from bot.config import load_settings
+from bot.ingest import ingest
+from bot.ingest.fetch import DEFAULT_TIMEOUT
+from bot.store import Store
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `ingest` subcommand."""
-    p = sub.add_parser("ingest", help="ingest (not built yet)")
-    p.set_defaults(func=lambda args: print("ingest: not built yet") or 1)
+    p = sub.add_parser(
+        "ingest",
+        help="ingest scraped pages, JSON Lines (.jsonl/.jsonl.gz), HTML pages and RSS/Atom feeds",
+        description="Ingest files, directories (every supported file in them), article URLs and feed URLs. "
+        "Without arguments: the configured corpus paths and feed URLs.",
+    )
+    p.add_argument(
+        "inputs", nargs="*", metavar="PATH_OR_URL", help="file, directory, article URL or feed URL"
+    )
+    p.add_argument(
+        "--feed", action="append", default=[], metavar="URL", help="a URL that must be an RSS/Atom feed"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds per HTTP request (default %(default)s)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
+    p.add_argument("--top", type=int, default=5, help="how many most-removed chrome lines to list")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Ingest and print the summary; the exit status says whether any record failed."""
+    settings = load_settings()
+    inputs = list(args.inputs)
+    feeds = list(args.feed)
+    if not inputs and not feeds:
+        inputs = list(settings.corpus_paths)
+        feeds = list(settings.feed_urls)
+    store = Store.from_settings(settings)
+    try:
+        summary = ingest(inputs, store, feeds=feeds, progress=not args.no_progress, timeout=args.timeout)
+    finally:
+        store.close()
+    print(summary.format(top=args.top), flush=True)
+    return summary.exit_status

@@ -1,0 +1,40 @@
+"""Ingestion: scraped pages, JSON Lines, HTML pages and RSS/Atom feeds into the article store.
+
+Public entry points:
+
+- :func:`ingest` ingests paths (files, directories) and URLs (feeds, article pages) and returns an
+  :class:`IngestSummary`;
+- :func:`ensure_bundled_corpus` ingests the configured corpus when the store is still empty (the
+  ``ask`` and ``run`` commands call it on first use).
+
+Cleaning removes site chrome learned from the data (see :mod:`bot.ingest.chrome`) and flags pages
+without a real body; see :mod:`bot.ingest.clean` for the rules that need no learning.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+from bot.store import Store
+
+from .pipeline import BATCH_SIZE, ingest
+from .records import RawRecord, RecordIssue
+from .summary import IngestSummary
+
+__all__ = ["BATCH_SIZE", "IngestSummary", "RawRecord", "RecordIssue", "ensure_bundled_corpus", "ingest"]
+
+log = logging.getLogger(__name__)
+
+
+def ensure_bundled_corpus(settings: Settings, store: Store, progress: bool = False) -> IngestSummary | None:
+    """Ingest ``settings.corpus_paths`` if the store holds no article yet; None when it already does.
+
+    Lets a fresh checkout answer questions at once, without a separate set-up step.
+    """
+    if store.articles.count(include_flagged=True) > 0:
+        return None
+    log.info("store is empty: ingesting the bundled corpus from %s", ", ".join(settings.corpus_paths))
+    summary = ingest(settings.corpus_paths, store, progress=progress)
+    log.info("bundled corpus: %s", summary.counts_line())
+    return summary

@@ -1,0 +1,136 @@
+"""From a raw record to the Article the store keeps: validation, cleaning, flagging.
+
+The same two functions serve the first pass (``prepare_lines``, whose lines are counted to learn the
+chrome) and the second (``build_article``), so what is learned is exactly what is later removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.models import Article, source_of
+
+from .chrome import ChromeModel, Removal
+from .clean import (
+    DateError,
+    cap_paragraphs,
+    clean_title,
+    has_markup,
+    is_prose,
+    is_timestamp_line,
+    join_paragraphs,
+    parse_date,
+    sanitize,
+    site_label,
+    split_lines,
+    strip_dateline,
+)
+from .records import RawRecord, RecordIssue
+
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DATELINE_SPAN = 3
+"""The dateline sits in the first paragraph, sometimes after an editor's note: look this far."""
+_MIN_FORM_WORDS = 50
+"""A page with no sentence at all and fewer words than this is a form or a menu, not an article."""
+
+
+@dataclass(slots=True)
+class Built:
+    """A cleaned article and what cleaning did to it (for the summary)."""
+
+    article: Article
+    removals: list[Removal] = field(default_factory=list)
+    warnings: list[RecordIssue] = field(default_factory=list)
+
+
+def record_source(raw: RawRecord) -> str:
+    """The source (host) a record belongs to: chrome is learned per source."""
+    return raw.source or source_of(raw.url)
+
+
+def prepare_lines(raw: RawRecord) -> list[str]:
+    """The record's text as clean, whitespace-normalised, non-empty lines (one paragraph each)."""
+    return split_lines(sanitize(raw.text))
+
+
+def _drop_stamps(lines: list[str], removals: list[Removal]) -> list[str]:
+    kept = []
+    header = True
+    for line in lines:
+        if is_timestamp_line(line, header):
+            removals.append(Removal("timestamp", "(publication time stamp line)"))
+            continue
+        header = header and not is_prose(line)
+        kept.append(line)
+    return kept
+
+
+def _drop_dateline(lines: list[str], label: str, removals: list[Removal]) -> list[str]:
+    for i, line in enumerate(lines[:_DATELINE_SPAN]):
+        rest = strip_dateline(line, label)
+        if rest is None:
+            continue
+        removals.append(Removal("dateline", line[: len(line) - len(rest)].strip()))
+        return lines[:i] + ([rest] if rest else []) + lines[i + 1 :]
+    return lines
+
+
+def flag_reason(paragraphs: list[str]) -> str | None:
+    """Why a cleaned page has no real body (it is then stored but never indexed), or None."""
+    if not paragraphs:
+        return "no article text left after removing site chrome"
+    if not any(is_prose(p) for p in paragraphs) and sum(len(p.split()) for p in paragraphs) < _MIN_FORM_WORDS:
+        return "no article prose: the page is a form, menu or labels only"
+    return None
+
+
+def _validate(raw: RawRecord, lines: list[str], today: date | None) -> tuple[str, date] | RecordIssue:
+    title = clean_title(raw.title, record_source(raw))
+    if not title:
+        return RecordIssue(raw.where, "missing title")
+    if not lines:
+        return RecordIssue(raw.where, "missing text")
+    try:
+        published = parse_date(raw.published, today)
+    except DateError as exc:
+        return RecordIssue(raw.where, str(exc))
+    return title, published
+
+
+def build_article(
+    raw: RawRecord, lines: list[str], model: ChromeModel, today: date | None = None
+) -> Built | RecordIssue:
+    """Validate and clean one record; an issue (not stored) when title, text or date is unusable."""
+    valid = _validate(raw, lines, today)
+    if isinstance(valid, RecordIssue):
+        return valid
+    title, published = valid
+    source = record_source(raw)
+    warnings = []
+    if has_markup(raw.text) or _CONTROL_CHARS.search(raw.text):
+        warnings.append(RecordIssue(raw.where, "markup or control characters removed", fatal=False))
+    removals: list[Removal] = []
+    paragraphs = _drop_stamps(lines, removals)
+    paragraphs = _drop_dateline(paragraphs, site_label(source), removals)
+    paragraphs, chrome = model.strip(source, paragraphs)
+    removals.extend(chrome)
+    if paragraphs and paragraphs[0].casefold() == title.casefold():
+        paragraphs = paragraphs[1:]  # extractors often repeat the headline as the first line
+    paragraphs, truncated = cap_paragraphs(paragraphs)
+    if truncated:
+        warnings.append(RecordIssue(raw.where, f"text capped at {len(join_paragraphs(paragraphs)):,} characters",
+                                    fatal=False))  # fmt: skip
+    article = Article(
+        url=raw.url,
+        title=title,
+        text=join_paragraphs(paragraphs),
+        published=published,
+        source=source,
+        authors=raw.authors,
+        credit=" ".join(sanitize(raw.credit).split()),
+        flagged=flag_reason(paragraphs),
+        removed_lines=len(removals),
+    )
+    return Built(article, removals, warnings)

@@ -1,0 +1,134 @@
+"""The ingest run: read every source twice, learn chrome in between, store in committed batches.
+
+Pass 1 counts the lines of articles not yet counted (see :mod:`bot.ingest.chrome`) and commits the
+counts in one transaction. Pass 2 cleans every record with the learned model and upserts batches of
+:data:`BATCH_SIZE` in one transaction each, so a kill loses at most the batch in flight and never
+leaves half an article; "committed N records" is reported only after a commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from bot.models import article_uid
+from bot.store import Store
+
+from .build import Built, build_article, prepare_lines, record_source
+from .chrome import ChromeCounter, ChromeModel, learn
+from .fetch import DEFAULT_TIMEOUT, Fetcher
+from .progress import Progress
+from .records import RawRecord, RecordIssue
+from .sources import Source, UrlSource, discover
+from .summary import IngestSummary
+
+BATCH_SIZE = 500
+log = logging.getLogger(__name__)
+
+
+def _learn_pass(sources: list[Source], store: Store, progress: Progress) -> tuple[ChromeModel, int]:
+    """Count lines of new articles, persist the counts, return the model and how many items were read."""
+    counter = ChromeCounter(store.state.chrome_counted_uids())
+    items = 0
+    progress.start("learning site chrome")
+    for source in sources:
+        for item in source.records():
+            items += 1
+            progress.advance()
+            if isinstance(item, RawRecord):
+                uid = article_uid(item.url)
+                if counter.wants(uid):
+                    counter.add(record_source(item), uid, prepare_lines(item))
+    model = learn(store.state, counter)
+    log.info("chrome: %d new articles counted, %d chrome keys known", len(counter.new_uids), model.size())
+    return model, items
+
+
+class _Batcher:
+    """Collects built articles and upserts them in one transaction per batch."""
+
+    def __init__(self, store: Store, summary: IngestSummary, progress: Progress, size: int) -> None:
+        self.store = store
+        self.summary = summary
+        self.progress = progress
+        self.size = size
+        self.pending: list[Built] = []
+
+    def add(self, built: Built) -> None:
+        self.pending.append(built)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        results = self.store.articles.upsert_many([b.article for b in self.pending])
+        for built, result in zip(self.pending, results):
+            self.summary.add_outcome(result.outcome)
+            self.summary.add_built(built)
+        self.pending = []
+        self.progress.committed(self.summary.stored, self.summary.counts_line())
+
+
+def _store_pass(
+    sources: list[Source], store: Store, model: ChromeModel, summary: IngestSummary, progress: Progress,
+    total: int, batch_size: int, today: date | None,
+) -> None:  # fmt: skip
+    batcher = _Batcher(store, summary, progress, batch_size)
+    progress.start("storing", total)
+    for source in sources:
+        for item in source.records():
+            progress.advance()
+            if isinstance(item, RecordIssue):
+                summary.add_issue(item)
+                continue
+            built = build_article(item, prepare_lines(item), model, today)
+            if isinstance(built, RecordIssue):
+                summary.add_issue(built)
+            else:
+                batcher.add(built)
+        batcher.flush()  # this source's records are durable before its feed state is saved
+        source.finish(store.state)
+        if isinstance(source, UrlSource) and source.not_modified:
+            summary.not_modified += 1
+
+
+def ingest(
+    paths_or_urls: Iterable[str | Path],
+    store: Store,
+    *,
+    feeds: Iterable[str] = (),
+    progress: bool = False,
+    fetcher: Fetcher | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    batch_size: int = BATCH_SIZE,
+    today: date | None = None,
+) -> IngestSummary:
+    """Ingest files, directories, article URLs and feed URLs into ``store``; never raises per record.
+
+    ``paths_or_urls`` may mix paths and URLs (a URL is treated as a feed when it serves a feed, else as
+    an article page); ``feeds`` are URLs that must be feeds. ``progress`` shows a bar on a terminal
+    (stderr) or log lines otherwise. Returns the summary; ``summary.exit_status`` is 1 if anything
+    failed.
+    """
+    started = time.monotonic()
+    summary = IngestSummary()
+    reporter = Progress(progress)
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(timeout=timeout)
+    try:
+        sources = discover(paths_or_urls, list(feeds), fetcher, store.state)
+        summary.inputs = len(sources)
+        model, total = _learn_pass(sources, store, reporter)
+        summary.chrome_keys = model.size()
+        _store_pass(sources, store, model, summary, reporter, total, batch_size, today)
+    finally:
+        reporter.close()
+        if own_fetcher:
+            fetcher.close()
+    summary.seconds = time.monotonic() - started
+    log.info("%s", summary.counts_line())
+    return summary
