@@ -1,0 +1,890 @@
+"""The BM25 index we own: inverted, sparse, segmented, incremental and persistent.
+
+Why this shape
+--------------
+rank-bm25 rescans every document in Python for every query. Here a query touches only the postings of its
+terms: for each term, a contiguous slice of document ids and term frequencies. Nothing that depends on
+the whole collection (N, the average length, the idf floor) is baked into the postings, because it changes
+whenever an article comes or goes; the index keeps raw counts and finishes BM25Okapi at query time over
+the postings (:mod:`bot.search.bm25`), so scores are exact for the live collection at every moment.
+
+The index is generic over *documents*: a document has a key (the article id), a position (passage number,
+0 for a whole-article document), a publication day and a source. The same class serves the passage index
+and the article index.
+
+Layout
+------
+- A vocabulary (term → id) shared by all segments; document frequencies over live documents per term.
+- Per document *slot* (append-only): length in tokens, key, position, day (days since 1970-01-01, int32),
+  source id, alive flag. Deleting an article clears its slots' alive flags and its df contributions;
+  an updated article is deleted and added again under new slots.
+- Segments: CSR postings by term (``indptr``, ``docs``: slot ids ascending, ``tf``). A big *main* segment
+  (memory-mapped after load) and a small *fresh* segment that takes new documents within milliseconds; when
+  the fresh one grows past a threshold it is merged into main (dead postings dropped on the way).
+- Persistence: each save writes new files and a new manifest (sizes + CRC32 of every file), then swaps a
+  ``CURRENT`` pointer with an atomic rename; immutable main-segment files are reused across saves. A
+  missing, truncated or corrupt file raises :class:`IndexCorruptError` at load, never a half index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .analyzer import Analyzer, default_analyzer, split_chunks
+from .bm25 import Params, floored_idf, length_norm
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_EPOCH = date(1970, 1, 1).toordinal()
+_NO_TERM = -1  # a chunk that yields no term (stopword, punctuation, emoji)
+_MULTI = -2  # a chunk that yields several terms (looked up in a side table)
+
+
+class IndexCorruptError(Exception):
+    """The saved index is missing, truncated, corrupt or of another format: rebuild it, never serve it."""
+
+
+def day_number(d: date) -> int:
+    """Days since 1970-01-01 (the index stores dates as int32 days)."""
+    return d.toordinal() - _EPOCH
+
+
+def day_to_date(day: int) -> date:
+    """Inverse of :func:`day_number`."""
+    return date.fromordinal(int(day) + _EPOCH)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """Restrictions applied inside the index before top-k (so k results come back when k exist).
+
+    ``date_to`` is inclusive: it is the *as of* day of a question ("published on or before").
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
+    sources: frozenset[str] | set[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocInput:
+    """A document to index: give ``text`` (analyzed by the index), ``terms`` or pre-encoded ``ids``.
+
+    ``start``/``end`` are carried through to hits (a passage's character offsets in its article).
+    """
+
+    key: int
+    pos: int
+    published: date
+    source: str = ""
+    start: int = 0
+    end: int = 0
+    text: str = ""
+    terms: Sequence[str] | None = None
+    ids: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One scored document: ``key`` is the article id, ``pos`` the passage number (0 for articles)."""
+
+    key: int
+    pos: int
+    score: float
+    published: date
+    source: str
+    slot: int
+    start: int = 0
+    end: int = 0
+
+
+# -- vocabulary ---------------------------------------------------------------------------------------
+
+
+class _ChunkIds(dict):
+    """bytes chunk → term id (or _NO_TERM / _MULTI); misses go through the analyzer once per chunk."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        super().__init__()
+        self._vocab = vocab
+
+    def __missing__(self, chunk: bytes) -> int:
+        ids = [self._vocab.add(t) for t in self._vocab.analyzer.chunk_terms(chunk)]
+        if not ids:
+            value = _NO_TERM
+        elif len(ids) == 1:
+            value = ids[0]
+        else:
+            value = _MULTI
+            self._vocab.multi[chunk] = np.asarray(ids, dtype=np.int32)
+        self[chunk] = value
+        return value
+
+
+class Vocabulary:
+    """Term ↔ id, plus a chunk cache so encoding text is one C-level dict lookup per word."""
+
+    def __init__(self, analyzer: Analyzer, terms: Iterable[str] = ()) -> None:
+        self.analyzer = analyzer
+        self.terms: list[str] = list(terms)
+        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
+        self.multi: dict[bytes, np.ndarray] = {}
+        self._chunks = _ChunkIds(self)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def add(self, term: str) -> int:
+        """Id of ``term``, assigning the next id to a new one."""
+        tid = self.ids.get(term)
+        if tid is None:
+            tid = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+        return tid
+
+    def get(self, term: str) -> int:
+        """Id of ``term`` or -1 (queries never grow the vocabulary)."""
+        return self.ids.get(term, -1)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Term ids of ``text`` in order (int32), adding new terms: the fast path of indexing."""
+        chunks = split_chunks(text)
+        ids = np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int32, count=len(chunks))
+        if (ids == _MULTI).any():
+            parts = [self.multi[c] if i == _MULTI else np.asarray([i], dtype=np.int32) for c, i in zip(chunks, ids)]
+            ids = np.concatenate(parts) if parts else ids
+        return ids[ids >= 0]
+
+    def encode_terms(self, terms: Sequence[str]) -> np.ndarray:
+        """Ids of already-analyzed terms (adding new ones)."""
+        return np.fromiter(map(self.add, terms), dtype=np.int32, count=len(terms))
+
+
+# -- segments -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Segment:
+    """Immutable postings of some documents, CSR by term: ``docs[indptr[t]:indptr[t+1]]`` ascending."""
+
+    name: str
+    indptr: np.ndarray
+    docs: np.ndarray
+    tf: np.ndarray
+
+    @property
+    def n_postings(self) -> int:
+        """Number of (term, document) pairs."""
+        return int(self.docs.shape[0])
+
+    def postings(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        """Document slots and term frequencies of term ``tid`` (empty when absent)."""
+        if tid + 1 >= self.indptr.shape[0]:
+            return self.docs[:0], self.tf[:0]
+        s, e = int(self.indptr[tid]), int(self.indptr[tid + 1])
+        return self.docs[s:e], self.tf[s:e]
+
+    def term_of(self, positions: np.ndarray) -> np.ndarray:
+        """Term id of each posting position."""
+        return np.searchsorted(self.indptr, positions, side="right") - 1
+
+    def as_matrix(self, n_terms: int, n_slots: int) -> sp.csr_array:
+        """A scipy CSR view (terms × slots) for merging."""
+        indptr = _pad_indptr(self.indptr, n_terms)
+        return sp.csr_array((self.tf, self.docs, indptr), shape=(n_terms, n_slots))
+
+
+def empty_segment() -> Segment:
+    """A segment with no postings."""
+    return Segment("empty", np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint16))
+
+
+def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
+    """Extend an indptr to ``n_terms`` rows (terms added after the segment was built have no postings)."""
+    if indptr.shape[0] >= n_terms + 1:
+        return np.asarray(indptr[: n_terms + 1])
+    pad = np.full(n_terms + 1 - indptr.shape[0], indptr[-1], dtype=indptr.dtype)
+    return np.concatenate([indptr, pad])
+
+
+def _from_matrix(mat: sp.csr_array) -> Segment:
+    """Segment from a canonical CSR matrix (terms × slots), with the narrowest tf dtype."""
+    mat.sum_duplicates()
+    tf = mat.data
+    tf = tf.astype(np.uint16) if tf.size == 0 or int(tf.max()) <= np.iinfo(np.uint16).max else tf.astype(np.uint32)
+    return Segment(uuid.uuid4().hex[:12], mat.indptr.astype(np.int64), mat.indices.astype(np.int32), tf)
+
+
+def build_segment(doc_ids: Sequence[np.ndarray], first_slot: int, n_terms: int) -> Segment:
+    """Postings of documents ``first_slot, first_slot+1, ...`` with the given term-id arrays."""
+    n = len(doc_ids)
+    if n == 0:
+        return empty_segment()
+    lengths = np.fromiter(map(len, doc_ids), dtype=np.int64, count=n)
+    tids = np.concatenate(doc_ids).astype(np.int32, copy=False)
+    slots = np.repeat(np.arange(first_slot, first_slot + n, dtype=np.int32), lengths)
+    ones = np.ones(tids.shape[0], dtype=np.int32)
+    mat = sp.coo_array((ones, (tids, slots)), shape=(n_terms, first_slot + n)).tocsr()
+    return _from_matrix(mat)
+
+
+def merge_segments(a: Segment, b: Segment, alive: np.ndarray, n_terms: int) -> Segment:
+    """One segment with the live postings of both (b's slots all follow a's)."""
+    n_slots = alive.shape[0]
+    mat = a.as_matrix(n_terms, n_slots) + b.as_matrix(n_terms, n_slots)
+    mat = sp.csr_array(mat)
+    dead = ~alive[mat.indices]
+    if dead.any():
+        mat.data[dead] = 0
+        mat.eliminate_zeros()
+    return _from_matrix(mat)
+
+
+# -- per-document arrays --------------------------------------------------------------------------------
+
+
+class _Column:
+    """An append-only numpy column with amortized growth."""
+
+    def __init__(self, dtype: np.dtype | type, data: np.ndarray | None = None) -> None:
+        self.dtype = np.dtype(dtype)
+        self.n = 0 if data is None else int(data.shape[0])
+        self.buf = np.zeros(max(1024, self.n), dtype=self.dtype)
+        if data is not None:
+            self.buf[: self.n] = data
+
+    @property
+    def view(self) -> np.ndarray:
+        """The filled part (a view: writes go through)."""
+        return self.buf[: self.n]
+
+    def extend(self, values: np.ndarray) -> None:
+        """Append values."""
+        need = self.n + values.shape[0]
+        if need > self.buf.shape[0]:
+            grown = np.zeros(max(need, self.buf.shape[0] * 2), dtype=self.dtype)
+            grown[: self.n] = self.buf[: self.n]
+            self.buf = grown
+        self.buf[self.n : need] = values
+        self.n = need
+
+
+_COLUMNS = {
+    "len": np.int32,
+    "key": np.int64,
+    "pos": np.int32,
+    "day": np.int32,
+    "src": np.int32,
+    "start": np.int32,
+    "end": np.int32,
+    "alive": np.bool_,
+}
+
+
+@dataclass(slots=True)
+class _Stats:
+    """Collection-wide quantities, recomputed after each change (O(vocabulary + slots), not per query)."""
+
+    n_live: int
+    avgdl: float
+    idf: np.ndarray
+    norm: np.ndarray
+
+
+@dataclass(slots=True)
+class _Scratch:
+    """Per-slot buffers reused across queries (a query then costs its postings, not the corpus size)."""
+
+    acc: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def ensure(self, n: int) -> None:
+        if self.acc.shape[0] < n:
+            self.acc = np.zeros(max(n, int(self.acc.shape[0] * 1.5)), dtype=np.float64)
+            self.seen = np.zeros(self.acc.shape[0], dtype=bool)
+
+
+class BM25Index:
+    """Exact BM25Okapi over a changing collection of documents; thread-safe (one lock)."""
+
+    def __init__(
+        self,
+        analyzer: Analyzer | None = None,
+        params: Params | None = None,
+        fresh_limit: int = 300_000,
+        name: str = "index",
+        vocab: Vocabulary | None = None,
+    ) -> None:
+        self.analyzer = analyzer or default_analyzer()
+        self.params = params or Params()
+        self.name = name
+        self.fresh_limit = fresh_limit  # fresh postings before a merge into main
+        self.seq = 0  # store change counter this index reflects (kept by the sync layer)
+        self.extra: dict[str, object] = {}  # small JSON-able facts the owner wants saved alongside
+        self.vocab = vocab if vocab is not None else Vocabulary(self.analyzer)
+        self._df = np.zeros(0, dtype=np.int64)
+        self._cols = {k: _Column(t) for k, t in _COLUMNS.items()}
+        self._main = empty_segment()
+        self._fresh = empty_segment()
+        self._fresh_base = 0
+        self._key_slots: dict[int, tuple[int, int]] = {}
+        self._sources: list[str] = []
+        self._source_ids: dict[str, int] = {}
+        self._n_live = 0
+        self._total_len = 0
+        self._stats: _Stats | None = None
+        self._scratch = _Scratch()
+        self._lock = threading.RLock()
+        self._file_sums: dict[str, list[int]] = {}  # size and CRC32 of files already written
+        self.dirty = False
+
+    # -- introspection -------------------------------------------------------------------------------
+
+    @property
+    def n_docs(self) -> int:
+        """Live documents (what rank-bm25 would call the corpus size)."""
+        return self._n_live
+
+    @property
+    def n_slots(self) -> int:
+        """Document slots ever allocated (live + dead)."""
+        return self._cols["len"].n
+
+    @property
+    def n_postings(self) -> int:
+        """Stored postings (main + fresh, dead ones included until the next merge)."""
+        return self._main.n_postings + self._fresh.n_postings
+
+    @property
+    def avgdl(self) -> float:
+        """Average live document length in tokens."""
+        return self._total_len / self._n_live if self._n_live else 0.0
+
+    def keys(self) -> set[int]:
+        """Keys (article ids) with live documents."""
+        return set(self._key_slots)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._key_slots
+
+    def df(self, term: str) -> int:
+        """Live documents containing ``term``."""
+        tid = self.vocab.get(term)
+        return int(self._df[tid]) if 0 <= tid < self._df.shape[0] else 0
+
+    def idf(self, term: str) -> float:
+        """Floored idf of ``term`` in the live collection (0 for unknown terms)."""
+        with self._lock:
+            tid = self.vocab.get(term)
+            stats = self._get_stats()
+            return float(stats.idf[tid]) if 0 <= tid < stats.idf.shape[0] else 0.0
+
+    def encode(self, text: str) -> np.ndarray:
+        """Term ids of ``text`` (for callers composing documents, e.g. title + passage)."""
+        with self._lock:
+            return self.vocab.encode(text)
+
+    def share_vocabulary(self, other: BM25Index) -> bool:
+        """Use ``other``'s vocabulary object when both hold the same terms (one encoding serves both)."""
+        with self._lock:
+            if self.vocab.terms != other.vocab.terms:
+                return False
+            self.vocab = other.vocab
+            return True
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def add(self, docs: Sequence[DocInput]) -> None:
+        """Index documents; keys that already have live documents are replaced (an updated article)."""
+        if not docs:
+            return
+        with self._lock:
+            self.delete({d.key for d in docs} & self._key_slots.keys())
+            ids = [self._ids_of(d) for d in docs]
+            self._append_slots(docs, ids)
+            first = self.n_slots - len(docs)
+            batch = build_segment(ids, first, len(self.vocab))
+            self._grow_df()
+            self._df += np.bincount(batch.term_of(np.arange(batch.n_postings)), minlength=len(self.vocab))[
+                : len(self.vocab)
+            ]
+            self._merge_fresh(batch, first)
+            self._changed()
+
+    def delete(self, keys: Iterable[int]) -> int:
+        """Stop matching every document of these keys; returns how many documents were removed."""
+        with self._lock:
+            slots = [self._key_slots.pop(k) for k in list(keys) if k in self._key_slots]
+            if not slots:
+                return 0
+            dead = np.concatenate([np.arange(s, s + n) for s, n in slots])
+            alive = self._cols["alive"].view
+            alive[dead] = False
+            self._n_live -= dead.shape[0]
+            self._total_len -= int(self._cols["len"].view[dead].sum())
+            self._remove_df(dead)
+            self._changed()
+            return int(dead.shape[0])
+
+    def _ids_of(self, d: DocInput) -> np.ndarray:
+        if d.ids is not None:
+            return np.asarray(d.ids, dtype=np.int32)
+        if d.terms is not None:
+            return self.vocab.encode_terms(d.terms)
+        return self.vocab.encode(d.text)
+
+    def _source_id(self, source: str) -> int:
+        sid = self._source_ids.get(source)
+        if sid is None:
+            sid = self._source_ids[source] = len(self._sources)
+            self._sources.append(source)
+        return sid
+
+    def _append_slots(self, docs: Sequence[DocInput], ids: list[np.ndarray]) -> None:
+        first = self.n_slots
+        lengths = np.fromiter(map(len, ids), dtype=np.int32, count=len(ids))
+        c = self._cols
+        c["len"].extend(lengths)
+        c["key"].extend(np.fromiter((d.key for d in docs), dtype=np.int64, count=len(docs)))
+        c["pos"].extend(np.fromiter((d.pos for d in docs), dtype=np.int32, count=len(docs)))
+        c["day"].extend(np.fromiter((day_number(d.published) for d in docs), dtype=np.int32, count=len(docs)))
+        c["src"].extend(np.fromiter((self._source_id(d.source) for d in docs), dtype=np.int32, count=len(docs)))
+        c["start"].extend(np.fromiter((d.start for d in docs), dtype=np.int32, count=len(docs)))
+        c["end"].extend(np.fromiter((d.end for d in docs), dtype=np.int32, count=len(docs)))
+        c["alive"].extend(np.ones(len(docs), dtype=bool))
+        self._n_live += len(docs)
+        self._total_len += int(lengths.sum())
+        self._index_keys(np.arange(first, first + len(docs)))
+
+    def _index_keys(self, slots: np.ndarray) -> None:
+        """Record each key's contiguous slot range (documents of one key are always added together)."""
+        keys = self._cols["key"].view[slots]
+        if keys.size == 0:
+            return
+        change = np.flatnonzero(np.diff(keys)) + 1
+        starts = np.concatenate([[0], change])
+        counts = np.diff(np.concatenate([starts, [keys.size]]))
+        for s, n in zip(starts.tolist(), counts.tolist()):
+            self._key_slots[int(keys[s])] = (int(slots[s]), n)
+
+    def _grow_df(self) -> None:
+        if self._df.shape[0] < len(self.vocab):
+            self._df = np.concatenate([self._df, np.zeros(len(self.vocab) - self._df.shape[0], dtype=np.int64)])
+
+    def _remove_df(self, dead: np.ndarray) -> None:
+        """Subtract the dead documents' terms from df (scans only segments that hold them)."""
+        mask = np.zeros(self.n_slots, dtype=bool)
+        mask[dead] = True
+        in_main, in_fresh = int(dead.min()) < self._fresh_base, int(dead.max()) >= self._fresh_base
+        for seg, scan in ((self._main, in_main), (self._fresh, in_fresh)):
+            if seg.n_postings == 0 or not scan:
+                continue
+            positions = np.flatnonzero(mask[seg.docs])
+            terms = seg.term_of(positions)
+            self._df[: len(self.vocab)] -= np.bincount(terms, minlength=len(self.vocab))[: len(self.vocab)]
+
+    def _merge_fresh(self, batch: Segment, first: int) -> None:
+        alive = self._cols["alive"].view
+        if self._fresh.n_postings == 0:
+            self._fresh_base = first
+            self._fresh = batch
+        else:
+            self._fresh = merge_segments(self._fresh, batch, alive, len(self.vocab))
+        if self._fresh.n_postings > self.fresh_limit:
+            self.merge()
+
+    def merge(self) -> None:
+        """Fold the fresh segment into main, dropping dead postings (O(all postings), on a threshold)."""
+        with self._lock:
+            alive = self._cols["alive"].view
+            if self._fresh.n_postings == 0 and self._main.n_postings == 0:
+                return
+            self._main = merge_segments(self._main, self._fresh, alive, len(self.vocab))
+            self._fresh = empty_segment()
+            self._fresh_base = self.n_slots
+
+    def _changed(self) -> None:
+        self._stats = None
+        self.dirty = True
+
+    # -- scoring -------------------------------------------------------------------------------------
+
+    def _get_stats(self) -> _Stats:
+        if self._stats is None:
+            n = self._n_live
+            self._grow_df()
+            idf, _ = floored_idf(self._df, n, self.params.epsilon)
+            avgdl = self._total_len / n if n else 0.0
+            lengths = self._cols["len"].view
+            norm = length_norm(lengths, avgdl, self.params) if avgdl > 0 else np.zeros(lengths.shape[0])
+            self._stats = _Stats(n, avgdl, idf, norm)
+        return self._stats
+
+    def _query_terms(self, query: str | Sequence[str]) -> list[tuple[int, int]]:
+        """(term id, count) in first-occurrence order, for terms present in the live collection."""
+        terms = self.analyzer.analyze(query) if isinstance(query, str) else list(query)
+        counts: dict[int, int] = {}
+        for term in terms:
+            tid = self.vocab.get(term)
+            if tid >= 0 and tid < self._df.shape[0] and self._df[tid] > 0:
+                counts[tid] = counts.get(tid, 0) + 1
+        return list(counts.items())
+
+    def _accumulate(self, qterms: list[tuple[int, int]], stats: _Stats) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate slots (each once) and their BM25 scores, summed over the query terms' postings."""
+        scratch = self._scratch
+        scratch.ensure(self.n_slots)
+        acc, seen = scratch.acc, scratch.seen
+        k1p1 = self.params.k1 + 1
+        parts: list[np.ndarray] = []
+        for tid, count in qterms:
+            idf = stats.idf[tid]
+            for seg in (self._main, self._fresh):
+                docs, tf = seg.postings(tid)
+                if docs.shape[0] == 0:
+                    continue
+                tf64 = tf.astype(np.float64)
+                contrib = idf * (tf64 * k1p1 / (tf64 + stats.norm[docs]))
+                acc[docs] += contrib if count == 1 else contrib * count
+                new = docs[~seen[docs]]
+                seen[new] = True
+                parts.append(new)
+        cand = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        scores = acc[cand]
+        acc[cand] = 0.0
+        seen[cand] = False
+        return cand, scores
+
+    def _filter(self, cand: np.ndarray, filters: SearchFilters | None) -> np.ndarray:
+        """Boolean mask of candidates that are alive and pass the filters."""
+        ok = self._cols["alive"].view[cand]
+        if filters is None:
+            return ok
+        if filters.date_from is not None or filters.date_to is not None:
+            days = self._cols["day"].view[cand]
+            if filters.date_from is not None:
+                ok &= days >= day_number(filters.date_from)
+            if filters.date_to is not None:
+                ok &= days <= day_number(filters.date_to)
+        if filters.sources is not None:
+            wanted = [self._source_ids[s] for s in filters.sources if s in self._source_ids]
+            ok &= np.isin(self._cols["src"].view[cand], np.asarray(wanted, dtype=np.int32))
+        return ok
+
+    def _top(self, cand: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best k by score; ties broken newer first (day, then key), then by position."""
+        if cand.shape[0] > k:
+            kth = np.partition(scores, cand.shape[0] - k)[cand.shape[0] - k]
+            keep = scores >= kth
+            cand, scores = cand[keep], scores[keep]
+        c = self._cols
+        order = np.lexsort((c["pos"].view[cand], -c["key"].view[cand], -c["day"].view[cand], -scores))[:k]
+        return cand[order], scores[order]
+
+    def _hits(self, slots: np.ndarray, scores: np.ndarray) -> list[Hit]:
+        c = self._cols
+        return [
+            Hit(
+                key=int(c["key"].buf[s]),
+                pos=int(c["pos"].buf[s]),
+                score=float(sc),
+                published=day_to_date(c["day"].buf[s]),
+                source=self._sources[int(c["src"].buf[s])],
+                slot=int(s),
+                start=int(c["start"].buf[s]),
+                end=int(c["end"].buf[s]),
+            )
+            for s, sc in zip(slots.tolist(), scores.tolist())
+        ]
+
+    def search(self, query: str | Sequence[str], k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
+        """Top ``k`` live documents matching at least one query term, best first.
+
+        ``query`` is text (analyzed here) or a list of terms (as rank-bm25 takes tokens). Scores equal
+        ``rank_bm25.BM25Okapi(live documents' tokens).get_scores(query_terms)``.
+        """
+        if k <= 0:
+            return []
+        with self._lock:
+            qterms = self._query_terms(query)
+            if not qterms or self._n_live == 0:
+                return []
+            stats = self._get_stats()
+            cand, scores = self._accumulate(qterms, stats)
+            ok = self._filter(cand, filters)
+            slots, top = self._top(cand[ok], scores[ok], k)
+            return self._hits(slots, top)
+
+    def score_keys(self, query: str | Sequence[str], keys: Iterable[int]) -> list[Hit]:
+        """Scores of every live document of the given keys (0 when nothing matches), for reranking.
+
+        Costs a binary search per (query term, document), independent of the corpus size.
+        """
+        with self._lock:
+            ranges = [self._key_slots[k] for k in keys if k in self._key_slots]
+            if not ranges:
+                return []
+            slots = np.concatenate([np.arange(s, s + n) for s, n in ranges]).astype(np.int32)
+            return self._hits(slots, self._score_slots(self._query_terms(query), slots))
+
+    def _score_slots(self, qterms: list[tuple[int, int]], slots: np.ndarray) -> np.ndarray:
+        scores = np.zeros(slots.shape[0], dtype=np.float64)
+        if not qterms:
+            return scores
+        stats = self._get_stats()
+        k1p1 = self.params.k1 + 1
+        norm = stats.norm[slots]
+        for tid, count in qterms:
+            tf = np.zeros(slots.shape[0], dtype=np.float64)
+            for seg in (self._main, self._fresh):
+                docs, seg_tf = seg.postings(tid)
+                if docs.shape[0] == 0:
+                    continue
+                at = np.minimum(np.searchsorted(docs, slots), docs.shape[0] - 1)
+                hit = docs[at] == slots
+                tf[hit] = seg_tf[at[hit]]
+            contrib = stats.idf[tid] * (tf * k1p1 / (tf + norm))
+            scores += contrib if count == 1 else contrib * count
+        return scores
+
+    # -- persistence ---------------------------------------------------------------------------------
+
+    def save(self, path: Path | str) -> None:
+        """Write the index under ``path``: new files, a checksummed manifest, then an atomic swap."""
+        with self._lock:
+            _save(self, Path(path))
+            self.dirty = False
+
+    @classmethod
+    def load(cls, path: Path | str, analyzer: Analyzer | None = None, **kwargs: object) -> BM25Index:
+        """Open a saved index (segments memory-mapped); raises :class:`IndexCorruptError` if damaged."""
+        index = cls(analyzer=analyzer, **kwargs)  # type: ignore[arg-type]
+        index._restore(_load_state(Path(path)))
+        return index
+
+    # state exchanged with the file format below
+
+    def _export(self) -> dict[str, object]:
+        self._grow_df()
+        return {
+            "columns": {k: c.view for k, c in self._cols.items()},
+            "main": self._main,
+            "fresh": self._fresh,
+            "df": self._df,
+            "terms": self.vocab.terms,
+            "meta": {
+                "name": self.name,
+                "seq": self.seq,
+                "fresh_base": self._fresh_base,
+                "n_live": self._n_live,
+                "total_len": self._total_len,
+                "sources": self._sources,
+                "params": [self.params.k1, self.params.b, self.params.epsilon],
+                "analyzer": self.analyzer.language,
+                "extra": self.extra,
+            },
+        }
+
+    def _restore(self, state: dict) -> None:
+        meta = state["meta"]
+        self.vocab = Vocabulary(self.analyzer, state["terms"])
+        self._df = np.array(state["df"], dtype=np.int64)
+        self._cols = {k: _Column(t, state["columns"][k]) for k, t in _COLUMNS.items()}
+        self._main, self._fresh = state["main"], state["fresh"]
+        self._file_sums = dict(state["files"])
+        self._fresh_base = int(meta["fresh_base"])
+        self._n_live, self._total_len = int(meta["n_live"]), int(meta["total_len"])
+        self._sources = list(meta["sources"])
+        self._source_ids = {s: i for i, s in enumerate(self._sources)}
+        self.seq = int(meta["seq"])
+        self.name = str(meta.get("name", self.name))
+        self.extra = dict(meta.get("extra", {}))
+        alive = np.flatnonzero(self._cols["alive"].view)
+        self._key_slots = {}
+        self._index_keys_sparse(alive)
+        self._stats = None
+        self.dirty = False
+
+    def _index_keys_sparse(self, slots: np.ndarray) -> None:
+        """Rebuild key → slot range from live slots (contiguous runs of one key)."""
+        if slots.size == 0:
+            return
+        keys = self._cols["key"].view[slots]
+        brk = np.flatnonzero((np.diff(keys) != 0) | (np.diff(slots) != 1)) + 1
+        starts = np.concatenate([[0], brk])
+        counts = np.diff(np.concatenate([starts, [slots.size]]))
+        for s, n in zip(starts.tolist(), counts.tolist()):
+            self._key_slots[int(keys[s])] = (int(slots[s]), n)
+
+
+# -- file format ----------------------------------------------------------------------------------------
+
+_CURRENT = "CURRENT"
+_SEG_PARTS = ("indptr", "docs", "tf")
+
+
+def checksum(path: Path) -> int:
+    """CRC32 of a file, read in 8 MiB blocks."""
+    crc = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(8 << 20):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, write: object) -> list[int]:
+    """Write through ``write(fh)``, fsync, and return ``[size, crc32]``."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        write(fh)  # type: ignore[operator]
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return [path.stat().st_size, checksum(path)]
+
+
+def _write_array(path: Path, arr: np.ndarray) -> list[int]:
+    return _write_file(path, lambda fh: np.save(fh, np.ascontiguousarray(arr), allow_pickle=False))
+
+
+def _save(index: BM25Index, root: Path) -> None:
+    """New files first (segments only when not on disk yet), then the manifest, then swap CURRENT."""
+    root.mkdir(parents=True, exist_ok=True)
+    state = index._export()
+    gen = uuid.uuid4().hex[:12]
+    files: dict[str, list[int]] = {}
+    for role in ("main", "fresh"):
+        seg: Segment = state[role]  # type: ignore[assignment]
+        for part in _SEG_PARTS:
+            name = f"seg-{seg.name}.{part}.npy"
+            if name in index._file_sums and (root / name).exists():
+                files[name] = index._file_sums[name]
+            else:
+                files[name] = _write_array(root / name, getattr(seg, part))
+    for col, arr in state["columns"].items():  # type: ignore[union-attr]
+        files[f"gen-{gen}.{col}.npy"] = _write_array(root / f"gen-{gen}.{col}.npy", arr)
+    files[f"gen-{gen}.df.npy"] = _write_array(root / f"gen-{gen}.df.npy", state["df"])  # type: ignore[arg-type]
+    vocab = "\n".join(state["terms"]).encode("utf-8")  # type: ignore[arg-type]
+    files[f"gen-{gen}.vocab.txt"] = _write_file(root / f"gen-{gen}.vocab.txt", lambda fh: fh.write(vocab))
+    manifest = {
+        "format": FORMAT_VERSION,
+        "gen": gen,
+        "main": state["main"].name,  # type: ignore[union-attr]
+        "fresh": state["fresh"].name,  # type: ignore[union-attr]
+        "n_terms": len(state["terms"]),  # type: ignore[arg-type]
+        "meta": state["meta"],
+        "files": files,
+    }
+    mname = f"manifest-{gen}.json"
+    _write_file(root / mname, lambda fh: fh.write(dumps(manifest).encode("utf-8")))
+    previous = _read_current(root)
+    _write_file(root / _CURRENT, lambda fh: fh.write(mname.encode("ascii")))
+    fsync_dir(root)
+    index._file_sums = files
+    _collect_garbage(root, keep={mname, previous} | set(files))
+
+
+def _read_current(root: Path) -> str | None:
+    try:
+        return (root / _CURRENT).read_text("ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _collect_garbage(root: Path, keep: set[str | None]) -> None:
+    """Delete files of older generations; the previous manifest and its files stay for open readers."""
+    names = {k for k in keep if k}
+    for name in list(names):
+        if name.startswith("manifest-"):
+            try:
+                names |= set(json.loads((root / name).read_text("utf-8"))["files"])
+            except (OSError, ValueError, KeyError):
+                pass
+    for entry in root.iterdir():
+        if entry.name.startswith(("seg-", "gen-", "manifest-")) and entry.name not in names:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
+
+
+def _load_state(root: Path) -> dict:
+    """Read and verify a saved index; every failure becomes one clear IndexCorruptError."""
+    mname = _read_current(root)
+    if mname is None:
+        raise IndexCorruptError(f"no index at {root} (missing or unreadable {_CURRENT})")
+    try:
+        manifest = json.loads((root / mname).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index manifest {root / mname} unreadable: {exc}") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexCorruptError(f"index at {root} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
+    files: dict[str, list[int]] = manifest["files"]
+    for name, (size, crc) in files.items():
+        _verify(root / name, size, crc)
+    gen = manifest["gen"]
+    try:
+        segs = {
+            role: Segment(
+                manifest[role],
+                *(np.load(root / f"seg-{manifest[role]}.{p}.npy", mmap_mode="r") for p in _SEG_PARTS),
+            )
+            for role in ("main", "fresh")
+        }
+        columns = {c: np.load(root / f"gen-{gen}.{c}.npy") for c in _COLUMNS}
+        df = np.load(root / f"gen-{gen}.df.npy")
+        blob = (root / f"gen-{gen}.vocab.txt").read_bytes().decode("utf-8")
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index at {root} unreadable: {exc}") from None
+    terms = blob.split("\n") if blob else []
+    if len(terms) != manifest["n_terms"] or df.shape[0] != len(terms):
+        raise IndexCorruptError(f"index at {root}: vocabulary has {len(terms)} terms, manifest says {manifest['n_terms']}")
+    return {"meta": manifest["meta"], "main": segs["main"], "fresh": segs["fresh"], "columns": columns,
+            "df": df, "terms": terms, "files": files}  # fmt: skip
+
+
+def _verify(path: Path, size: int, crc: int) -> None:
+    try:
+        actual = path.stat().st_size
+    except OSError:
+        raise IndexCorruptError(f"index file {path} is missing") from None
+    if actual != size:
+        raise IndexCorruptError(f"index file {path} is truncated or altered: {actual} bytes, expected {size}")
+    if checksum(path) != crc:
+        raise IndexCorruptError(f"index file {path} is corrupt: checksum mismatch")
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    raise TypeError(type(obj).__name__)
+
+
+def dumps(meta: dict) -> str:
+    """JSON for manifests (numpy integers allowed)."""
+    return json.dumps(meta, default=_json_default, indent=1, sort_keys=True)

@@ -1,0 +1,500 @@
+"""Retrievers: the one interface the answer, subscription and `/latest` code use to search.
+
+- :class:`IndexRetriever` keeps a passage index and an article index (:class:`~bot.search.index.BM25Index`)
+  in step with the article store through its change feed (``changes_since(seq)``), saves them to the data
+  directory and rebuilds them from the store when they are missing or damaged.
+- :class:`RankBM25Retriever` is the reference backend: ``rank_bm25.BM25Okapi`` over the same passages and
+  analyzer, rebuilt on every change. It defines what a score is and is what the tests compare against;
+  it is far too slow for production beyond small corpora.
+- :func:`make_retriever` picks one from :class:`~bot.config.Settings` (``search_backend``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from bot.models import Article
+
+from .analyzer import Analyzer, default_analyzer
+from .index import BM25Index, DocInput, Hit, IndexCorruptError, SearchFilters, day_number
+from .passages import passage_spans
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "TITLE_MODES",
+    "IndexRetriever",
+    "RankBM25Retriever",
+    "Retriever",
+    "ScoredArticle",
+    "ScoredPassage",
+    "SearchFilters",
+    "make_retriever",
+]
+
+#: How the article title takes part in passage scoring: "prefix" adds the title's words to every passage
+#: (measured best on the dev questions, see bench/search.py --recall), "none" scores the body only.
+TITLE_MODES = ("prefix", "none")
+DEFAULT_TITLE_MODE = "prefix"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPassage:
+    """A passage hit: ``text == article.text[start:end]`` verbatim."""
+
+    article_id: int
+    position: int
+    score: float
+    text: str
+    start: int
+    end: int
+    published: date
+    source: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredArticle:
+    """An article hit (title + body scored as one document)."""
+
+    article_id: int
+    score: float
+    published: date
+    source: str
+    title: str
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """What every search backend offers."""
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredPassage]:
+        """Top-k passages for a question, best first (ties: newer first)."""
+        ...
+
+    def search_articles(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[ScoredArticle]:
+        """Top-k articles (title + body as one document)."""
+        ...
+
+    def score_passages(self, query: str, article_ids: Iterable[int]) -> list[ScoredPassage]:
+        """Every passage of the given articles with its score for ``query`` (for reranking)."""
+        ...
+
+    def refresh(self) -> int:
+        """Apply store changes; returns how many articles changed (0 = nothing to do)."""
+        ...
+
+
+# -- building documents from articles --------------------------------------------------------------------
+
+
+def indexable(article: Article) -> bool:
+    """Deleted and flagged articles are never searchable."""
+    return not article.deleted and article.flagged is None and article.id is not None
+
+
+def passage_docs(article: Article, title_ids: np.ndarray, body: list[np.ndarray], spans: list[tuple[int, int]],
+                 title_mode: str) -> list[DocInput]:  # fmt: skip
+    """Passage documents of one article from pre-encoded title and passage term ids."""
+    aid = int(article.id or 0)
+    docs = []
+    for pos, ((start, end), ids) in enumerate(zip(spans, body)):
+        if title_mode == "prefix" and title_ids.size:
+            ids = np.concatenate([title_ids, ids])
+        docs.append(DocInput(aid, pos, article.published, article.source, start=start, end=end, ids=ids))
+    return docs
+
+
+def article_doc(article: Article, title_ids: np.ndarray, body: list[np.ndarray]) -> DocInput:
+    """The whole-article document: title then body (the passages cover every body word)."""
+    ids = np.concatenate([title_ids, *body]) if body else title_ids
+    return DocInput(int(article.id or 0), 0, article.published, article.source, 0, len(article.text), ids=ids)
+
+
+class _Progress:
+    """tqdm on a terminal, a log line every few seconds in a service."""
+
+    def __init__(self, total: int | None, desc: str) -> None:
+        self.total, self.desc, self.n, self._last = total, desc, 0, time.monotonic()
+        self._bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="art", file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        self.n += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif time.monotonic() - self._last > 5:
+            self._last = time.monotonic()
+            log.info("%s: %d/%s articles", self.desc, self.n, self.total or "?")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+# -- the index backend --------------------------------------------------------------------------------
+
+
+class IndexRetriever:
+    """Passage and article indexes over the store, synced by ``refresh()`` and saved under ``index_dir``."""
+
+    def __init__(
+        self,
+        store: Store | None,
+        index_dir: Path | None,
+        analyzer: Analyzer | None = None,
+        title_mode: str = DEFAULT_TITLE_MODE,
+        save_interval: float = 30.0,
+    ) -> None:
+        if title_mode not in TITLE_MODES:
+            raise ValueError(f"title_mode must be one of {TITLE_MODES}")
+        self.store = store
+        self.index_dir = index_dir
+        self.analyzer = analyzer or default_analyzer()
+        self.title_mode = title_mode
+        self.save_interval = save_interval
+        self.passages = BM25Index(self.analyzer, name="passages")
+        self.articles = BM25Index(self.analyzer, name="articles", vocab=self.passages.vocab)
+        self._titles: dict[int, str] = {}
+        self._lock = threading.RLock()
+        self._last_save = time.monotonic()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store) -> IndexRetriever:
+        """Open (or build) the index the settings point at, synced with ``store``."""
+        retriever = cls(store, settings.index_dir)
+        retriever.open()
+        return retriever
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    @property
+    def seq(self) -> int:
+        """Store change counter the indexes reflect."""
+        return self.passages.seq
+
+    def open(self) -> None:
+        """Load the saved indexes, or rebuild them from the store; then catch up with the store."""
+        with self._lock:
+            if not self._load():
+                self.rebuild()
+            self.refresh(save=True)
+
+    def _load(self) -> bool:
+        if self.index_dir is None or not (self.index_dir / "passages").exists():
+            return False
+        try:
+            passages = BM25Index.load(self.index_dir / "passages", self.analyzer)
+            articles = BM25Index.load(self.index_dir / "articles", self.analyzer)
+        except IndexCorruptError as exc:
+            log.warning("search index unusable, rebuilding from the store: %s", exc)
+            return False
+        meta_ok = passages.seq == articles.seq and articles.share_vocabulary(passages)
+        if not meta_ok or passages.name != "passages" or self._saved_title_mode(passages) != self.title_mode:
+            log.warning("search index out of step (seq, vocabulary or title mode), rebuilding from the store")
+            return False
+        self.passages, self.articles = passages, articles
+        self._load_titles()
+        return True
+
+    def _saved_title_mode(self, index: BM25Index) -> str:
+        return str(index.extra.get("title_mode", self.title_mode))
+
+    def _load_titles(self) -> None:
+        """Titles are not in the index; fetch them lazily from the store per hit."""
+        self._titles = {}
+
+    def rebuild(self) -> None:
+        """Index every live article of the store from scratch (missing or corrupt index)."""
+        with self._lock:
+            self.passages = BM25Index(self.analyzer, name="passages")
+            self.articles = BM25Index(self.analyzer, name="articles", vocab=self.passages.vocab)
+            if self.store is None:
+                return
+            total = self.store.articles.count()
+            progress = _Progress(total, "indexing")
+            t0 = time.perf_counter()
+            try:
+                self.apply(self.store.articles.changes_since(0), progress=progress, bulk=True)
+            finally:
+                progress.close()
+            log.info("search index built: %d passages, %d articles in %.1f s", self.passages.n_docs,
+                     self.articles.n_docs, time.perf_counter() - t0)  # fmt: skip
+            self.save()
+
+    def refresh(self, save: bool | None = None) -> int:
+        """Apply the store's changes since the index's seq; cheap no-op when nothing changed.
+
+        Saves when something changed and ``save`` is True, or (``save`` None) when the last save is older
+        than ``save_interval`` seconds.
+        """
+        if self.store is None:
+            return 0
+        with self._lock:
+            if self.store.articles.max_seq() == self.seq:
+                return 0
+            changed = self.apply(self.store.articles.changes_since(self.seq))
+            if changed and (save or (save is None and time.monotonic() - self._last_save >= self.save_interval)):
+                self.save()
+            return changed
+
+    def save(self) -> None:
+        """Persist both indexes (atomic per index; a crash between them is caught by the seq check)."""
+        if self.index_dir is None:
+            return
+        with self._lock:
+            self.passages.extra["title_mode"] = self.title_mode
+            self.passages.save(self.index_dir / "passages")
+            self.articles.save(self.index_dir / "articles")
+            self._last_save = time.monotonic()
+
+    def close(self) -> None:
+        """Save pending changes."""
+        with self._lock:
+            if self.passages.dirty or self.articles.dirty:
+                self.save()
+
+    # -- applying changes ----------------------------------------------------------------------------
+
+    def apply(self, articles: Iterable[Article], progress: _Progress | None = None, bulk: bool = False,
+              batch: int = 1000) -> int:  # fmt: skip
+        """Add, replace or remove articles (deleted/flagged ones stop matching); returns how many."""
+        count = 0
+        with self._lock:
+            for chunk in _batches(articles, batch):
+                self._apply_batch(chunk)
+                count += len(chunk)
+                if progress is not None:
+                    progress.update(len(chunk))
+            if bulk:
+                self.passages.merge()
+                self.articles.merge()
+        return count
+
+    def _apply_batch(self, chunk: list[Article]) -> None:
+        gone = [int(a.id) for a in chunk if a.id is not None and not indexable(a)]
+        live = {int(a.id or 0): a for a in chunk if indexable(a)}  # the last write of an article wins
+        self.passages.delete(gone + list(live))  # replaced articles: old documents out first
+        self.articles.delete(gone + list(live))
+        pdocs: list[DocInput] = []
+        adocs: list[DocInput] = []
+        vocab = self.passages.vocab
+        for article in live.values():
+            spans = passage_spans(article.text)
+            title_ids = vocab.encode(article.title)
+            body = [vocab.encode(article.text[s:e]) for s, e in spans]
+            pdocs.extend(passage_docs(article, title_ids, body, spans, self.title_mode))
+            adocs.append(article_doc(article, title_ids, body))
+            self._titles[int(article.id or 0)] = article.title
+        self.passages.add(pdocs)
+        self.articles.add(adocs)
+        seq = max((a.seq for a in chunk), default=self.seq)
+        self.passages.seq = self.articles.seq = max(seq, self.seq)
+
+    # -- searching -----------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredPassage]:
+        """Top-k passages (see :class:`Retriever`)."""
+        return self._passages(self.passages.search(self.analyzer.analyze(query), k, filters))
+
+    def search_articles(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredArticle]:
+        """Top-k articles (see :class:`Retriever`)."""
+        hits = self.articles.search(self.analyzer.analyze(query), k, filters)
+        titles = self._titles_of(h.key for h in hits)
+        return [ScoredArticle(h.key, h.score, h.published, h.source, titles.get(h.key, "")) for h in hits]
+
+    def score_passages(self, query: str, article_ids: Iterable[int]) -> list[ScoredPassage]:
+        """Every passage of these articles with its exact score (0 when no query word occurs)."""
+        return self._passages(self.passages.score_keys(self.analyzer.analyze(query), list(article_ids)))
+
+    def _passages(self, hits: Sequence[Hit]) -> list[ScoredPassage]:
+        if not hits:
+            return []
+        found = self._articles_of({h.key for h in hits})
+        out = []
+        for h in hits:
+            art = found.get(h.key)
+            if art is None:
+                continue
+            out.append(ScoredPassage(h.key, h.pos, h.score, art.text[h.start : h.end], h.start, h.end,
+                                     h.published, h.source, art.title))  # fmt: skip
+        return out
+
+    def _articles_of(self, ids: set[int]) -> dict[int, Article]:
+        if self.store is None:
+            return {}
+        return self.store.articles.get_many(ids)
+
+    def _titles_of(self, ids: Iterable[int]) -> dict[int, str]:
+        wanted = [i for i in ids if i not in self._titles]
+        if wanted and self.store is not None:
+            for aid, art in self.store.articles.get_many(wanted).items():
+                self._titles[aid] = art.title
+        return {i: self._titles.get(i, "") for i in ids}
+
+
+def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    chunk: list[Article] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# -- the reference backend ------------------------------------------------------------------------------
+
+
+class RankBM25Retriever:
+    """``rank_bm25.BM25Okapi`` over the same passages and analyzer: the definition of a correct score.
+
+    Rebuilt from the store on every change; the date and source filters are applied to the full score
+    vector before ranking. Only passages containing a query term are returned, like the index.
+    """
+
+    def __init__(self, store: Store | None, analyzer: Analyzer | None = None,
+                 title_mode: str = DEFAULT_TITLE_MODE) -> None:  # fmt: skip
+        self.store = store
+        self.analyzer = analyzer or default_analyzer()
+        self.title_mode = title_mode
+        self.seq = -1
+        self._articles: dict[int, Article] = {}
+        self._rows: list[tuple[int, int, int, int]] = []  # (article id, position, start, end)
+        self._tokens: list[list[str]] = []
+        self._bm25 = None
+        self._art_bm25 = None
+        self._art_ids: list[int] = []
+
+    def add_articles(self, articles: Iterable[Article]) -> None:
+        """Index articles directly (no store); replaces articles with the same id."""
+        for a in articles:
+            if a.id is not None:
+                self._articles.pop(int(a.id), None)
+                if indexable(a):
+                    self._articles[int(a.id)] = a
+        self._build()
+
+    def refresh(self) -> int:
+        """Rebuild when the store changed."""
+        if self.store is None or self.store.articles.max_seq() == self.seq:
+            return 0
+        changed = 0
+        for a in self.store.articles.changes_since(max(self.seq, 0)):
+            changed += 1
+            self._articles.pop(int(a.id or 0), None)
+            if indexable(a):
+                self._articles[int(a.id or 0)] = a
+        self.seq = self.store.articles.max_seq()
+        self._build()
+        return changed
+
+    def _build(self) -> None:
+        from rank_bm25 import BM25Okapi
+
+        self._rows, self._tokens = [], []
+        art_tokens: list[list[str]] = []
+        self._art_ids = []
+        for aid in sorted(self._articles):
+            a = self._articles[aid]
+            title = self.analyzer.analyze(a.title)
+            body: list[str] = []
+            for pos, (s, e) in enumerate(passage_spans(a.text)):
+                toks = self.analyzer.analyze(a.text[s:e])
+                body.extend(toks)
+                self._rows.append((aid, pos, s, e))
+                self._tokens.append(title + toks if self.title_mode == "prefix" else toks)
+            self._art_ids.append(aid)
+            art_tokens.append(title + body)
+        self._bm25 = BM25Okapi(self._tokens) if self._tokens else None
+        self._art_bm25 = BM25Okapi(art_tokens) if art_tokens else None
+
+    def _mask(self, ids: Sequence[int], filters: SearchFilters | None) -> np.ndarray:
+        ok = np.ones(len(ids), dtype=bool)
+        if filters is None:
+            return ok
+        for i, aid in enumerate(ids):
+            a = self._articles[aid]
+            if filters.date_from is not None and a.published < filters.date_from:
+                ok[i] = False
+            if filters.date_to is not None and a.published > filters.date_to:
+                ok[i] = False
+            if filters.sources is not None and a.source not in filters.sources:
+                ok[i] = False
+        return ok
+
+    def _rank(self, bm25: object, docs: list[list[str]], ids: list[int], query: list[str], k: int,
+              filters: SearchFilters | None) -> list[tuple[int, float]]:  # fmt: skip
+        if bm25 is None or not query or k <= 0:
+            return []
+        scores = np.asarray(bm25.get_scores(query), dtype=np.float64)  # type: ignore[attr-defined]
+        qset = set(query)
+        matches = np.fromiter((not qset.isdisjoint(d) for d in docs), dtype=bool, count=len(docs))
+        ok = np.flatnonzero(matches & self._mask(ids, filters))
+        days = np.array([day_number(self._articles[ids[i]].published) for i in ok], dtype=np.int64)
+        keys = np.array([ids[i] for i in ok], dtype=np.int64)
+        order = np.lexsort((ok, -keys, -days, -scores[ok]))[:k]
+        return [(int(ok[i]), float(scores[ok[i]])) for i in order]
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredPassage]:
+        """Top-k passages by rank-bm25 (see :class:`Retriever`)."""
+        self.refresh()
+        ids = [r[0] for r in self._rows]
+        ranked = self._rank(self._bm25, self._tokens, ids, self.analyzer.analyze(query), k, filters)
+        return [self._passage(i, s) for i, s in ranked]
+
+    def _passage(self, row: int, score: float) -> ScoredPassage:
+        aid, pos, s, e = self._rows[row]
+        a = self._articles[aid]
+        return ScoredPassage(aid, pos, score, a.text[s:e], s, e, a.published, a.source, a.title)
+
+    def search_articles(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredArticle]:
+        """Top-k articles by rank-bm25 over title + body."""
+        self.refresh()
+        docs = [self.analyzer.analyze(self._articles[i].title) + self.analyzer.analyze(self._articles[i].text)
+                for i in self._art_ids]  # fmt: skip
+        ranked = self._rank(self._art_bm25, docs, self._art_ids, self.analyzer.analyze(query), k, filters)
+        out = []
+        for i, s in ranked:
+            a = self._articles[self._art_ids[i]]
+            out.append(ScoredArticle(int(a.id or 0), s, a.published, a.source, a.title))
+        return out
+
+    def score_passages(self, query: str, article_ids: Iterable[int]) -> list[ScoredPassage]:
+        """Scores of every passage of these articles."""
+        self.refresh()
+        if self._bm25 is None:
+            return []
+        wanted = set(article_ids)
+        rows = [i for i, r in enumerate(self._rows) if r[0] in wanted]
+        scores = self._bm25.get_batch_scores(self.analyzer.analyze(query), rows) if rows else []
+        return [self._passage(i, float(s)) for i, s in zip(rows, scores)]
+
+
+def make_retriever(settings: Settings, store: Store) -> Retriever:
+    """The backend the settings ask for (``search_backend``: "index" or "rank-bm25")."""
+    if settings.search_backend == "rank-bm25":
+        retriever = RankBM25Retriever(store)
+        retriever.refresh()
+        return retriever
+    return IndexRetriever.from_settings(settings, store)
