@@ -73,6 +73,7 @@ def build_application(
     )
     app.bot_data[SERVICES_KEY] = services
     app.bot_data[OPTIONS_KEY] = options
+    app.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(services)
     register_handlers(app)
     schedule_jobs(app, settings, options)
     return app

@@ -25,7 +25,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
 from bot.models import Article
-from bot.subscribe.planner import Batch, BurstPolicy, batches_for, plan_deliveries
+from bot.subscribe.planner import Batch, BurstPolicy, batches_for, plan_deliveries, start_marks
 from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
 
 from .common import options_of, services_of
@@ -57,6 +57,8 @@ class Deliverer:
         self._pass_lock = asyncio.Lock()
         self._fetch_lock = asyncio.Lock()
         self._seen_seq: int | None = None
+        if start_marks(services.store):
+            log.info("delivery planner starts at the current end of the store")
 
     async def watch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """A pass if the store changed or deliveries are queued, unless one is already running."""
@@ -94,9 +96,7 @@ class Deliverer:
                 refresh()
             except Exception:  # a failing index refresh must not stop pushes
                 log.exception("index refresh failed")
-        report = plan_deliveries(self.services.store)
-        if report.initialized:
-            log.info("delivery planner initialised at the current end of the store")
+        plan_deliveries(self.services.store)
 
 
 def _ingest(sources: list[str], store: Store) -> None:
@@ -114,11 +114,8 @@ def _ingest(sources: list[str], store: Store) -> None:
 
 
 def deliverer_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deliverer:
-    """The application's deliverer (created on first use)."""
-    deliverer = app.bot_data.get(DELIVERER_KEY)
-    if deliverer is None:
-        deliverer = app.bot_data[DELIVERER_KEY] = Deliverer(services_of(app))
-    return deliverer
+    """The application's deliverer (created by :func:`bot.chat.app.build_application`)."""
+    return app.bot_data[DELIVERER_KEY]
 
 
 async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -44,12 +44,9 @@ def plan_deliveries(store: Store, analyzer: TextAnalyzer | None = None, *, batch
     """
     analyzer = analyzer or default_analyzer()
     subs = store.subscriptions
-    seq_mark, id_mark = store.state.get(MARK_SEQ), store.state.get(MARK_ID)
-    if seq_mark is None or id_mark is None:
-        seq, max_id = subs.article_high_water()
-        subs.queue([], {MARK_SEQ: str(seq), MARK_ID: str(max_id)})
+    if start_marks(store):
         return PlanReport(initialized=True)
-    seq, first_new = int(seq_mark), int(id_mark)
+    seq, first_new = int(store.state.get(MARK_SEQ) or 0), int(store.state.get(MARK_ID) or 0)
     topics = _topics_by_chat(store)
     high_id, new_articles, queued, seen = first_new, 0, 0, 0
     pairs: list[tuple[int, int]] = []
@@ -69,6 +66,19 @@ def plan_deliveries(store: Store, analyzer: TextAnalyzer | None = None, *, batch
     if new_articles:
         log.info("planned %d new article(s): %d deliveries queued", new_articles, queued)
     return PlanReport(new_articles=new_articles, queued=queued)
+
+
+def start_marks(store: Store) -> bool:
+    """Put the planner's marks at the current end of the store unless set; True if it did.
+
+    Called when the bot starts, before any update is handled, so that articles ingested after start-up
+    (even within the first second) count as new, and the back catalogue never does.
+    """
+    if store.state.get(MARK_SEQ) is not None and store.state.get(MARK_ID) is not None:
+        return False
+    seq, max_id = store.subscriptions.article_high_water()
+    store.subscriptions.queue([], {MARK_SEQ: str(seq), MARK_ID: str(max_id)})
+    return True
 
 
 def _topics_by_chat(store: Store) -> dict[str, tuple[Topic, list[int]]]:
