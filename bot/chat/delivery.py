@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from telegram import LinkPreviewOptions
@@ -33,6 +34,7 @@ from .common import options_of, services_of
 if TYPE_CHECKING:
     from bot.services import Services
     from bot.store import Store
+    from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class SendReport:
     articles: int = 0
     paused: list[int] = field(default_factory=list)
     deferred: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
 
 
 class Deliverer:
@@ -70,12 +73,13 @@ class Deliverer:
         await self.run_pass(app)
 
     async def fetch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Fetch the configured feeds and folders, then a pass."""
+        """Fetch the configured feeds and folders (one fetch at a time), then a pass."""
         settings = self.services.settings
-        sources = [*settings.feed_urls, *(str(d) for d in settings.watch_dirs)]
-        if sources and not self._fetch_lock.locked():
+        if (settings.feed_urls or settings.watch_dirs) and not self._fetch_lock.locked():
             async with self._fetch_lock:
-                await asyncio.to_thread(_ingest, sources, self.services.store)
+                await asyncio.to_thread(
+                    _ingest, [str(d) for d in settings.watch_dirs], settings.feed_urls, self.services.store
+                )
         await self.run_pass(app)
 
     async def run_pass(self, app: Application[Any, Any, Any, Any, Any, Any]) -> SendReport:
@@ -99,18 +103,16 @@ class Deliverer:
         plan_deliveries(self.services.store)
 
 
-def _ingest(sources: list[str], store: Store) -> None:
-    """Run the ingester over feeds and folders; failures are logged, the bot keeps running."""
+def _ingest(folders: list[str], feeds: list[str], store: Store) -> None:
+    """Run the ingester over folders and feeds (conditional GET); failures are logged, the bot keeps running."""
+    from bot.ingest import ingest
+
     try:
-        from bot.ingest import ingest
-    except ImportError:
-        log.warning("ingestion is not available; feeds and folders are not polled")
-        return
-    try:
-        summary = ingest(sources, store)
-        log.info("polled %d feed(s)/folder(s): %s", len(sources), summary)
+        summary = ingest(folders, store, feeds=feeds)
     except Exception:
         log.exception("polling feeds and folders failed")
+        return
+    log.info("polled %d folder(s) and %d feed(s): %s", len(folders), len(feeds), summary.counts_line())
 
 
 def deliverer_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deliverer:
@@ -187,51 +189,61 @@ async def send_chat(
         if n:
             await asyncio.sleep(options.chat_pace)
         html, preview = render_batch(batch, articles, topics)
-        sent = await _send(bot, store, chat_id, html, preview, report)
-        if sent is None:
+        outcome, chat_id, message_id = await _send(bot, repo, chat_id, html, preview)
+        if outcome is Outcome.SENT:
+            repo.mark_sent(chat_id, batch.article_ids, message_id)
+            report.messages += 1
+            report.articles += len(batch.article_ids)
+        elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
+            repo.mark_dropped(chat_id, batch.article_ids)
+            report.refused.append(chat_id)
+        else:
+            (report.paused if outcome is Outcome.PAUSED else report.deferred).append(chat_id)
             return
-        chat_id, message_id = sent
-        repo.mark_sent(chat_id, batch.article_ids, message_id)
-        report.messages += 1
-        report.articles += len(batch.article_ids)
+
+
+class Outcome(Enum):
+    """What became of one push message."""
+
+    SENT = "sent"
+    PAUSED = "paused"  # the bot can't post in the chat any more: its subscriptions are paused
+    DEFERRED = "deferred"  # flood control or network trouble: stays queued for a later pass
+    REFUSED = "refused"  # Telegram refuses this very message: dropped
 
 
 async def _send(
-    bot: Any, store: Store, chat_id: int, html: str, preview: LinkPreviewOptions, report: SendReport
-) -> tuple[int, int] | None:
-    """Send one message; returns ``(chat id, message id)`` or None when this chat should wait or stop."""
-    repo = store.subscriptions
+    bot: Any, repo: SubscriptionRepo, chat_id: int, html: str, preview: LinkPreviewOptions
+) -> tuple[Outcome, int, int | None]:
+    """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration."""
     for _ in range(2):  # a second try only after a group migrated to a supergroup
         try:
             message = await bot.send_message(chat_id, html, link_preview_options=preview)
-            return chat_id, message.message_id
+            return Outcome.SENT, chat_id, message.message_id
         except ChatMigrated as exc:
             log.info("chat %s migrated to %s while pushing; moving its subscriptions", chat_id, exc.new_chat_id)
             repo.migrate(chat_id, exc.new_chat_id)
             chat_id = exc.new_chat_id
         except Forbidden as exc:
-            repo.pause(chat_id, f"Forbidden: {exc.message}")
-            log.warning("chat %s: %s; subscriptions paused", chat_id, exc.message)
-            report.paused.append(chat_id)
-            return None
+            return _pause(repo, chat_id, f"Forbidden: {exc.message}"), chat_id, None
         except RetryAfter as exc:
-            log.warning("chat %s: flood control, retry after %s; deliveries stay queued", chat_id, exc.retry_after)
-            report.deferred.append(chat_id)
-            return None
+            log.warning("chat %s: flood control (%s); deliveries stay queued", chat_id, exc.message)
+            return Outcome.DEFERRED, chat_id, None
         except BadRequest as exc:
-            if "chat not found" in exc.message.lower() or "kicked" in exc.message.lower():
-                repo.pause(chat_id, exc.message)
-                log.warning("chat %s: %s; subscriptions paused", chat_id, exc.message)
-                report.paused.append(chat_id)
-            else:
-                log.error("chat %s: Telegram refused a push (%s); deliveries stay queued", chat_id, exc.message)
-                report.deferred.append(chat_id)
-            return None
+            if "chat not found" in exc.message.lower():
+                return _pause(repo, chat_id, exc.message), chat_id, None
+            log.error("chat %s: Telegram refused a push (%s); dropped", chat_id, exc.message)
+            return Outcome.REFUSED, chat_id, None
         except NetworkError as exc:  # timeouts, 5xx: the message may or may not have arrived; retry later
             log.warning("chat %s: network error while pushing (%s); will retry", chat_id, exc)
-            report.deferred.append(chat_id)
-            return None
-    return None
+            return Outcome.DEFERRED, chat_id, None
+    return Outcome.DEFERRED, chat_id, None
+
+
+def _pause(repo: SubscriptionRepo, chat_id: int, reason: str) -> Outcome:
+    """Pause a chat the bot can no longer post in, and say so in the log."""
+    repo.pause(chat_id, reason)
+    log.warning("chat %s: %s; subscriptions paused until the bot can post there again", chat_id, reason)
+    return Outcome.PAUSED
 
 
 def render_batch(batch: Batch, articles: dict[int, Article], topics: list[str]) -> tuple[str, LinkPreviewOptions]:

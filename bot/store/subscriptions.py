@@ -118,8 +118,10 @@ class SubscriptionRepo:
         """
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "UPDATE chats SET paused = 1, paused_reason = ?, updated_at = ? WHERE chat_id = ? AND paused = 0",
-                (reason, _now(), chat_id),
+                "INSERT INTO chats (chat_id, kind, paused, paused_reason, updated_at) VALUES (?, '', 1, ?, ?) "
+                "ON CONFLICT(chat_id) DO UPDATE SET paused = 1, paused_reason = excluded.paused_reason, "
+                "updated_at = excluded.updated_at WHERE paused = 0",
+                (chat_id, reason, _now()),
             )
             conn.execute(
                 "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'", (chat_id,)
