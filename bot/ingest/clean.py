@@ -150,7 +150,10 @@ _RELATIVE_TIME = re.compile(
 def is_relative_time(line: str) -> bool:
     """'17 minutes ago', 'Politics1 hour ago': a teaser's freshness stamp, never article text."""
     m = _RELATIVE_TIME.match(line)
-    return m is not None and len(m.group("label").split()) <= 3
+    if m is None:
+        return False
+    label = m.group("label").split()  # a section label ("Politics"), never the start of a sentence
+    return len(label) <= 3 and all(word[:1].isupper() for word in label)
 
 
 def is_timestamp_line(line: str, header: bool) -> bool:

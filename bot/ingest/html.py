@@ -20,6 +20,8 @@ from .records import RawRecord, RecordIssue
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # its per-page chatter is not our summary
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
+_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
+"""Metadata and markup only: htmldate's text search turns "approved in 2019" into a publication date."""
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _H1_TAG = re.compile(r"<h1[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_MARKERS = re.compile(rb"<!doctype\s+html|<html\b|<head\b|<body\b|<article\b|<p\b|<div\b", re.IGNORECASE)
@@ -46,7 +48,13 @@ def _extract(data: bytes, url: str | None) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         doc = trafilatura.bare_extraction(
-            data, url=url, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False
+            data,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            deduplicate=False,
+            date_extraction_params=_DATE_PARAMS,
         )
     if doc is None:
         return {}
