@@ -1,11 +1,113 @@
-"""`python -m bot run`: not built yet."""
+"""`python -m bot run`: the Telegram bot, long polling by default or a webhook server.
+
+Polling is the default (Procfile ``worker:``). With ``NEWSBOT_WEBHOOK_URL`` set, or ``--webhook``, it
+serves a webhook on ``NEWSBOT_WEBHOOK_LISTEN:$PORT`` (Procfile ``web:``); Telegram must send the secret
+token header, and requests without it are rejected. A missing or rejected token is one clear line, not a
+traceback. SIGTERM/SIGINT stop it gracefully: the push in flight finishes, the rest stays queued.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.config import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+_QUIET = ("httpx", "httpcore", "apscheduler")  # chatty at INFO/DEBUG; httpx logs URLs with the token
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `run` subcommand."""
-    p = sub.add_parser("run", help="run (not built yet)")
-    p.set_defaults(func=lambda args: print("run: not built yet") or 1)
+    p = sub.add_parser(
+        "run",
+        help="run the Telegram bot (polling; a webhook when NEWSBOT_WEBHOOK_URL is set)",
+        description="Run the Telegram bot until SIGTERM/SIGINT.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--webhook", action="store_true", help="serve a webhook (needs NEWSBOT_WEBHOOK_URL)")
+    mode.add_argument("--polling", action="store_true", help="long polling even if a webhook URL is set")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the bot; returns when it was stopped."""
+    settings = load_settings()
+    token = settings.require_token()  # before anything slow: a missing token is one line at once
+    configure_logging(settings, token, verbose=bool(getattr(args, "verbose", False)))
+    webhook = use_webhook(settings, webhook=args.webhook, polling=args.polling)
+    options = webhook_options(settings) if webhook else None
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.chat.app import build_application
+    from bot.services import open_services
+
+    services = open_services(settings)
+    try:
+        app = build_application(settings, services)
+        if options is not None:
+            log.info("serving a webhook on %s:%s", settings.webhook_listen, settings.port)
+            app.run_webhook(**options)
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise SettingsError(
+            "NEWSBOT_TOKEN was rejected by the Bot API (401 Unauthorized): check the token from @BotFather"
+        ) from None
+    except NetworkError as exc:
+        raise SettingsError(f"cannot reach the Bot API at {settings.bot_api_base_url}: {exc}") from None
+    finally:
+        services.close()
+    return 0
+
+
+def use_webhook(settings: Settings, *, webhook: bool = False, polling: bool = False) -> bool:
+    """Webhook mode when asked for or configured (unless --polling); raises if it lacks its URL."""
+    if polling:
+        return False
+    if webhook and not settings.webhook_url:
+        raise SettingsError("NEWSBOT_WEBHOOK_URL is not set: --webhook needs the public HTTPS URL Telegram calls")
+    return bool(webhook or settings.webhook_url)
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``Application.run_webhook``: listen address, port, path, URL, secret.
+
+    The local path is the URL's path (never the token). Without a configured secret a random one is
+    made for this run: Telegram learns it from setWebhook, and anyone else's requests are refused.
+    """
+    from telegram import Update
+
+    url = settings.webhook_url or ""
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError("NEWSBOT_WEBHOOK_URL: must be the public https:// URL Telegram should call")
+    secret = settings.webhook_secret.get_secret_value().strip() if settings.webhook_secret else ""
+    if secret and not _SECRET.match(secret):
+        raise SettingsError("NEWSBOT_WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.port,
+        "url_path": urlsplit(url).path.strip("/"),
+        "webhook_url": url,
+        "secret_token": secret or secrets.token_urlsafe(32),
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
+def configure_logging(settings: Settings, token: str, *, verbose: bool = False) -> None:
+    """The bot's log level from settings, chatty libraries quieter, and the token redacted everywhere."""
+    from bot.chat.logging import install_token_redaction
+
+    install_token_redaction(token)
+    root = logging.getLogger()
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    root.setLevel(logging.DEBUG if verbose else level)
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
