@@ -5,14 +5,16 @@ blocked users, group migration, and a restart in the middle of a push."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from tests.botapi import BotApiServer
 from tests.botapi.models import Member
-from tests.e2e.bot_fixtures import BotRunner, new_article, runner_fixture  # noqa: F401
+from tests.e2e.bot_fixtures import BotRunner, make_settings, new_article, runner_fixture, seed  # noqa: F401
 
 # PTB itself warns when it builds a RetryAfter (flood control is part of these tests).
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -205,3 +207,25 @@ async def test_restart_mid_push_loses_and_repeats_nothing(botapi: BotApiServer, 
     for user in users:
         pushes = Counter(text.split("\n")[0] for text in botapi.bot_texts(user)[1:])
         assert len(pushes) == 3 and set(pushes.values()) == {1}, pushes
+
+
+async def test_polled_folder_brings_new_articles_to_subscribers(botapi: BotApiServer, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = make_settings(tmp_path, botapi, watch_dirs=[inbox], poll_interval_minutes=0.005)  # every 0.3 s
+    seed(settings)
+    bot = BotRunner(botapi, settings)
+    await bot.start()
+    try:
+        alice = botapi.add_user("Alice")
+        await command(botapi, alice, alice, "subscribe", "volcano")
+        record = {"url": "https://news.example.org/volcano", "title": "Volcano erupts in Iceland",
+                  "text": "A volcano erupted in Iceland on Sunday, sending lava towards a town.",
+                  "published": new_article(0, "", "").published.isoformat(), "source": "news.example.org"}
+        (inbox / "new.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+        [_, card] = await botapi.wait_for_bot_messages(alice, 2, timeout=10)
+        assert "Volcano erupts in Iceland" in (card.text or "")
+        await asyncio.sleep(1)  # several more polls of the same folder push nothing again
+        assert len(botapi.bot_messages(alice)) == 2
+    finally:
+        await bot.stop()
