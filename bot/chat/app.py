@@ -9,6 +9,7 @@ Handlers live in their feature modules and stay thin.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import time
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
+    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -27,6 +29,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -34,7 +37,7 @@ from telegram.ext import (
 )
 
 from . import ask, delivery, help, inline, latest, membership, subscriptions
-from .common import OPTIONS_KEY, SERVICES_KEY, BotOptions
+from .common import OPTIONS_KEY, SERVICES_KEY, BotOptions, services_of
 from .errors import on_error
 from .logging import install_token_redaction
 
@@ -45,6 +48,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edits of old messages are not new questions or commands
+#: HTML everywhere; no link previews unless a handler asks for one; a reply whose question was deleted
+#: meanwhile is still sent (as a plain message) instead of failing.
+DEFAULTS = Defaults(
+    parse_mode=ParseMode.HTML,
+    link_preview_options=LinkPreviewOptions(is_disabled=True),
+    allow_sending_without_reply=True,
+)
+HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def build_application(
@@ -65,10 +76,11 @@ def build_application(
         .token(token)
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(DEFAULTS)
         .rate_limiter(AIORateLimiter(max_retries=options.rate_limit_retries))
         .concurrent_updates(options.concurrent_updates)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
     app.bot_data[SERVICES_KEY] = services
@@ -81,14 +93,17 @@ def build_application(
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, most specific first; see each module for what it does."""
-    command = _commands(app)
-    command(["start", "help"], help.help_command)
-    command("sources", help.sources_command)
-    command("ask", ask.ask_command)
-    command("latest", latest.latest_command)
-    command("subscribe", subscriptions.subscribe_command)
-    command("unsubscribe", subscriptions.unsubscribe_command)
-    command("subscriptions", subscriptions.subscriptions_command)
+    commands: list[tuple[str | list[str], HandlerCallback]] = [
+        (["start", "help"], help.help_command),
+        ("sources", help.sources_command),
+        ("ask", ask.ask_command),
+        ("latest", latest.latest_command),
+        ("subscribe", subscriptions.subscribe_command),
+        ("unsubscribe", subscriptions.unsubscribe_command),
+        ("subscriptions", subscriptions.subscriptions_command),
+    ]
+    for names, callback in commands:  # edits of old messages are not new commands
+        app.add_handler(CommandHandler(names, callback, filters=NEW_MESSAGE))
     app.add_handler(
         MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, subscriptions.channel_command)
     )
@@ -102,15 +117,6 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(latest.latest_button, pattern=rf"^{latest.PAGE}:"))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_error_handler(on_error)
-
-
-def _commands(app: Application[Any, Any, Any, Any, Any, Any]) -> Any:
-    """A helper adding CommandHandlers that ignore edited messages."""
-
-    def add(names: str | list[str], callback: Any) -> None:
-        app.add_handler(CommandHandler(names, callback, filters=NEW_MESSAGE))
-
-    return add
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, options: BotOptions) -> None:
@@ -140,3 +146,9 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         except TelegramError as exc:  # menus are a convenience; never block start-up on them
             log.warning("could not set the command menu for %s: %s", scope.type, exc)
     log.info("bot @%s is up", bot.username)
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Say what stays queued: those deliveries go out after the next start, none of them twice."""
+    left = services_of(app).store.subscriptions.pending_count()
+    log.info("bot stopped; %d deliveries stay queued for the next start", left)

@@ -246,6 +246,10 @@ class SubscriptionRepo:
         )
         return [r[0] for r in rows]
 
+    def pending_count(self) -> int:
+        """Deliveries still queued (for the shutdown log line)."""
+        return self.db.query("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")[0][0]
+
     def pending(self, chat_id: int) -> list[int]:
         """Article ids queued for a chat, oldest article first."""
         rows = self.db.query(
