@@ -94,10 +94,9 @@ def cap_paragraphs(paragraphs: list[str], limit: int = MAX_TEXT_CHARS) -> tuple[
     for para in paragraphs:
         extra = len(para) + (2 if kept else 0)
         if size + extra > limit:
-            room = limit - size - (2 if kept else 0)
-            if room > 200:  # a giant single paragraph: keep its start, cut at a word boundary
-                cut = para.rfind(" ", 0, room)
-                kept.append(para[: cut if cut > 0 else room])
+            if not kept:  # one giant paragraph: keep its start, cut at a word boundary
+                cut = para.rfind(" ", 0, limit)
+                kept.append(para[: cut if cut > 0 else limit])
             return kept, True
         kept.append(para)
         size += extra

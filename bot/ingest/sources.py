@@ -146,13 +146,13 @@ class UrlSource:
         head = reply.content[:_SNIFF_BYTES]
         if looks_like_feed(head) or (reply.content_type in FEED_CONTENT_TYPES and not looks_like_html(head)):
             items = parse_feed(reply.content, self.url, self.fetcher)
-            failed = any(isinstance(i, RecordIssue) for i in items)
+            failed = [i for i in items if isinstance(i, RecordIssue)]
             # Validators only when every entry made it: otherwise the next run must see them again.
             self._pending = FeedState(
                 url=self.url,
                 etag=None if failed else reply.etag,
                 last_modified=None if failed else reply.last_modified,
-                last_error="some entries failed" if failed else None,
+                last_error=_feed_error(self.url, failed),
             )
             yield from items
         elif self.expect_feed:
@@ -168,6 +168,15 @@ class UrlSource:
         if self._pending is not None:
             state.save_feed(self._pending)
             self._pending = None
+
+
+def _feed_error(url: str, failed: list[RecordIssue]) -> str | None:
+    """What to remember about a feed fetch that had problems (None when it had none)."""
+    if not failed:
+        return None
+    if len(failed) == 1 and failed[0].where == url:
+        return failed[0].reason
+    return f"{len(failed)} entries failed, e.g. {failed[0].where}: {failed[0].reason}"[:300]
 
 
 def _directory_files(root: Path) -> list[Path]:
