@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from bot.config import load_settings
-from bot.ingest import ingest
+from bot.ingest import BATCH_SIZE, ingest
 from bot.ingest.fetch import DEFAULT_TIMEOUT
 from bot.store import Store
 
@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
     p.add_argument("--top", type=int, default=5, help="how many most-removed chrome lines to list")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        help="records per committed transaction (default %(default)s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -49,7 +55,14 @@ def run(args: argparse.Namespace) -> int:
         feeds = list(settings.feed_urls)
     store = Store.from_settings(settings)
     try:
-        summary = ingest(inputs, store, feeds=feeds, progress=not args.no_progress, timeout=args.timeout)
+        summary = ingest(
+            inputs,
+            store,
+            feeds=feeds,
+            progress=not args.no_progress,
+            timeout=args.timeout,
+            batch_size=max(1, args.batch_size),
+        )
     finally:
         store.close()
     print(summary.format(top=args.top), flush=True)
