@@ -194,13 +194,13 @@ async def test_restart_mid_push_loses_and_repeats_nothing(botapi: BotApiServer, 
     for user in users:
         await command(botapi, user, user, "subscribe")
     await runner.stop()
-    runner.options = replace(runner.options, chat_pace=0.4)
+    runner.options = replace(runner.options, chat_pace=2.0)  # slow enough to stop between messages
     await runner.start()
     runner.ingest(NATO, GRAIN, FOOTBALL)  # 3 cards for each of the 3 users
     await botapi.wait_for(lambda: sum(len(botapi.bot_messages(u)) for u in users) >= 3 + 1, what="pushing")
     await runner.stop()  # like SIGTERM: the message in flight finishes, the rest stays queued
     sent_before_restart = sum(len(botapi.bot_messages(u)) for u in users) - 3
-    assert 0 < sent_before_restart < 9
+    assert 0 < sent_before_restart < 9, sent_before_restart
     await runner.start()
     await botapi.wait_for(lambda: sum(len(botapi.bot_messages(u)) for u in users) >= 3 + 9, timeout=10)
     await settle(botapi, runner)
