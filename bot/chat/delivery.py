@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +27,10 @@ from telegram.ext import Application, ContextTypes
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
 from bot.models import Article
-from bot.subscribe.planner import Batch, BurstPolicy, batches_for, plan_deliveries, start_marks
+from bot.subscribe.planner import Batch, batches_for, plan_deliveries, start_marks
 from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
 
-from .common import options_of, services_of
+from .common import BotOptions, options_of, services_of
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -63,9 +64,14 @@ class Deliverer:
         if start_marks(services.store):
             log.info("delivery planner starts at the current end of the store")
 
+    @property
+    def busy(self) -> bool:
+        """Whether a pass is running (the watch job then has nothing to start)."""
+        return self._pass_lock.locked()
+
     async def watch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """A pass if the store changed or deliveries are queued, unless one is already running."""
-        if self._pass_lock.locked():
+        if self.busy:
             return
         store = self.services.store
         if store.articles.max_seq() == self._seen_seq and not store.subscriptions.pending_chats():
@@ -124,7 +130,7 @@ async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every few seconds: start a delivery pass if articles arrived or deliveries are queued."""
     app = context.application
     deliverer = deliverer_of(app)
-    if not deliverer._pass_lock.locked():
+    if not deliverer.busy:
         app.create_task(deliverer.watch(app), name="newsbot-watch")
 
 
@@ -136,8 +142,6 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Daily: forget stored queries older than the TTL (their buttons then say the results expired)."""
-    from datetime import timedelta
-
     days = options_of(context).query_ttl_days
     n = services_of(context).store.subscriptions.purge_queries(timedelta(days=days))
     if n:
@@ -148,7 +152,7 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def send_pending(
-    bot: Any, store: Store, options: Any, keep_going: Callable[[], bool] = lambda: True
+    bot: Any, store: Store, options: BotOptions, keep_going: Callable[[], bool] = lambda: True
 ) -> SendReport:
     """Send every chat's queued deliveries, chats concurrently (bounded) so one slow chat stalls none."""
     report = SendReport()
@@ -169,7 +173,7 @@ async def send_pending(
 
 
 async def send_chat(
-    bot: Any, store: Store, chat_id: int, options: Any, report: SendReport, keep_going: Callable[[], bool]
+    bot: Any, store: Store, chat_id: int, options: BotOptions, report: SendReport, keep_going: Callable[[], bool]
 ) -> None:
     """Send one chat's queue as cards or digests, pacing messages; stop early on trouble."""
     repo = store.subscriptions
@@ -178,8 +182,7 @@ async def send_chat(
     gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
     if gone:
         repo.mark_dropped(chat_id, gone)
-    policy: BurstPolicy = options.burst
-    batches, dropped = batches_for([i for i in ids if i not in gone], policy)
+    batches, dropped = batches_for([i for i in ids if i not in gone], options.burst)
     if dropped:
         repo.mark_dropped(chat_id, dropped)
     topics = [s.topic for s in repo.list(chat_id)]
