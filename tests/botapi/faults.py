@@ -81,10 +81,13 @@ class FaultInjector:
         """Next ``n`` requests get their connection closed with no response."""
         return self.add(Fault("drop", remaining=n, methods=_lower(methods), after=after))
 
-    def during(self, seconds: float, kind: FaultKind, *, methods: list[str] | None = None,
+    def during(self, duration: float, kind: FaultKind, *, methods: list[str] | None = None,
                **options: object) -> Fault:
-        """Apply ``kind`` to every matching request for the next ``seconds`` (an outage window)."""
-        fault = Fault(kind, until=time.monotonic() + seconds, methods=_lower(methods))
+        """Apply ``kind`` to every matching request for the next ``duration`` seconds (an outage window).
+
+        ``options`` set the rule's fields, e.g. ``status=502``, ``retry_after=3``, ``seconds=6`` (slow).
+        """
+        fault = Fault(kind, until=time.monotonic() + duration, methods=_lower(methods))
         for key, value in options.items():
             setattr(fault, key, value)
         if kind == "status" and "html" not in options:

@@ -98,6 +98,7 @@ class StoredMessage:
     service: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
     request: dict[str, Any] = field(default_factory=dict)
+    created: float = field(default_factory=time.monotonic)  # for latency measurements
 
     @property
     def is_edited(self) -> bool:
