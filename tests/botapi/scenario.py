@@ -75,8 +75,11 @@ class Scenario:
     def add_group(self, title: str = "Group", *, members: list[User] = (), admins: list[User] = (),  # type: ignore[assignment]
                   creator: User | None = None, anonymous_admins: list[User] = (),  # type: ignore[assignment]
                   bot_admin: bool = False, bot_rights: dict[str, bool] | None = None,
-                  supergroup: bool = False, username: str | None = None) -> Chat:
-        """A group (or supergroup) the bot is already a member of (``bot_admin``: as administrator)."""
+                  supergroup: bool = False, username: str | None = None, bot_member: bool = True) -> Chat:
+        """A group (or supergroup) the bot is already a member of (``bot_admin``: as administrator).
+
+        ``bot_member=False``: the bot is not in it yet; add it later with :meth:`add_bot`.
+        """
         kind = "supergroup" if supergroup else "group"
         chat_id = self.world.new_channel_id() if supergroup else self.world.new_group_id()
         chat = Chat(chat_id, kind, title=title, username=username if supergroup else None)
@@ -89,6 +92,8 @@ class Scenario:
         for user in anonymous_admins:
             chat.members[user.id] = Member(user.id, "administrator", is_anonymous=True, rights=full_rights(kind))
         chat.bot = self._bot_member(kind, bot_admin, bot_rights)
+        if not bot_member:
+            chat.bot = Member(self.world.bot_user.id, "left")
         return self.world.add_chat(chat)
 
     def add_supergroup(self, title: str = "Supergroup", **kwargs: Any) -> Chat:
