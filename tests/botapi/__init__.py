@@ -19,7 +19,19 @@ from .records import RequestRecord
 from .server import BotApiServer
 
 __all__ = [
-    "DEFAULT_TOKEN", "GROUP_ANONYMOUS_BOT_ID", "ApiError", "BotApiServer", "CallbackQueryRecord", "Chat",
-    "Entity", "Fault", "FaultInjector", "InlineQueryRecord", "RateLimits", "RequestRecord", "ServerConfig",
-    "StoredMessage", "User",
+    "DEFAULT_TOKEN",
+    "GROUP_ANONYMOUS_BOT_ID",
+    "ApiError",
+    "BotApiServer",
+    "CallbackQueryRecord",
+    "Chat",
+    "Entity",
+    "Fault",
+    "FaultInjector",
+    "InlineQueryRecord",
+    "RateLimits",
+    "RequestRecord",
+    "ServerConfig",
+    "StoredMessage",
+    "User",
 ]

@@ -54,9 +54,7 @@ def chat_not_found() -> ApiError:
 
 def migrated(new_chat_id: int) -> ApiError:
     """A basic group that became a supergroup; PTB raises ``ChatMigrated(new_chat_id)``."""
-    return bad_request(
-        "group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": new_chat_id}
-    )
+    return bad_request("group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": new_chat_id})
 
 
 def not_found_method(method: str) -> ApiError:

@@ -62,18 +62,36 @@ class FaultInjector:
         self.rules.append(fault)
         return fault
 
-    def fail_next(self, n: int = 1, *, status: int = 502, reason: str = "Bad Gateway",
-                  methods: list[str] | None = None, html: bool | None = None) -> Fault:
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int = 502,
+        reason: str = "Bad Gateway",
+        methods: list[str] | None = None,
+        html: bool | None = None,
+    ) -> Fault:
         """Next ``n`` requests get HTTP ``status`` (502/504 as nginx HTML pages, others as JSON)."""
-        return self.add(Fault("status", remaining=n, methods=_lower(methods), status=status, reason=reason,
-                              html=status in (502, 503, 504) if html is None else html))
+        return self.add(
+            Fault(
+                "status",
+                remaining=n,
+                methods=_lower(methods),
+                status=status,
+                reason=reason,
+                html=status in (502, 503, 504) if html is None else html,
+            )
+        )
 
-    def retry_after_next(self, n: int = 1, *, retry_after: int = 1, methods: list[str] | None = None) -> Fault:
+    def retry_after_next(
+        self, n: int = 1, *, retry_after: int = 1, methods: list[str] | None = None
+    ) -> Fault:
         """Next ``n`` requests get 429 "Too Many Requests: retry after N"."""
         return self.add(Fault("retry_after", remaining=n, methods=_lower(methods), retry_after=retry_after))
 
-    def slow_next(self, n: int = 1, *, seconds: float, methods: list[str] | None = None,
-                  after: bool = False) -> Fault:
+    def slow_next(
+        self, n: int = 1, *, seconds: float, methods: list[str] | None = None, after: bool = False
+    ) -> Fault:
         """Next ``n`` requests are answered ``seconds`` late (a client timeout abandons them)."""
         return self.add(Fault("slow", remaining=n, methods=_lower(methods), seconds=seconds, after=after))
 
@@ -81,8 +99,9 @@ class FaultInjector:
         """Next ``n`` requests get their connection closed with no response."""
         return self.add(Fault("drop", remaining=n, methods=_lower(methods), after=after))
 
-    def during(self, duration: float, kind: FaultKind, *, methods: list[str] | None = None,
-               **options: object) -> Fault:
+    def during(
+        self, duration: float, kind: FaultKind, *, methods: list[str] | None = None, **options: object
+    ) -> Fault:
         """Apply ``kind`` to every matching request for the next ``duration`` seconds (an outage window).
 
         ``options`` set the rule's fields, e.g. ``status=502``, ``retry_after=3``, ``seconds=6`` (slow).

@@ -50,8 +50,13 @@ def _entity(data: Any, size: int) -> Entity:
 
 
 def format_message_text(
-    text: str | None, parse_mode: str | None, entities: Any = None, *, limit: int = MAX_TEXT,
-    empty_error: str = "message text is empty", long_error: str = "message is too long",
+    text: str | None,
+    parse_mode: str | None,
+    entities: Any = None,
+    *,
+    limit: int = MAX_TEXT,
+    empty_error: str = "message text is empty",
+    long_error: str = "message is too long",
 ) -> tuple[str, list[Entity]]:
     """Full pipeline for a message text; raises Telegram's 400s."""
     if text is None or text == "":

@@ -14,12 +14,35 @@ from .entities import Entity, utf16_len
 from .links import check_link, link_user_id
 
 ALLOWED_TAGS = frozenset(
-    {"a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji", "span",
-     "pre", "code", "blockquote"}
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+    }
 )
 _SIMPLE = {
-    "i": "italic", "em": "italic", "b": "bold", "strong": "bold", "s": "strikethrough",
-    "strike": "strikethrough", "del": "strikethrough", "u": "underline", "ins": "underline",
+    "i": "italic",
+    "em": "italic",
+    "b": "bold",
+    "strong": "bold",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
     "tg-spoiler": "spoiler",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -65,7 +88,10 @@ class _Cursor:
 def decode_entity(src: str, pos: int) -> tuple[str, int] | None:
     """Decode an HTML entity at ``src[pos] == '&'``; return (char, next pos) or None to keep '&' as text."""
     end = pos + 1
-    at = lambda k: src[k] if k < len(src) else ""
+
+    def at(k: int) -> str:
+        return src[k] if k < len(src) else ""
+
     if at(end) == "#":
         end += 1
         value = 0
@@ -180,7 +206,7 @@ def _read_value(cur: _Cursor) -> str:
     """An attribute value: quoted string (entities decoded) or an unquoted name token (lower-cased)."""
     if cur.ch() not in ("'", '"') or cur.ch() == "":
         start = cur.i
-        while cur.ch() != "" and (cur.ch().isascii() and cur.ch().isalnum() or cur.ch() in ".-"):
+        while cur.ch() != "" and ((cur.ch().isascii() and cur.ch().isalnum()) or cur.ch() in ".-"):
             cur.i += 1
         if not cur.is_space() and cur.ch() != ">":
             raise HtmlParseError(f"Unexpected end of name token at byte offset {cur.byte_offset(start)}")

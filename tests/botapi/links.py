@@ -11,8 +11,10 @@ import re
 from urllib.parse import urlsplit
 
 _SCHEMES = ("http", "https", "ftp", "tg", "ton", "tonsite")
-_HOST = re.compile(r"^(?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,61}[a-z0-9\u00a1-\uffff])?\.)*"
-                   r"[a-z0-9\u00a1-\uffff-]{1,63}$|^\d{1,3}(?:\.\d{1,3}){3}$|^localhost$")
+_HOST = re.compile(
+    r"^(?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,61}[a-z0-9\u00a1-\uffff])?\.)*"
+    r"[a-z0-9\u00a1-\uffff-]{1,63}$|^\d{1,3}(?:\.\d{1,3}){3}$|^localhost$"
+)
 _USER_LINK = re.compile(r"^tg://user\?id=(\d{1,19})$", re.IGNORECASE)
 
 

@@ -14,12 +14,26 @@ from .links import check_link, link_user_id
 
 RESERVED = "_*[]()~`>#+-=|{}.!"
 _CLOSERS = {
-    "bold": "*", "italic": "_", "underline": "__", "strikethrough": "~", "spoiler": "||", "code": "`",
-    "pre": "```", "text_link": "]", "custom_emoji": "]",
+    "bold": "*",
+    "italic": "_",
+    "underline": "__",
+    "strikethrough": "~",
+    "spoiler": "||",
+    "code": "`",
+    "pre": "```",
+    "text_link": "]",
+    "custom_emoji": "]",
 }
 _NAMES = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler", "code": "Code", "pre": "Pre", "text_link": "TextUrl", "custom_emoji": "CustomEmoji",
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
+    "custom_emoji": "CustomEmoji",
 }
 
 
@@ -78,7 +92,9 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
             _open_v2(st, c)
     if st.stack:
         top = st.stack[-1]
-        raise MarkdownParseError(f"Can't find end of {_NAMES[top.kind]} entity at byte offset {top.byte_offset}")
+        raise MarkdownParseError(
+            f"Can't find end of {_NAMES[top.kind]} entity at byte offset {top.byte_offset}"
+        )
     return "".join(st.out), st.entities
 
 

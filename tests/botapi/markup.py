@@ -11,8 +11,15 @@ from .errors import bad_request
 from .links import check_link
 
 _ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text", "callback_game",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
     "pay",
 )
 MAX_BUTTONS = 100
@@ -30,7 +37,9 @@ def validate_reply_markup(markup: Any, *, inline_only: bool = False) -> dict[str
     if inline_only:
         raise bad_request("inline keyboard expected")
     if "keyboard" in markup:
-        if not isinstance(markup["keyboard"], list) or not all(isinstance(r, list) for r in markup["keyboard"]):
+        if not isinstance(markup["keyboard"], list) or not all(
+            isinstance(r, list) for r in markup["keyboard"]
+        ):
             raise bad_request('field "keyboard" must be an Array')
         return markup
     if markup.get("remove_keyboard") or markup.get("force_reply"):
@@ -48,7 +57,7 @@ def _inline_keyboard(rows: Any) -> list[list[dict[str, Any]]]:
 
 def _button(button: Any) -> dict[str, Any]:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-        raise bad_request("can't parse inline keyboard button: Field \"text\" must be of type String")
+        raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
     actions = [key for key in _ACTIONS if key in button and button[key] is not None]
     if not actions:
         raise bad_request(

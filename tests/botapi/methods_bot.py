@@ -20,8 +20,15 @@ if TYPE_CHECKING:
 
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 SCOPE_TYPES = frozenset(
-    {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
-     "chat_administrators", "chat_member"}
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
 )
 
 

@@ -21,8 +21,21 @@ if TYPE_CHECKING:
 
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 RESULT_TYPES = frozenset(
-    {"article", "photo", "gif", "mpeg4_gif", "video", "audio", "voice", "document", "location", "venue",
-     "contact", "game", "sticker"}
+    {
+        "article",
+        "photo",
+        "gif",
+        "mpeg4_gif",
+        "video",
+        "audio",
+        "voice",
+        "document",
+        "location",
+        "venue",
+        "contact",
+        "game",
+        "sticker",
+    }
 )
 MAX_RESULTS = 50
 MAX_OFFSET_BYTES = 64
@@ -39,8 +52,12 @@ async def answer_callback_query(api: BotApiServer, p: Params) -> bool:
     if text is not None and len(text) > MAX_CALLBACK_TEXT:
         raise bad_request("MESSAGE_TOO_LONG")
     record.answered = True
-    record.answer = {"text": text, "show_alert": p.bool("show_alert"), "url": p.str("url"),
-                     "cache_time": p.int("cache_time", 0)}
+    record.answer = {
+        "text": text,
+        "show_alert": p.bool("show_alert"),
+        "url": p.str("url"),
+        "cache_time": p.int("cache_time", 0),
+    }
     api.changed()
     return True
 
@@ -61,8 +78,13 @@ async def answer_inline_query(api: BotApiServer, p: Params) -> bool:
         raise bad_request("NEXT_OFFSET_INVALID")
     rendered = _check_results(results)
     record.answered = True
-    record.answer = {"results": rendered, "next_offset": next_offset, "cache_time": p.int("cache_time", 300),
-                     "is_personal": p.bool("is_personal"), "button": p.json("button")}
+    record.answer = {
+        "results": rendered,
+        "next_offset": next_offset,
+        "cache_time": p.int("cache_time", 300),
+        "is_personal": p.bool("is_personal"),
+        "button": p.json("button"),
+    }
     api.changed()
     return True
 

@@ -20,8 +20,19 @@ if TYPE_CHECKING:
     from .server import BotApiServer
 
 CHAT_ACTIONS = frozenset(
-    {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-     "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
 )
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same as a "
@@ -38,8 +49,14 @@ async def send_message(api: BotApiServer, p: Params) -> dict[str, Any]:
     reply_to = _reply_target(chat, p)
     api.check_flood("sendMessage", chat)
     msg = api.world.add_message(
-        chat, text=text, entities=entities, by_bot=True, reply_to_message_id=reply_to,
-        reply_markup=markup, link_preview_options=_link_preview(p), request=dict(p.values),
+        chat,
+        text=text,
+        entities=entities,
+        by_bot=True,
+        reply_to_message_id=reply_to,
+        reply_markup=markup,
+        link_preview_options=_link_preview(p),
+        request=dict(p.values),
         **_sender(api, chat),
     )
     api.changed()
@@ -106,8 +123,14 @@ async def edit_message_text(api: BotApiServer, p: Params) -> dict[str, Any] | bo
     text, entities = format_message_text(p.str("text"), p.str("parse_mode"), p.json("entities"))
     markup = validate_reply_markup(p.json("reply_markup", "reply keyboard markup"), inline_only=True)
     if target is None:
-        api.inline_edits.append({"inline_message_id": p.str("inline_message_id"), "text": text,
-                                 "entities": entities, "reply_markup": markup})
+        api.inline_edits.append(
+            {
+                "inline_message_id": p.str("inline_message_id"),
+                "text": text,
+                "entities": entities,
+                "reply_markup": markup,
+            }
+        )
         api.changed()
         return True
     chat, msg = target

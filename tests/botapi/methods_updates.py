@@ -23,8 +23,10 @@ _WEBHOOK_PORTS = (80, 88, 443, 8443)
 @api_method("getUpdates")
 async def get_updates(api: BotApiServer, p: Params) -> list[dict[str, Any]]:
     if api.webhook.active:
-        raise conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-                       "the webhook first")
+        raise conflict(
+            "can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+            "the webhook first"
+        )
     limit = min(max(p.int("limit", 100) or 100, 1), 100)
     timeout = max(p.float("timeout", 0.0) or 0.0, 0.0)
     allowed = p.json("allowed_updates")

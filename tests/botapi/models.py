@@ -18,9 +18,16 @@ GROUP_ANONYMOUS_BOT_ID = 1087968824
 TELEGRAM_SERVICE_ID = 777000
 
 ADMIN_RIGHTS = (
-    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-    "can_edit_stories", "can_delete_stories",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
 )
 CHANNEL_RIGHTS = ("can_post_messages", "can_edit_messages")
 GROUP_RIGHTS = ("can_pin_messages", "can_manage_topics")

@@ -38,8 +38,9 @@ class Observer:
     # ---- messages ---------------------------------------------------------------------------------
     def bot_messages(self, ref: ChatRef, *, include_deleted: bool = False) -> list[StoredMessage]:
         """Every message the bot sent to the chat, oldest first, with edits applied."""
-        return [m for m in self.chat(ref).messages.values()
-                if m.by_bot and (include_deleted or not m.deleted)]
+        return [
+            m for m in self.chat(ref).messages.values() if m.by_bot and (include_deleted or not m.deleted)
+        ]
 
     def history(self, ref: ChatRef) -> list[StoredMessage]:
         """All messages in the chat (users' and the bot's, service messages included), oldest first."""
@@ -55,10 +56,16 @@ class Observer:
 
     def all_bot_messages(self) -> list[StoredMessage]:
         """The bot's messages across all chats."""
-        return [m for chat in self.world.chats.values() for m in chat.messages.values()
-                if m.by_bot and not m.deleted]
+        return [
+            m
+            for chat in self.world.chats.values()
+            for m in chat.messages.values()
+            if m.by_bot and not m.deleted
+        ]
 
-    def commands_for(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
+    def commands_for(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
         """The command menu set with setMyCommands for exactly this scope and language."""
         key = json.dumps(scope or {"type": "default"}, sort_keys=True) + "|" + language_code
         return self.commands.get(key, [])
@@ -89,19 +96,27 @@ class Observer:
                 return value
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"timed out after {timeout}s waiting for {what or predicate!r}; "
-                                   f"{self._diagnostics()}")
+                raise TimeoutError(
+                    f"timed out after {timeout}s waiting for {what or predicate!r}; {self._diagnostics()}"
+                )
             event = self._changed
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(remaining, 0.05))
 
-    async def wait_for_bot_messages(self, ref: ChatRef, count: int = 1, timeout: float = 5.0) -> list[StoredMessage]:
+    async def wait_for_bot_messages(
+        self, ref: ChatRef, count: int = 1, timeout: float = 5.0
+    ) -> list[StoredMessage]:
         """Wait until the bot has sent at least ``count`` messages to the chat; return them all."""
-        await self.wait_for(lambda: len(self.bot_messages(ref)) >= count, timeout,
-                            f"{count} bot message(s) in chat {self.chat(ref).id}")
+        await self.wait_for(
+            lambda: len(self.bot_messages(ref)) >= count,
+            timeout,
+            f"{count} bot message(s) in chat {self.chat(ref).id}",
+        )
         return self.bot_messages(ref)
 
-    async def wait_for_callback_answer(self, query: CallbackQueryRecord, timeout: float = 5.0) -> dict[str, Any]:
+    async def wait_for_callback_answer(
+        self, query: CallbackQueryRecord, timeout: float = 5.0
+    ) -> dict[str, Any]:
         await self.wait_for(lambda: query.answered, timeout, f"answer to callback query {query.id}")
         return query.answer or {}
 

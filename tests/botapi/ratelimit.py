@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 
 #: Methods that post or change messages count against the limits; reads and answers do not.
 LIMITED_METHODS = frozenset(
-    {"sendmessage", "editmessagetext", "editmessagereplymarkup", "copymessage", "forwardmessage",
-     "sendphoto", "senddocument", "sendmediagroup"}
+    {
+        "sendmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "copymessage",
+        "forwardmessage",
+        "sendphoto",
+        "senddocument",
+        "sendmediagroup",
+    }
 )
 
 

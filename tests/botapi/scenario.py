@@ -61,21 +61,51 @@ class Scenario:
         def chat(self, ref: ChatRef) -> Chat: ...
 
     # ---- people and chats -----------------------------------------------------------------------------
-    def add_user(self, first_name: str = "Alice", *, username: str | None = None, last_name: str | None = None,
-                 language_code: str | None = "en", started: bool = True) -> User:
+    def add_user(
+        self,
+        first_name: str = "Alice",
+        *,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+        started: bool = True,
+    ) -> User:
         """A person with a private chat with the bot; ``started=False``: they never pressed Start."""
-        user = User(self.world.new_user_id(), first_name, username=username, last_name=last_name,
-                    language_code=language_code)
+        user = User(
+            self.world.new_user_id(),
+            first_name,
+            username=username,
+            last_name=last_name,
+            language_code=language_code,
+        )
         self.world.users[user.id] = user
-        self.world.add_chat(Chat(user.id, "private", first_name=first_name, last_name=last_name,
-                                 username=username, started=started,
-                                 bot=Member(self.world.bot_user.id, "member")))
+        self.world.add_chat(
+            Chat(
+                user.id,
+                "private",
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                started=started,
+                bot=Member(self.world.bot_user.id, "member"),
+            )
+        )
         return user
 
-    def add_group(self, title: str = "Group", *, members: list[User] = (), admins: list[User] = (),  # type: ignore[assignment]
-                  creator: User | None = None, anonymous_admins: list[User] = (),  # type: ignore[assignment]
-                  bot_admin: bool = False, bot_rights: dict[str, bool] | None = None,
-                  supergroup: bool = False, username: str | None = None, bot_member: bool = True) -> Chat:
+    def add_group(
+        self,
+        title: str = "Group",
+        *,
+        members: list[User] = (),
+        admins: list[User] = (),  # type: ignore[assignment]
+        creator: User | None = None,
+        anonymous_admins: list[User] = (),  # type: ignore[assignment]
+        bot_admin: bool = False,
+        bot_rights: dict[str, bool] | None = None,
+        supergroup: bool = False,
+        username: str | None = None,
+        bot_member: bool = True,
+    ) -> Chat:
         """A group (or supergroup) the bot is already a member of (``bot_admin``: as administrator).
 
         ``bot_member=False``: the bot is not in it yet; add it later with :meth:`add_bot`.
@@ -90,7 +120,9 @@ class Scenario:
         for user in admins:
             chat.members[user.id] = Member(user.id, "administrator", rights=full_rights(kind))
         for user in anonymous_admins:
-            chat.members[user.id] = Member(user.id, "administrator", is_anonymous=True, rights=full_rights(kind))
+            chat.members[user.id] = Member(
+                user.id, "administrator", is_anonymous=True, rights=full_rights(kind)
+            )
         chat.bot = self._bot_member(kind, bot_admin, bot_rights)
         if not bot_member:
             chat.bot = Member(self.world.bot_user.id, "left")
@@ -100,8 +132,16 @@ class Scenario:
         """Like :meth:`add_group` with ``supergroup=True`` (ids look like -100…, may have a username)."""
         return self.add_group(title, supergroup=True, **kwargs)
 
-    def add_channel(self, title: str = "Channel", *, username: str | None = None, bot_admin: bool = True,
-                    can_post: bool = True, creator: User | None = None, bot_member: bool = True) -> Chat:
+    def add_channel(
+        self,
+        title: str = "Channel",
+        *,
+        username: str | None = None,
+        bot_admin: bool = True,
+        can_post: bool = True,
+        creator: User | None = None,
+        bot_member: bool = True,
+    ) -> Chat:
         """A channel; by default the bot is an admin allowed to post (``bot_member=False``: not in it)."""
         chat = Chat(self.world.new_channel_id(), "channel", title=title, username=username)
         if creator is not None:
@@ -109,7 +149,9 @@ class Scenario:
         if not bot_member:
             chat.bot = Member(self.world.bot_user.id, "left")
         else:
-            chat.bot = self._bot_member("channel", bot_admin, full_rights("channel", can_post_messages=can_post))
+            chat.bot = self._bot_member(
+                "channel", bot_admin, full_rights("channel", can_post_messages=can_post)
+            )
         return self.world.add_chat(chat)
 
     def _bot_member(self, kind: str, admin: bool, rights: dict[str, bool] | None) -> Member:
@@ -124,16 +166,24 @@ class Scenario:
         target.members[user.id] = Member(user.id, status, rights=rights)
 
     # ---- messages from people -------------------------------------------------------------------------
-    def send_text(self, chat: ChatRef, user: User, text: str, *, reply_to: StoredMessage | int | None = None,
-                  entities: list[Entity] | None = None) -> StoredMessage:
+    def send_text(
+        self,
+        chat: ChatRef,
+        user: User,
+        text: str,
+        *,
+        reply_to: StoredMessage | int | None = None,
+        entities: list[Entity] | None = None,
+    ) -> StoredMessage:
         """``user`` writes ``text`` in ``chat``; entities (commands, mentions, links) are detected."""
         target = self.chat(chat)
         if target.type == "private":
             self._open_private(target, user)
         return self._user_message(target, text, from_id=user.id, reply_to=reply_to, entities=entities)
 
-    def send_command(self, chat: ChatRef, user: User, command: str, args: str = "", *,
-                     address: bool | str | None = None) -> StoredMessage:
+    def send_command(
+        self, chat: ChatRef, user: User, command: str, args: str = "", *, address: bool | str | None = None
+    ) -> StoredMessage:
         """``/command args``; in groups addressed as ``/command@thebot`` unless ``address`` says otherwise.
 
         ``address``: None → @bot suffix in groups only; True/False force it; a string addresses another bot.
@@ -142,7 +192,9 @@ class Scenario:
         name = command.lstrip("/")
         if address is None:
             address = target.type != "private"
-        suffix = f"@{address}" if isinstance(address, str) else (f"@{self.config.bot_username}" if address else "")
+        suffix = (
+            f"@{address}" if isinstance(address, str) else (f"@{self.config.bot_username}" if address else "")
+        )
         text = f"/{name}{suffix}" + (f" {args}" if args else "")
         return self.send_text(chat, user, text)
 
@@ -154,13 +206,15 @@ class Scenario:
         """A message starting with ``@thebot`` (a mention entity the privacy filter lets through)."""
         return self.send_text(chat, user, f"@{self.config.bot_username} {text}")
 
-    def send_as_anonymous_admin(self, chat: ChatRef, text: str, *,
-                                reply_to: StoredMessage | int | None = None) -> StoredMessage:
+    def send_as_anonymous_admin(
+        self, chat: ChatRef, text: str, *, reply_to: StoredMessage | int | None = None
+    ) -> StoredMessage:
         """An anonymous admin posts: ``sender_chat`` is the group, ``from`` is GroupAnonymousBot."""
         target = self.chat(chat)
         self._ensure_anonymous_bot()
-        return self._user_message(target, text, from_id=GROUP_ANONYMOUS_BOT_ID, sender_chat_id=target.id,
-                                  reply_to=reply_to)
+        return self._user_message(
+            target, text, from_id=GROUP_ANONYMOUS_BOT_ID, sender_chat_id=target.id, reply_to=reply_to
+        )
 
     def post_to_channel(self, channel: ChatRef, text: str) -> StoredMessage:
         """A channel post (delivered as ``channel_post`` if the bot is in the channel)."""
@@ -176,15 +230,29 @@ class Scenario:
     def _ensure_anonymous_bot(self) -> None:
         if GROUP_ANONYMOUS_BOT_ID not in self.world.users:
             self.world.users[GROUP_ANONYMOUS_BOT_ID] = User(
-                GROUP_ANONYMOUS_BOT_ID, "Group", username="GroupAnonymousBot", language_code=None, is_bot=True)
+                GROUP_ANONYMOUS_BOT_ID, "Group", username="GroupAnonymousBot", language_code=None, is_bot=True
+            )
 
-    def _user_message(self, chat: Chat, text: str, *, from_id: int | None = None,
-                      sender_chat_id: int | None = None, reply_to: StoredMessage | int | None = None,
-                      entities: list[Entity] | None = None) -> StoredMessage:
+    def _user_message(
+        self,
+        chat: Chat,
+        text: str,
+        *,
+        from_id: int | None = None,
+        sender_chat_id: int | None = None,
+        reply_to: StoredMessage | int | None = None,
+        entities: list[Entity] | None = None,
+    ) -> StoredMessage:
         reply_id = reply_to.message_id if isinstance(reply_to, StoredMessage) else reply_to
         found = list(entities) if entities is not None else detect_entities(text)
-        msg = self.world.add_message(chat, text=text, entities=found, from_id=from_id,
-                                     sender_chat_id=sender_chat_id, reply_to_message_id=reply_id)
+        msg = self.world.add_message(
+            chat,
+            text=text,
+            entities=found,
+            from_id=from_id,
+            sender_chat_id=sender_chat_id,
+            reply_to_message_id=reply_id,
+        )
         self._deliver(chat, msg)
         return msg
 
@@ -228,25 +296,44 @@ class Scenario:
         self.changed()
 
     # ---- buttons and inline mode ----------------------------------------------------------------------
-    def press_button(self, message: StoredMessage, user: User, *, data: str | None = None,
-                     text: str | None = None, index: int | None = None) -> CallbackQueryRecord:
+    def press_button(
+        self,
+        message: StoredMessage,
+        user: User,
+        *,
+        data: str | None = None,
+        text: str | None = None,
+        index: int | None = None,
+    ) -> CallbackQueryRecord:
         """``user`` presses an inline button of ``message`` (chosen by callback_data, text or position)."""
         button = self._find_button(message, data=data, text=text, index=index)
         if "callback_data" not in button:
             raise ValueError(f"button {button.get('text')!r} has no callback_data")
-        record = CallbackQueryRecord(str(next(_ids) * 1_000_003 + user.id), user.id, message.chat_id,
-                                     message.message_id, button["callback_data"], time.monotonic())
+        record = CallbackQueryRecord(
+            str(next(_ids) * 1_000_003 + user.id),
+            user.id,
+            message.chat_id,
+            message.message_id,
+            button["callback_data"],
+            time.monotonic(),
+        )
         self.callback_queries[record.id] = record
         chat = self.chat(message.chat_id)
-        payload = {"id": record.id, "from": user_json(user), "message": message_json(message, self.world),
-                   "chat_instance": str(abs(chat.id) * 7 + 13), "data": record.data}
+        payload = {
+            "id": record.id,
+            "from": user_json(user),
+            "message": message_json(message, self.world),
+            "chat_instance": str(abs(chat.id) * 7 + 13),
+            "data": record.data,
+        }
         self.updates.push("callback_query", payload)
         self.changed()
         return record
 
     @staticmethod
-    def _find_button(message: StoredMessage, *, data: str | None, text: str | None,
-                     index: int | None) -> dict[str, Any]:
+    def _find_button(
+        message: StoredMessage, *, data: str | None, text: str | None, index: int | None
+    ) -> dict[str, Any]:
         buttons = message.buttons()
         if not buttons:
             raise ValueError(f"message {message.message_id} has no inline keyboard")
@@ -254,19 +341,22 @@ class Scenario:
             return buttons[index]
         for button in buttons:
             if (data is not None and button.get("callback_data") == data) or (
-                    text is not None and button.get("text") == text):
+                text is not None and button.get("text") == text
+            ):
                 return button
         if data is None and text is None:
             return buttons[0]
         raise ValueError(f"no button with data={data!r} text={text!r} in {buttons}")
 
-    def send_inline_query(self, user: User, query: str, *, offset: str = "",
-                          chat_type: str | None = "private") -> InlineQueryRecord:
+    def send_inline_query(
+        self, user: User, query: str, *, offset: str = "", chat_type: str | None = "private"
+    ) -> InlineQueryRecord:
         """``user`` types ``@thebot query`` in a chat; ``offset`` is the next_offset of a previous answer."""
         if not self.config.supports_inline_queries:
             raise ValueError("inline mode is off for this bot (config.supports_inline_queries)")
-        record = InlineQueryRecord(str(next(_ids) * 1_000_003 + user.id), user.id, query[:256], offset,
-                                   time.monotonic())
+        record = InlineQueryRecord(
+            str(next(_ids) * 1_000_003 + user.id), user.id, query[:256], offset, time.monotonic()
+        )
         self.inline_queries[record.id] = record
         payload = {"id": record.id, "from": user_json(user), "query": record.query, "offset": offset}
         if chat_type:
@@ -276,29 +366,40 @@ class Scenario:
         return record
 
     # ---- the bot's membership ---------------------------------------------------------------------------
-    def set_bot_status(self, chat: Chat, status: str, *, by: User, rights: dict[str, bool] | None = None) -> None:
+    def set_bot_status(
+        self, chat: Chat, status: str, *, by: User, rights: dict[str, bool] | None = None
+    ) -> None:
         """Change the bot's membership and send the ``my_chat_member`` update Telegram sends."""
         old = chat.bot
         new = Member(self.world.bot_user.id, status, rights=rights or {})
         chat.bot = new
-        payload = {"chat": chat_json(chat), "from": user_json(by), "date": now(),
-                   "old_chat_member": member_json(old, self.world.bot_user, chat),
-                   "new_chat_member": member_json(new, self.world.bot_user, chat)}
+        payload = {
+            "chat": chat_json(chat),
+            "from": user_json(by),
+            "date": now(),
+            "old_chat_member": member_json(old, self.world.bot_user, chat),
+            "new_chat_member": member_json(new, self.world.bot_user, chat),
+        }
         self.updates.push("my_chat_member", payload)
         self.changed()
 
-    def add_bot(self, chat: ChatRef, by: User, *, as_admin: bool = False,
-                rights: dict[str, bool] | None = None) -> None:
-        """``by`` adds the bot to a group/channel: my_chat_member, then (groups) a new_chat_members message."""
+    def add_bot(
+        self, chat: ChatRef, by: User, *, as_admin: bool = False, rights: dict[str, bool] | None = None
+    ) -> None:
+        """``by`` adds the bot to a group/channel: my_chat_member, then (groups) new_chat_members."""
         target = self.chat(chat)
         status = "administrator" if as_admin or target.type == "channel" else "member"
         chosen = rights or (full_rights(target.type) if status == "administrator" else {})
         self.set_bot_status(target, status, by=by, rights=chosen)
         if target.is_group:
             target.members.setdefault(by.id, Member(by.id, "member"))
-            self._service_message(target, by, new_chat_members=[user_json(self.world.bot_user)],
-                                  new_chat_member=user_json(self.world.bot_user),
-                                  new_chat_participant=user_json(self.world.bot_user))
+            self._service_message(
+                target,
+                by,
+                new_chat_members=[user_json(self.world.bot_user)],
+                new_chat_member=user_json(self.world.bot_user),
+                new_chat_participant=user_json(self.world.bot_user),
+            )
 
     def kick_bot(self, chat: ChatRef, by: User) -> None:
         """``by`` removes the bot from a group/channel (later sends get 403 "bot was kicked")."""
@@ -331,9 +432,14 @@ class Scenario:
         old = self.chat(group)
         if old.type != "group":
             raise ValueError("only basic groups can be migrated")
-        new = Chat(self.world.new_channel_id(), "supergroup", title=old.title,
-                   members={k: replace(m) for k, m in old.members.items()}, bot=replace(old.bot),
-                   migrated_from=old.id)
+        new = Chat(
+            self.world.new_channel_id(),
+            "supergroup",
+            title=old.title,
+            members={k: replace(m) for k, m in old.members.items()},
+            bot=replace(old.bot),
+            migrated_from=old.id,
+        )
         self.world.add_chat(new)
         self._service_message(old, by, migrate_to_chat_id=new.id)
         old.migrated_to = new.id

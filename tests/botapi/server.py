@@ -32,12 +32,17 @@ from .world import World
 
 
 class BotApiServer(Scenario, Observer):
-    """A fake api.telegram.org for one bot. ``await start()``, point PTB at :attr:`base_url`, ``await stop()``."""
+    """A fake api.telegram.org for one bot: ``await start()``, point PTB at :attr:`base_url`, ``stop()``."""
 
     def __init__(self, config: ServerConfig | None = None, *, limits: RateLimits | None = None) -> None:
         self.config = config or ServerConfig()
-        bot = User(self.config.bot_id, self.config.bot_first_name, username=self.config.bot_username,
-                   language_code=None, is_bot=True)
+        bot = User(
+            self.config.bot_id,
+            self.config.bot_first_name,
+            username=self.config.bot_username,
+            language_code=None,
+            is_bot=True,
+        )
         self.world = World(bot)
         self.updates = UpdateQueue()
         self.limits = limits or RateLimits()
@@ -117,7 +122,9 @@ class BotApiServer(Scenario, Observer):
         """``ApplicationBuilder`` with token, base_url and base_file_url already pointing here."""
         from telegram.ext import ApplicationBuilder
 
-        return ApplicationBuilder().token(self.token).base_url(self.base_url).base_file_url(self.base_file_url)
+        return (
+            ApplicationBuilder().token(self.token).base_url(self.base_url).base_file_url(self.base_file_url)
+        )
 
     # ---- helpers used by method handlers ------------------------------------------------------------
     def check_flood(self, method: str, chat: Chat) -> None:
@@ -151,8 +158,9 @@ class BotApiServer(Scenario, Observer):
             return await self._fault_after(fault, request, status, body)
         return _json(status, body)
 
-    async def _execute(self, name: str, found: tuple[str, Handler] | None,
-                       request: web.Request) -> tuple[int, dict[str, Any]]:
+    async def _execute(
+        self, name: str, found: tuple[str, Handler] | None, request: web.Request
+    ) -> tuple[int, dict[str, Any]]:
         params = Params({})
         try:
             params = await read_params(request)
@@ -161,8 +169,16 @@ class BotApiServer(Scenario, Observer):
             status, body = 200, {"ok": True, "result": await found[1](self, params)}
         except ApiError as exc:
             status, body = exc.code, exc.to_json()
-        self.log.add(RequestRecord(name, params.values, status, body.get("description"), body.get("parameters"),
-                                   abandoned=status != 200 and _client_gone(request)))
+        self.log.add(
+            RequestRecord(
+                name,
+                params.values,
+                status,
+                body.get("description"),
+                body.get("parameters"),
+                abandoned=status != 200 and _client_gone(request),
+            )
+        )
         self.changed()
         return status, body
 
@@ -184,36 +200,59 @@ class BotApiServer(Scenario, Observer):
         self._record_fault(name, fault.status, fault.reason)
         return _fault_page(fault)
 
-    async def _fault_after(self, fault: Fault, request: web.Request, status: int,
-                           body: dict[str, Any]) -> web.StreamResponse:
+    async def _fault_after(
+        self, fault: Fault, request: web.Request, status: int, body: dict[str, Any]
+    ) -> web.StreamResponse:
         """The request was executed; now lose or delay its answer."""
         if fault.kind == "slow":
             await asyncio.sleep(fault.seconds)
             return _json(status, body)
         if fault.kind == "drop":
             return _drop(request)
-        return _fault_page(fault) if fault.kind == "status" else _json(
-            429, too_many_requests(fault.retry_after).to_json())
+        return (
+            _fault_page(fault)
+            if fault.kind == "status"
+            else _json(429, too_many_requests(fault.retry_after).to_json())
+        )
 
-    def _record_fault(self, name: str, status: int, description: str,
-                      parameters: dict[str, Any] | None = None, *, abandoned: bool = False) -> None:
-        self.log.add(RequestRecord(name, {}, status, description, parameters, injected=True,
-                                   abandoned=abandoned))
+    def _record_fault(
+        self,
+        name: str,
+        status: int,
+        description: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        abandoned: bool = False,
+    ) -> None:
+        self.log.add(
+            RequestRecord(name, {}, status, description, parameters, injected=True, abandoned=abandoned)
+        )
         self.changed()
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
-        return _json(404, {"ok": False, "error_code": 404, "description": "Not Found: file downloads are not "
-                                                                             "implemented by tests.botapi"})
+        return _json(
+            404,
+            {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: file downloads are not implemented by tests.botapi",
+            },
+        )
 
 
 def _json(status: int, body: dict[str, Any]) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/json")
+    return web.Response(
+        status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/json"
+    )
 
 
 def _fault_page(fault: Fault) -> web.Response:
     if fault.html:
-        return web.Response(status=fault.status, content_type="text/html",
-                            text=NGINX_PAGE.format(code=fault.status, reason=fault.reason))
+        return web.Response(
+            status=fault.status,
+            content_type="text/html",
+            text=NGINX_PAGE.format(code=fault.status, reason=fault.reason),
+        )
     return _json(fault.status, {"ok": False, "error_code": fault.status, "description": fault.reason})
 
 

@@ -12,9 +12,20 @@ from .models import ADMIN_RIGHTS, CHANNEL_RIGHTS, GROUP_RIGHTS, Chat, Member, St
 from .world import World
 
 _RESTRICTED_FLAGS = (
-    "can_change_info", "can_invite_users", "can_pin_messages", "can_send_polls", "can_send_other_messages",
-    "can_add_web_page_previews", "can_manage_topics", "can_send_audios", "can_send_documents",
-    "can_send_photos", "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_edit_tag",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_manage_topics",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_edit_tag",
 )
 
 
@@ -55,8 +66,11 @@ def chat_full_json(chat: Chat) -> dict[str, Any]:
         accent_color_id=0,
         max_reaction_count=11,
         accepted_gift_types={
-            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-            "premium_subscription": False, "gifts_from_channels": False,
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
         },
     )
     if chat.description:

@@ -47,7 +47,9 @@ async def test_group_allows_20_per_minute(botapi: BotApiServer, tg_bot: telegram
 
 
 async def test_global_limit_30_per_second(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
-    botapi.limits.global_per_second = 1.0  # keep the burst of 30, slow the refill so HTTP latency can't refill
+    botapi.limits.global_per_second = (
+        1.0  # keep the burst of 30, slow the refill so HTTP latency can't refill
+    )
     users = [botapi.add_user(f"U{i}") for i in range(31)]
     await asyncio.gather(*(tg_bot.send_message(u.id, "news") for u in users[:30]))
     with pytest.raises(RetryAfter):
@@ -84,7 +86,9 @@ async def test_injected_retry_after(botapi: BotApiServer, tg_bot: telegram.Bot) 
         await tg_bot.send_message(alice.id, "x")
 
 
-async def test_slow_response_times_out_and_is_not_executed(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
+async def test_slow_response_times_out_and_is_not_executed(
+    botapi: BotApiServer, tg_bot: telegram.Bot
+) -> None:
     alice = botapi.add_user()
     botapi.faults.slow_next(1, seconds=0.5)
     with pytest.raises(TimedOut):

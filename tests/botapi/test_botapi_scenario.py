@@ -21,8 +21,10 @@ async def test_bot_added_to_group_from_outside(botapi: BotApiServer, tg_bot: tel
     botapi.send_text(group, owner, "/ask@thebot before joining")  # not delivered: the bot isn't there
     botapi.add_bot(group, owner)
     member_update, joined = await tg_bot.get_updates()
-    assert (member_update.my_chat_member.old_chat_member.status,
-            member_update.my_chat_member.new_chat_member.status) == ("left", "member")
+    assert (
+        member_update.my_chat_member.old_chat_member.status,
+        member_update.my_chat_member.new_chat_member.status,
+    ) == ("left", "member")
     assert joined.message.new_chat_members[0].username == "thebot"
     await tg_bot.send_message(group.id, "hello group")
     assert await tg_bot.leave_chat(group.id)
@@ -88,8 +90,11 @@ async def test_button_round_trip_through_application(botapi: BotApiServer) -> No
     async with app:
         await app.start()
         await app.updater.start_polling(timeout=1, poll_interval=0)
-        await app.bot.send_message(alice.id, "page 1", reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("Next", callback_data="2")]]))
+        await app.bot.send_message(
+            alice.id,
+            "page 1",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Next", callback_data="2")]]),
+        )
         press = botapi.press_button(botapi.last_bot_message(alice), alice, text="Next")
         assert (await botapi.wait_for_callback_answer(press))["text"] == "loading"
         await botapi.wait_for(lambda: botapi.last_bot_message(alice).text == "page 2")

@@ -77,7 +77,9 @@ async def test_update_shapes_parse_in_ptb(botapi: BotApiServer, tg_bot: telegram
     assert anonymous.message.from_user.id == GROUP_ANONYMOUS_BOT_ID
     assert post.channel_post.text == "breaking" and post.channel_post.chat.id == channel.id
     assert (kicked.my_chat_member.old_chat_member.status, kicked.my_chat_member.new_chat_member.status) == (
-        "member", "kicked")
+        "member",
+        "kicked",
+    )
     assert added.my_chat_member.new_chat_member.status == "administrator"
     assert added.my_chat_member.new_chat_member.can_delete_messages
     assert joined.message.new_chat_members[0].id == tg_bot.id
@@ -151,8 +153,9 @@ async def test_webhook_application_round_trip(botapi: BotApiServer, free_port: i
     hook = f"http://127.0.0.1:{free_port}/hook"
     async with app:
         await app.start()
-        await app.updater.start_webhook(listen="127.0.0.1", port=free_port, url_path="hook", webhook_url=hook,
-                                        secret_token="s3cret")
+        await app.updater.start_webhook(
+            listen="127.0.0.1", port=free_port, url_path="hook", webhook_url=hook, secret_token="s3cret"
+        )
         info = await app.bot.get_webhook_info()
         assert info.url == hook
         botapi.send_command(alice, alice, "ask", "via webhook")
@@ -174,8 +177,9 @@ async def test_webhook_errors_are_reported_and_retried(botapi: BotApiServer, fre
     hook = f"http://127.0.0.1:{free_port}/hook"
     async with app:
         await app.start()
-        await app.updater.start_webhook(listen="127.0.0.1", port=free_port, url_path="hook", webhook_url=hook,
-                                        secret_token="right")
+        await app.updater.start_webhook(
+            listen="127.0.0.1", port=free_port, url_path="hook", webhook_url=hook, secret_token="right"
+        )
         botapi.webhook.state.secret_token = "wrong"  # as if the bot restarted with another secret
         botapi.send_command(alice, alice, "ask", "x")
         await botapi.wait_for(lambda: botapi.webhook.state.last_error_message, 3)

@@ -17,8 +17,9 @@ def keyboard(*data: str) -> InlineKeyboardMarkup:
 
 async def test_html_message_is_stored_as_users_see_it(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
     alice = botapi.add_user("Alice")
-    sent = await tg_bot.send_message(alice.id, "<b>NATO</b> met in 😀 Bucharest\n", parse_mode="HTML",
-                                     reply_markup=keyboard("more:1"))
+    sent = await tg_bot.send_message(
+        alice.id, "<b>NATO</b> met in 😀 Bucharest\n", parse_mode="HTML", reply_markup=keyboard("more:1")
+    )
     [stored] = botapi.bot_messages(alice)
     assert sent.text == stored.text == "NATO met in 😀 Bucharest"
     assert stored.entity_texts() == [("bold", "NATO")]
@@ -143,12 +144,16 @@ async def test_edits_apply_keep_history_and_refuse_no_op(botapi: BotApiServer, t
 async def test_reply_parameters(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
     alice = botapi.add_user()
     question = botapi.send_text(alice, alice, "what happened?")
-    answer = await tg_bot.send_message(alice.id, "this", reply_parameters=ReplyParameters(question.message_id))
+    answer = await tg_bot.send_message(
+        alice.id, "this", reply_parameters=ReplyParameters(question.message_id)
+    )
     assert answer.reply_to_message.text == "what happened?"
     assert botapi.bot_messages(alice)[0].reply_to_message_id == question.message_id
     with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
         await tg_bot.send_message(alice.id, "x", reply_parameters=ReplyParameters(999))
-    await tg_bot.send_message(alice.id, "y", reply_parameters=ReplyParameters(999, allow_sending_without_reply=True))
+    await tg_bot.send_message(
+        alice.id, "y", reply_parameters=ReplyParameters(999, allow_sending_without_reply=True)
+    )
 
 
 async def test_callback_query_answered_once(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
@@ -170,16 +175,23 @@ async def test_inline_query_limits(botapi: BotApiServer, tg_bot: telegram.Bot) -
     assert (update.inline_query.query, update.inline_query.offset) == ("nato", "10")
 
     def article(i: int) -> telegram.InlineQueryResultArticle:
-        return telegram.InlineQueryResultArticle(str(i), f"t{i}", telegram.InputTextMessageContent(
-            f"<b>r{i}</b>", parse_mode="HTML"))
+        return telegram.InlineQueryResultArticle(
+            str(i), f"t{i}", telegram.InputTextMessageContent(f"<b>r{i}</b>", parse_mode="HTML")
+        )
 
     with pytest.raises(BadRequest, match="(?i)RESULTS_TOO_MUCH"):
         await tg_bot.answer_inline_query(query.id, [article(i) for i in range(51)])
     with pytest.raises(BadRequest, match="(?i)NEXT_OFFSET_INVALID"):
         await tg_bot.answer_inline_query(query.id, [article(1)], next_offset="x" * 65)
     with pytest.raises(BadRequest, match="(?i)can't parse entities"):
-        await tg_bot.answer_inline_query(query.id, [telegram.InlineQueryResultArticle(
-            "1", "t", telegram.InputTextMessageContent("<x>", parse_mode="HTML"))])
+        await tg_bot.answer_inline_query(
+            query.id,
+            [
+                telegram.InlineQueryResultArticle(
+                    "1", "t", telegram.InputTextMessageContent("<x>", parse_mode="HTML")
+                )
+            ],
+        )
     await tg_bot.answer_inline_query(query.id, [article(i) for i in range(50)], next_offset="60")
     assert len(query.results) == 50 and query.next_offset == "60"
     assert query.results[0]["text"] == "r0" and query.results[0]["entities"][0]["type"] == "bold"
@@ -189,7 +201,9 @@ async def test_inline_query_limits(botapi: BotApiServer, tg_bot: telegram.Bot) -
 
 async def test_chat_info_and_admins(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
     owner, admin, anon, member = (botapi.add_user(n) for n in ("Owner", "Admin", "Anon", "Member"))
-    group = botapi.add_supergroup("Talk", creator=owner, admins=[admin], anonymous_admins=[anon], members=[member])
+    group = botapi.add_supergroup(
+        "Talk", creator=owner, admins=[admin], anonymous_admins=[anon], members=[member]
+    )
     info = await tg_bot.get_chat(group.id)
     assert (info.title, info.type) == ("Talk", "supergroup")
     statuses = {m.user.id: m.status for m in await tg_bot.get_chat_administrators(group.id)}
@@ -206,8 +220,9 @@ async def test_command_menus_per_scope(botapi: BotApiServer, tg_bot: telegram.Bo
     await tg_bot.set_my_commands([("ask", "Ask about the news")], scope=private)
     await tg_bot.set_my_commands([("help", "Help")])
     assert [c.command for c in await tg_bot.get_my_commands(scope=private)] == ["ask"]
-    assert botapi.commands_for({"type": "all_private_chats"}) == [{"command": "ask",
-                                                                    "description": "Ask about the news"}]
+    assert botapi.commands_for({"type": "all_private_chats"}) == [
+        {"command": "ask", "description": "Ask about the news"}
+    ]
     await tg_bot.delete_my_commands(scope=private)
     assert await tg_bot.get_my_commands(scope=private) == ()
     with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
@@ -227,7 +242,9 @@ async def test_tokens_are_checked(botapi: BotApiServer) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{botapi.base_url}123:abc/getMe") as response:
             assert response.status == 404
-        async with http.get(f"{botapi.base_url}777000111:AAAwrongTOKENbutWELLformed000000000/getMe") as response:
+        async with http.get(
+            f"{botapi.base_url}777000111:AAAwrongTOKENbutWELLformed000000000/getMe"
+        ) as response:
             assert (response.status, (await response.json())["description"]) == (401, "Unauthorized")
 
 
@@ -237,10 +254,18 @@ async def test_json_form_and_query_bodies_are_accepted(botapi_no_limits: BotApiS
     url = f"{botapi.base_url}{botapi.token}/sendMessage"
     markup = '{"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}'
     async with aiohttp.ClientSession() as http:
-        async with http.post(url, json={"chat_id": alice.id, "text": "json",
-                                        "reply_markup": {"inline_keyboard": [[{"text": "a", "url": "t.me"}]]}}) as r:
+        async with http.post(
+            url,
+            json={
+                "chat_id": alice.id,
+                "text": "json",
+                "reply_markup": {"inline_keyboard": [[{"text": "a", "url": "t.me"}]]},
+            },
+        ) as r:
             assert (await r.json())["ok"]
-        async with http.post(url, data={"chat_id": str(alice.id), "text": "form", "reply_markup": markup}) as r:
+        async with http.post(
+            url, data={"chat_id": str(alice.id), "text": "form", "reply_markup": markup}
+        ) as r:
             assert (await r.json())["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "a"
         form = aiohttp.FormData({"chat_id": str(alice.id), "text": "multipart"})
         form.add_field("file", b"x", filename="x.txt")

@@ -7,17 +7,36 @@ exactly like Telegram, so a bot that forgets to advance its offset sees duplicat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from .errors import conflict
 
 ALL_UPDATE_TYPES = frozenset(
     {
-        "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
-        "business_message", "edited_business_message", "deleted_business_messages", "message_reaction",
-        "message_reaction_count", "inline_query", "chosen_inline_result", "callback_query",
-        "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll", "poll_answer",
-        "my_chat_member", "chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "message_reaction",
+        "message_reaction_count",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
     }
 )
 #: What Telegram sends when a bot never specified allowed_updates (or sent an empty list).
@@ -93,10 +112,8 @@ class UpdateQueue:
             if remaining <= 0:
                 return []
             event = self._event
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
             if generation != self._generation:
                 raise conflict(
                     "terminated by other getUpdates request; make sure that only one bot instance is running"

@@ -38,8 +38,9 @@ class WebhookState:
 class WebhookSender:
     """Background task pushing updates from an :class:`UpdateQueue` to the webhook URL."""
 
-    def __init__(self, queue: UpdateQueue, *, retry_delay: float = 0.2, max_delay: float = 2.0,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, queue: UpdateQueue, *, retry_delay: float = 0.2, max_delay: float = 2.0, timeout: float = 10.0
+    ) -> None:
         self.queue = queue
         self.state = WebhookState()
         self.retry_delay = retry_delay
@@ -54,8 +55,9 @@ class WebhookSender:
 
     def set(self, url: str, secret_token: str | None, max_connections: int, ip_address: str | None) -> None:
         """Point delivery at ``url`` (replacing any previous webhook) and start the sender task."""
-        self.state = WebhookState(url=url, secret_token=secret_token, max_connections=max_connections,
-                                  ip_address=ip_address)
+        self.state = WebhookState(
+            url=url, secret_token=secret_token, max_connections=max_connections, ip_address=ip_address
+        )
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="botapi-webhook")
 
@@ -72,8 +74,11 @@ class WebhookSender:
 
     def info(self) -> dict[str, Any]:
         """The WebhookInfo object getWebhookInfo returns."""
-        info: dict[str, Any] = {"url": self.state.url, "has_custom_certificate": False,
-                                "pending_update_count": len(self.queue.pending)}
+        info: dict[str, Any] = {
+            "url": self.state.url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.queue.pending),
+        }
         if self.state.url:
             info["max_connections"] = self.state.max_connections
             if self.state.ip_address:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from .errors import ApiError, bad_request, chat_not_found, forbidden, migrated
+from .errors import bad_request, chat_not_found, forbidden, migrated
 from .models import Chat, Member, StoredMessage, User, now
 
 _GROUP_WORD = {"group": "group chat", "supergroup": "supergroup chat", "channel": "channel chat"}
@@ -114,8 +114,3 @@ class World:
         if user is None:
             raise bad_request("user not found")
         return user
-
-    def require(self, error: ApiError, condition: bool) -> None:
-        """Raise ``error`` unless ``condition`` (keeps handlers flat)."""
-        if not condition:
-            raise error

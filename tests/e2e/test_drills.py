@@ -18,8 +18,7 @@ import pytest
 from tests.botapi import BotApiServer
 from tests.botapi.drills import DrillReport, fault_drill, load_drill
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")]
 
 
 def _harness() -> Any:
