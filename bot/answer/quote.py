@@ -104,6 +104,26 @@ def _window_score(terms: list[set[str]], lo: int, hi: int, weights: Mapping[str,
     return sum(weights[t] for t in covered) + REPEAT_BONUS * repeat - EXTRA_SENTENCE_COST * (hi - lo - 1)
 
 
+def _windows(
+    text: str, weights: Mapping[str, float], tokenize: Tokenizer | None, max_sentences: int, max_chars: int
+) -> tuple[list[tuple[int, int]], list[set[str]], list[tuple[float, int, int]], list[tuple[str, int, int]]]:
+    """Sentence spans, their query terms, every in-budget window as (score, lo, hi), and the tokens."""
+    tokens = (tokenize or default_analyzer().analyze_with_spans)(text)
+    spans = split_sentences(text)
+    terms = _sentence_scores(text, spans, tokens, weights)
+    windows = []
+    for lo in range(len(spans)):
+        if not terms[lo]:
+            continue  # a window starting on a sentence without terms is dominated by the one after it
+        for hi in range(lo + 1, min(len(spans), lo + max_sentences) + 1):
+            if hi - lo > 1 and spans[hi - 1][1] - spans[lo][0] > max_chars:
+                break
+            windows.append((_window_score(terms, lo, hi, weights), lo, hi))
+    if not windows and spans:
+        windows.append((0.0, 0, 1))
+    return spans, terms, windows, tokens
+
+
 def best_window(
     text: str,
     weights: Mapping[str, float],
@@ -114,26 +134,48 @@ def best_window(
 ) -> tuple[int, int, float, list[tuple[str, int, int]]]:
     """The character span of the best run of sentences, its score, and the passage's tokens.
 
-    Among windows within the budget, the highest term score wins; ties go to the shorter window, then to
-    the earlier one (the lead of a passage usually states the news). Sentences around the best one are
-    added while they fit the budget and carry a query term, or while the quote is still very short.
+    Among windows within the budget, the highest term score wins; ties go to the earlier one (the lead
+    of a passage usually states the news). Sentences around the best one are added while they fit the
+    budget and carry a query term, or while the quote is still short.
     """
-    tokens = (tokenize or default_analyzer().analyze_with_spans)(text)
-    spans = split_sentences(text)
-    if not spans:
+    found, tokens = best_windows(
+        text, weights, n=1, tokenize=tokenize, max_sentences=max_sentences, max_chars=max_chars
+    )
+    if not found:
         return 0, 0, 0.0, tokens
-    terms = _sentence_scores(text, spans, tokens, weights)
-    best = (-1.0, 0, 1)
-    for lo in range(len(spans)):
-        for hi in range(lo + 1, min(len(spans), lo + max_sentences) + 1):
-            if hi - lo > 1 and spans[hi - 1][1] - spans[lo][0] > max_chars:
-                break
-            score = _window_score(terms, lo, hi, weights)
-            if score > best[0] + 1e-9:
-                best = (score, lo, hi)
-    score, lo, hi = best
-    lo, hi = _grow(text, spans, terms, lo, hi, max_sentences, max_chars)
-    return spans[lo][0], spans[hi - 1][1], score, tokens
+    start, end, score = found[0]
+    return start, end, score, tokens
+
+
+def best_windows(
+    text: str,
+    weights: Mapping[str, float],
+    *,
+    n: int = 1,
+    tokenize: Tokenizer | None = None,
+    max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_QUOTE_CHARS,
+) -> tuple[list[tuple[int, int, float]], list[tuple[str, int, int]]]:
+    """Up to ``n`` non-overlapping windows as (start, end, score), best first, and the text's tokens.
+
+    The tokens come back so that callers highlighting several places of one article tokenize once.
+    """
+    spans, terms, windows, tokens = _windows(text, weights, tokenize, max_sentences, max_chars)
+    if not spans:
+        return [], tokens
+    windows.sort(key=lambda w: (-w[0], w[1], w[2]))
+    used = [False] * len(spans)
+    chosen: list[tuple[int, int, float]] = []
+    for score, lo, hi in windows:
+        if len(chosen) >= n:
+            break
+        if any(used[lo:hi]):
+            continue
+        glo, ghi = _grow(text, spans, terms, lo, hi, max_sentences, max_chars, used)
+        for i in range(glo, ghi):
+            used[i] = True
+        chosen.append((spans[glo][0], spans[ghi - 1][1], score))
+    return chosen, tokens
 
 
 def _grow(
@@ -144,6 +186,7 @@ def _grow(
     hi: int,
     max_sentences: int,
     max_chars: int,
+    used: list[bool] | None = None,
 ) -> tuple[int, int]:
     """Add neighbouring sentences while the quote is short: context helps, the budget caps it.
 
@@ -153,9 +196,11 @@ def _grow(
     while hi - lo < max_sentences:
         length = spans[hi - 1][1] - spans[lo][0]
         options = []
-        if hi < len(spans) and (terms[hi] or "\n" not in text[spans[hi - 1][1] : spans[hi][0]]):
+        free_after = hi < len(spans) and not (used and used[hi])
+        free_before = lo > 0 and not (used and used[lo - 1])
+        if free_after and (terms[hi] or "\n" not in text[spans[hi - 1][1] : spans[hi][0]]):
             options.append((bool(terms[hi]), 1, lo, hi + 1))
-        if lo > 0 and terms[lo - 1]:
+        if free_before and terms[lo - 1]:
             options.append((True, 0, lo - 1, hi))
         options = [o for o in options if spans[o[3] - 1][1] - spans[o[2]][0] <= max_chars]
         if not options:
@@ -181,21 +226,45 @@ def select_quote(
     ``weights`` maps analyzed query terms to their importance (IDF works well); words of the quote whose
     term is in ``weights`` are highlighted. "…" marks text cut before or after the quote.
     """
-    start, end, score, tokens = best_window(
-        text, weights, tokenize=tokenize, max_sentences=max_sentences, max_chars=max_chars
+    found = select_quotes(text, weights, n=1, tokenize=tokenize, max_sentences=max_sentences, max_chars=max_chars)
+    return found[0] if found else Selection(Quote(""), 0, 0, 0.0)
+
+
+def select_quotes(
+    text: str,
+    weights: Mapping[str, float],
+    *,
+    n: int = 1,
+    tokenize: Tokenizer | None = None,
+    max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_QUOTE_CHARS,
+) -> list[Selection]:
+    """Up to ``n`` non-overlapping quotes of ``text``, best first (see :func:`select_quote`)."""
+    found, tokens = best_windows(
+        text, weights, n=n, tokenize=tokenize, max_sentences=max_sentences, max_chars=max_chars
     )
-    if end <= start:
-        return Selection(Quote(""), 0, 0, 0.0)
+    return [make_quote(text, start, end, score, tokens, weights, max_chars) for start, end, score in found]
+
+
+def make_quote(
+    text: str,
+    start: int,
+    end: int,
+    score: float,
+    tokens: list[tuple[str, int, int]],
+    weights: Mapping[str, float],
+    max_chars: int = MAX_QUOTE_CHARS,
+) -> Selection:
+    """The quote of ``text[start:end]``: ellipses where cut, matched words as highlight spans."""
     marks = [(s, e) for term, s, e in tokens if start <= s and e <= end and term in weights]
     if end - start > max_chars:
         start, end = _trim_long(text, start, end, marks, max_chars)
         marks = [(s, e) for s, e in marks if start <= s and e <= end]
-    prefix = ELLIPSIS + " " if start > 0 else ""
+    prefix = ELLIPSIS + " " if text[:start].strip() else ""
     suffix = " " + ELLIPSIS if text[end:].strip() else ""
-    body = text[start:end]
     shift = len(prefix) - start
     highlights = _merge_spans([(s + shift, e + shift) for s, e in marks])
-    return Selection(Quote(prefix + body + suffix, tuple(highlights)), start, end, score)
+    return Selection(Quote(prefix + text[start:end] + suffix, tuple(highlights)), start, end, score)
 
 
 def _trim_long(text: str, start: int, end: int, marks: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:

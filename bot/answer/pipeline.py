@@ -1,0 +1,230 @@
+"""The answer pipeline: question → parsed question → ranked quotes → a page of :class:`Answer`.
+
+No Telegram here: `bot/chat` and `bot/cli` call :class:`Answerer` and render what it returns. Ranking
+details live in :mod:`bot.answer.rank`; this module wires parsing, the search index, the store and the
+ranking together and turns every kind of bad input into a plain explanation instead of noise.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.models import Article
+from bot.search.analyzer import Analyzer, default_analyzer
+from bot.search.index import SearchFilters
+from bot.search.passages import passage_spans
+
+from .question import as_date, parse_question
+from .rank import Candidate, RankConfig, arrange, quote_candidates, rerank_articles, with_confidence_floor
+from .types import Answer, AnswerItem, ParsedQuestion, Quote
+
+log = logging.getLogger(__name__)
+
+MAX_RESULTS = 10  # results kept per question (pages of `limit` through them)
+_CACHE_SIZE = 128
+
+HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Everything the pipeline decided for one question (the eval reads the candidates)."""
+
+    question: ParsedQuestion
+    as_of: date
+    candidates: list[Candidate]
+    no_answer: str | None = None
+
+
+class Answerer:
+    """Answers questions from a store and a retriever (see :mod:`bot.search.retriever`).
+
+    Thread-safe for concurrent ``answer`` calls: the only shared mutable state is a small LRU of ranked
+    results, so that "More" (a second page) does not search again.
+    """
+
+    def __init__(
+        self,
+        store: object,
+        retriever: object,
+        *,
+        config: RankConfig | None = None,
+        analyzer: Analyzer | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.config = config or RankConfig()
+        self.analyzer = analyzer or default_analyzer()
+        self._today = today or date.today
+        self._cache: OrderedDict[tuple[str, date], Ranked] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- public API ----------------------------------------------------------------------------------
+
+    def answer(
+        self, question: str, *, as_of: datetime | date | None = None, offset: int = 0, limit: int = 3
+    ) -> Answer:
+        """A page of quoted results for ``question`` as of ``as_of`` (today by default)."""
+        ranked = self.rank(question, as_of=as_of)
+        offset = max(0, offset)
+        limit = max(1, limit)
+        if ranked.no_answer:
+            return Answer(ranked.question, [], offset=offset, total=0, no_answer=ranked.no_answer)
+        page = ranked.candidates[offset : offset + limit]
+        items = [to_item(c) for c in page]
+        no_answer = None if items else "There are no more results for this question."
+        return Answer(ranked.question, items, offset=offset, total=len(ranked.candidates), no_answer=no_answer)
+
+    def latest(self, n: int = 5, topic: str | None = None, offset: int = 0) -> tuple[list[Article], bool]:
+        """The newest ``n`` articles (optionally matching ``topic``) and whether older ones exist."""
+        n = max(1, n)
+        offset = max(0, offset)
+        if not topic or not self.analyzer.analyze(topic):
+            found = self.store.articles.latest(limit=n + 1, offset=offset)  # type: ignore[attr-defined]
+            return found[:n], len(found) > n
+        wanted = offset + n + 1
+        hits = self.retriever.search_articles(topic, k=max(wanted * 4, 50))  # type: ignore[attr-defined]
+        articles = self.store.articles.get_many(h.article_id for h in hits)  # type: ignore[attr-defined]
+        terms = set(self.analyzer.analyze(topic))
+        matching = [
+            a for a in articles.values()
+            if not a.deleted and not a.flagged and terms <= set(self.analyzer.analyze(f"{a.title}\n{a.text}"))
+        ]  # fmt: skip
+        matching.sort(key=lambda a: (a.published, a.id or 0), reverse=True)
+        return matching[offset : offset + n], len(matching) > offset + n
+
+    def rank(self, question: str, *, as_of: datetime | date | None = None) -> Ranked:
+        """Parse and rank (cached per question and day); the eval calls this directly."""
+        day = as_date(as_of) if as_of is not None else self._today()
+        key = (question, day)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        ranked = self._rank(question, day)
+        with self._lock:
+            self._cache[key] = ranked
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return ranked
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _rank(self, question: str, as_of: date) -> Ranked:
+        parsed = parse_question(question, as_of)
+        problem = self._problem(parsed, as_of)
+        if problem:
+            return Ranked(parsed, as_of, [], problem)
+        terms = self.analyzer.analyze(parsed.text)
+        if not terms:
+            if parsed.date_from is not None:
+                return self._date_only(parsed, as_of)
+            what = "an empty question" if not parsed.text else "only very common words"
+            return Ranked(parsed, as_of, [], f"I got {what}, nothing to search for. Ask about a person, "
+                          f"place, event or topic in the news. {HINT}")  # fmt: skip
+        weights = self._weights(terms)
+        candidates = self._search(parsed, weights, as_of, windowed=parsed.date_from is not None)
+        if not candidates and parsed.date_from is not None:
+            candidates = self._search(parsed, weights, as_of, windowed=False)
+        candidates = with_confidence_floor(candidates, self.config.min_confidence)
+        if not candidates:
+            when = f" {parsed.date_label}" if parsed.date_label else ""
+            return Ranked(parsed, as_of, [], f"I found nothing in the news{when} that answers this. {HINT}")
+        return Ranked(parsed, as_of, candidates[:MAX_RESULTS])
+
+    def _problem(self, parsed: ParsedQuestion, as_of: date) -> str | None:
+        """A plain explanation for questions about dates we cannot cover."""
+        if parsed.date_from is not None and parsed.date_from > as_of:
+            return f"That is after {as_of:%-d %B %Y}: I can only quote news published by then."
+        first = self._first_day()
+        if parsed.date_to is not None and first is not None and parsed.date_to < first:
+            return (f"My news archive starts on {first:%-d %B %Y}, so I have nothing "
+                    f"{parsed.date_label or 'from then'}. {HINT}")  # fmt: skip
+        return None
+
+    def _first_day(self) -> date | None:
+        stats = getattr(self, "_stats_first", None)
+        if stats is None:
+            try:
+                row = self.store.articles.db.query(  # type: ignore[attr-defined]
+                    "SELECT MIN(published) FROM articles WHERE deleted = 0 AND flagged IS NULL"
+                )[0][0]
+            except Exception:  # noqa: BLE001 - a store without this table simply has no lower bound
+                row = None
+            stats = self._stats_first = (date.fromisoformat(row) if row else None,)
+        return stats[0]
+
+    def _weights(self, terms: list[str]) -> dict[str, float]:
+        """IDF of each distinct query term from the article index (1.0 when the backend has none)."""
+        index = getattr(self.retriever, "articles", None)
+        idf = getattr(index, "idf", None)
+        weights = {}
+        for term in dict.fromkeys(terms):
+            value = float(idf(term)) if callable(idf) else 1.0
+            weights[term] = max(value, 0.05)
+        return weights
+
+    def _search(
+        self, parsed: ParsedQuestion, weights: dict[str, float], as_of: date, *, windowed: bool
+    ) -> list[Candidate]:
+        slack = timedelta(days=self.config.date_slack_days)
+        if windowed and parsed.date_from is not None and parsed.date_to is not None:
+            filters = SearchFilters(date_from=parsed.date_from - slack, date_to=min(parsed.date_to + slack, as_of))
+        else:
+            filters = SearchFilters(date_to=as_of)
+        query = " ".join([parsed.text, *parsed.phrases])
+        hits = self.retriever.search_articles(query, k=self.config.pool, filters=filters)  # type: ignore[attr-defined]
+        if not hits:
+            return []
+        articles = self.store.articles.get_many(h.article_id for h in hits)  # type: ignore[attr-defined]
+        ranked = rerank_articles(
+            ((h.article_id, h.score) for h in hits), articles, weights, as_of, self.config, self.analyzer.analyze
+        )
+        candidates = quote_candidates(ranked, weights, parsed.phrases, self.config, self.analyzer.analyze)
+        return arrange(candidates, self.config.distinct_first)
+
+    def _date_only(self, parsed: ParsedQuestion, as_of: date) -> Ranked:
+        """"yesterday?": the newest articles of that window, each quoted by its lead."""
+        assert parsed.date_from is not None and parsed.date_to is not None
+        end = min(parsed.date_to, as_of)
+        found = self.store.articles.latest(limit=MAX_RESULTS * 3, before=end)  # type: ignore[attr-defined]
+        found = [a for a in found if a.published >= parsed.date_from][:MAX_RESULTS]
+        if not found:
+            return Ranked(parsed, as_of, [], f"I have no articles {parsed.date_label}. {HINT}")
+        from .quote import Selection, lead_sentences
+
+        candidates = [
+            Candidate(a, Selection(Quote(lead_sentences(a.text, max_chars=300, max_sentences=2)), 0, 0, 0.0),
+                      0.0, 0.0, 1.0)
+            for a in found
+        ]  # fmt: skip
+        return Ranked(parsed, as_of, candidates)
+
+
+def to_item(candidate: Candidate) -> AnswerItem:
+    """The contract's AnswerItem for a ranked candidate."""
+    a = candidate.article
+    return AnswerItem(
+        article_id=int(a.id or 0),
+        title=a.title,
+        url=a.url,
+        source=a.source,
+        published=a.published,
+        quote=candidate.selection.quote,
+        score=round(candidate.score, 4),
+        position=passage_position(a.text, candidate.selection.start),
+    )
+
+
+def passage_position(text: str, offset: int) -> int:
+    """Index of the search passage containing character ``offset`` (the contract's ``position``)."""
+    for i, (_start, end) in enumerate(passage_spans(text)):
+        if offset < end:
+            return i
+    return 0

@@ -1,0 +1,66 @@
+"""The objects a running bot needs, opened once: settings, store, search index and answerer.
+
+The Telegram layer and the CLI call :func:`open_services` and get a ready :class:`Services`: on a fresh
+clone the store is empty, so the bundled corpus is ingested first (a fresh checkout answers at once), and
+the search index is loaded from the data directory or built from the store and caught up with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.answer.pipeline import Answerer
+from bot.answer.rank import RankConfig
+from bot.config import Settings, load_settings
+from bot.ingest import ensure_bundled_corpus
+from bot.search.retriever import Retriever, make_retriever
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Settings, store, retriever and answerer, closed together by :meth:`close`."""
+
+    settings: Settings
+    store: Store
+    retriever: Retriever
+    answerer: Answerer
+    _closed: bool = field(default=False, repr=False)
+
+    def refresh(self) -> int:
+        """Bring the search index up to date with the store (after an ingest); returns changes applied."""
+        return self.retriever.refresh()
+
+    def close(self) -> None:
+        """Save the index if it changed and close the store (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            closer = getattr(self.retriever, "close", None)
+            if callable(closer):
+                closer()
+        finally:
+            self.store.close()
+
+
+def open_services(
+    settings: Settings | None = None, *, ingest_bundled: bool = True, config: RankConfig | None = None
+) -> Services:
+    """Open the store, ingest the bundled corpus when the store is empty, load or build the index."""
+    settings = settings or load_settings()
+    store = Store.from_settings(settings)
+    try:
+        if ingest_bundled:
+            summary = ensure_bundled_corpus(settings, store)
+            if summary is not None:
+                log.info("ingested the bundled corpus into an empty store")
+        retriever = make_retriever(settings, store)
+        answerer = Answerer(store, retriever, config=config)
+    except BaseException:
+        store.close()
+        raise
+    return Services(settings, store, retriever, answerer)
