@@ -92,7 +92,8 @@ def trim(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
 
 
 _DETECTORS: list[tuple[str, re.Pattern[str]]] = [
-    ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")),
+    # like tdlib: not after a word character, '/', '<' or '>' ("</b>" shown as text is no command)
+    ("bot_command", re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/<>])")),
     ("email", re.compile(r"(?<![\w.@])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
     ("url", re.compile(r"(?<![\w@])(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)\]'’]")),
     ("mention", re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{3,32}\b")),

@@ -113,6 +113,10 @@ def test_detects_commands_mentions_urls_hashtags() -> None:
     }
 
 
+def test_escaped_markup_shown_as_text_is_not_a_command() -> None:
+    assert detect_entities("a <b>bold</b> tag") == []
+
+
 def test_markdown_v2_entities_and_escapes() -> None:
     text, entities = parse_markdown_v2(r"*bold* _it_ __u__ ~s~ ||sp|| `c` [l](https://x.org) 1\.5")
     assert text == "bold it u s sp c l 1.5"
