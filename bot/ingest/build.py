@@ -68,9 +68,13 @@ def _drop_stamps(lines: list[str], removals: list[Removal]) -> list[str]:
 
 
 def _drop_dateline(lines: list[str], label: str, removals: list[Removal]) -> list[str]:
-    for i, line in enumerate(lines[:_DATELINE_SPAN]):
+    """Strip the site dateline: as a prefix of one of the first paragraphs, or as a line of its own
+    anywhere (pages often put photo captions first)."""
+    for i, line in enumerate(lines):
+        if i >= _DATELINE_SPAN and (len(line) > 80 or line[-1] not in "—–-"):
+            continue
         rest = strip_dateline(line, label)
-        if rest is None:
+        if rest is None or (rest and i >= _DATELINE_SPAN):
             continue
         removals.append(Removal("dateline", line[: len(line) - len(rest)].strip()))
         return lines[:i] + ([rest] if rest else []) + lines[i + 1 :]

@@ -55,13 +55,17 @@ def _key(text: str) -> int:
                           "little", signed=True)  # fmt: skip
 
 
-def _is_candidate(line: str, words: int) -> bool:
-    return words >= MIN_WORDS and len(line) <= MAX_CHARS
+def _is_candidate(line: str) -> bool:
+    """Long enough to be chrome (lines are single-spaced: spaces + 1 = words), short enough not prose."""
+    return line.count(" ") >= MIN_WORDS - 1 and len(line) <= MAX_CHARS
 
 
-def _widget_parts(line: str, words: list[str]) -> tuple[str, str] | None:
+def _widget_parts(line: str) -> tuple[str, str] | None:
     """(head, tail) of a media-widget-shaped line: a media duration, no sentence ending."""
-    if len(words) < 3 or ":" not in line or ends_like_sentence(line) or not _DURATION.search(line):
+    if ":" not in line or ends_like_sentence(line) or not _DURATION.search(line):
+        return None
+    words = line.split()
+    if len(words) < 3:
         return None
     return " ".join(words[:2]), _DIGIT.sub("0", " ".join(words[-3:]))
 
@@ -78,10 +82,9 @@ def article_keys(lines: Iterable[str]) -> set[int]:
     """The distinct countable keys of one article's lines (full lines, widget heads and tails)."""
     keys: set[int] = set()
     for line in lines:
-        words = line.split()
-        if _is_candidate(line, len(words)):
+        if _is_candidate(line):
             keys.add(_key(line))
-        parts = _widget_parts(line, words)
+        parts = _widget_parts(line)
         if parts:
             keys.add(_head_key(parts[0]))
             keys.add(_tail_key(parts[1]))
@@ -153,17 +156,35 @@ class ChromeModel:
         kept: list[str] = []
         removed: list[Removal] = []
         for line in lines:
-            words = line.split()
-            if _is_candidate(line, len(words)) and _key(line) in keys:
+            if _is_candidate(line) and _key(line) in keys:
                 removed.append(Removal("repeated line", line))
                 continue
-            parts = _widget_parts(line, words)
-            if parts and (_head_key(parts[0]) in keys or _tail_key(parts[1]) in keys):
-                shown = f"{parts[0]} … (media widget)" if _head_key(parts[0]) in keys else f"… {parts[1]}"
+            shown = _widget_match(line, keys)
+            if shown:
                 removed.append(Removal("media widget", shown))
                 continue
             kept.append(line)
         return kept, removed
+
+
+def _widget_match(line: str, keys: set[int]) -> str | None:
+    """How to show a removed widget line, or None when the line is not one.
+
+    A learned head ("Video Ad …") is enough on any line with a media duration: the embedded video's
+    title may end with a full stop. A learned tail alone needs the whole widget shape.
+    """
+    if ":" not in line or not _DURATION.search(line):
+        return None
+    words = line.split()
+    if len(words) < 3:
+        return None
+    head = " ".join(words[:2])
+    if _head_key(head) in keys:
+        return f"{head} … (media widget)"
+    tail = _DIGIT.sub("0", " ".join(words[-3:]))
+    if not ends_like_sentence(line) and _tail_key(tail) in keys:
+        return f"… {tail} (media widget)"
+    return None
 
 
 def learn(state: StateRepo, counter: ChromeCounter, min_articles: int = MIN_ARTICLES) -> ChromeModel:

@@ -73,12 +73,20 @@ def sanitize(text: str) -> str:
 
 
 def split_lines(text: str) -> list[str]:
-    """Non-empty lines with whitespace runs collapsed to one space (each line is one paragraph)."""
+    """Non-empty lines with whitespace runs collapsed to one space (each line is one paragraph).
+
+    Lines come out single-spaced, so callers may count words as ``line.count(" ") + 1``. Most corpus
+    lines are already clean; the cheap C-level checks spare them the split/join (this runs on 216 MB).
+    """
     out = []
-    for raw in text.split("\n"):
-        line = " ".join(raw.split())
-        if line:
-            out.append(line)
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if not line.isprintable() or "  " in line or line[0] == " " or line[-1] == " ":
+            line = " ".join(line.split())  # tabs, no-break and other exotic spaces, runs
+            if not line:
+                continue
+        out.append(line)
     return out
 
 
