@@ -14,7 +14,27 @@ from tests.botapi import BotApiServer
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
-async def test_private_chat_allows_a_short_burst_then_429(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
+class FrozenClock:
+    """Time stands still unless a test advances it: flood-control tests can't flake on a slow machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(botapi: BotApiServer) -> FrozenClock:
+    frozen = FrozenClock()
+    botapi.flood.clock = frozen
+    botapi.flood.reset()
+    return frozen
+
+
+async def test_private_chat_allows_a_short_burst_then_429(
+    botapi: BotApiServer, tg_bot: telegram.Bot, clock: FrozenClock
+) -> None:
     alice, bob = botapi.add_user("Alice"), botapi.add_user("Bob")
     for i in range(3):
         await tg_bot.send_message(alice.id, f"burst {i}")
@@ -27,17 +47,23 @@ async def test_private_chat_allows_a_short_burst_then_429(botapi: BotApiServer, 
     assert len(botapi.bot_messages(alice)) == 3
 
 
-async def test_private_chat_refills_about_one_per_second(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
-    botapi.limits.private_burst, botapi.limits.private_per_second = 1, 10.0  # 10x faster clock for the test
+async def test_private_chat_refills_about_one_per_second(
+    botapi: BotApiServer, tg_bot: telegram.Bot, clock: FrozenClock
+) -> None:
     alice = botapi.add_user()
-    await tg_bot.send_message(alice.id, "a")
+    for text in ("a", "b", "c"):
+        await tg_bot.send_message(alice.id, text)
     with pytest.raises(RetryAfter):
-        await tg_bot.send_message(alice.id, "b")
-    await asyncio.sleep(0.12)
-    await tg_bot.send_message(alice.id, "b")
+        await tg_bot.send_message(alice.id, "d")
+    clock.now += 1.0
+    await tg_bot.send_message(alice.id, "d")
+    with pytest.raises(RetryAfter):
+        await tg_bot.send_message(alice.id, "e")
 
 
-async def test_group_allows_20_per_minute(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
+async def test_group_allows_20_per_minute(
+    botapi: BotApiServer, tg_bot: telegram.Bot, clock: FrozenClock
+) -> None:
     group = botapi.add_group()
     for i in range(20):
         await tg_bot.send_message(group.id, f"m{i}")
@@ -46,14 +72,15 @@ async def test_group_allows_20_per_minute(botapi: BotApiServer, tg_bot: telegram
     assert botapi.refused[-1].parameters == {"retry_after": 3}  # one message every 3 s after the burst
 
 
-async def test_global_limit_30_per_second(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
-    botapi.limits.global_per_second = (
-        1.0  # keep the burst of 30, slow the refill so HTTP latency can't refill
-    )
+async def test_global_limit_30_per_second(
+    botapi: BotApiServer, tg_bot: telegram.Bot, clock: FrozenClock
+) -> None:
     users = [botapi.add_user(f"U{i}") for i in range(31)]
     await asyncio.gather(*(tg_bot.send_message(u.id, "news") for u in users[:30]))
     with pytest.raises(RetryAfter):
         await tg_bot.send_message(users[30].id, "news")
+    clock.now += 0.05
+    await tg_bot.send_message(users[30].id, "news")
 
 
 async def test_limits_can_be_switched_off(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
