@@ -1,11 +1,61 @@
-"""`python -m bot eval`: not built yet."""
+"""`python -m bot eval QUESTIONS.jsonl [--baseline]`: answer recall@k as the data README defines it."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `eval` subcommand."""
-    p = sub.add_parser("eval", help="eval (not built yet)")
-    p.set_defaults(func=lambda args: print("eval: not built yet") or 1)
+    p = sub.add_parser("eval", help="measure answer recall@1/3/5/10, MRR and the no-answer rate",
+                       description="Evaluate each question as of its date against the configured store.")
+    p.add_argument("questions", type=Path, help="JSON Lines questions (schema of questions-dev.jsonl)")
+    p.add_argument("--baseline", action="store_true",
+                   help="also run plain rank-bm25 over raw passages, no date handling (needs --corpus)")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="raw articles.jsonl.gz for the baseline (default: articles.jsonl.gz beside QUESTIONS)")
+    p.add_argument("--report", type=Path, default=Path("eval-report.json"),
+                   help="per-question JSON report (default %(default)s)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--sample", type=int, default=None, help="N questions spread evenly over the file")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate, print the table and the key=value line, write the report."""
+    from bot.answer.evaluate import Baseline, format_table, load_questions, run_eval, summarize, write_report
+    from bot.services import open_services
+
+    if not args.questions.exists():
+        print(f"error: no such file: {args.questions}")
+        return 2
+    questions = load_questions(args.questions, limit=args.limit, sample=args.sample)
+    services = open_services()
+    try:
+        results = run_eval(services.answerer, questions, progress=not args.quiet)
+    finally:
+        services.close()
+    summary = summarize(results)
+    rows = [("answers (quote + title)", summary)]
+    baseline_results = None
+    if args.baseline:
+        corpus = args.corpus or args.questions.parent / "articles.jsonl.gz"
+        if not corpus.exists():
+            print(f"error: baseline needs the raw corpus; not found: {corpus} (use --corpus)")
+            return 2
+        if not args.quiet:
+            print("building the baseline (rank-bm25 over raw passages)...", flush=True)
+        baseline_results = Baseline(corpus).evaluate(questions)
+        rows.insert(0, ("baseline: rank-bm25, raw, no dates", summarize(baseline_results)))
+    print(format_table(rows))
+    print(f"answerable n={summary.n}, unanswerable n={summary.n_unanswerable}; full-passage recall "
+          + " ".join(f"R@{k}={v:.3f}" for k, v in summary.passage_recall.items())
+          + f"; no-answer on answerable {summary.no_answer_rate_answerable:.3f}")
+    write_report(args.report, results, summary, baseline_results)
+    print(f"report: {args.report}")
+    if baseline_results is not None:
+        print(summarize(baseline_results).line("baseline: "))
+    print(summary.line())
+    return 0

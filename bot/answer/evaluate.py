@@ -1,0 +1,274 @@
+"""Answer recall@k, built into the product: `python -m bot eval QUESTIONS.jsonl [--baseline]`.
+
+Definition (see the data README): each question is answered *as of its date* (nothing published later
+is searchable) and counts as answered at k when the normalized answer occurs in what the user is shown
+for one of the top-k results — the quoted sentences and the title. Recall on the full passage around
+each quote is reported beside it as a diagnostic (how much the quote trimming costs). Recall and MRR are
+over questions with ``answer_in_corpus: true``; on the others we report how often the bot says plainly
+that it has no answer.
+
+``--baseline`` runs, in the same process, plain BM25Okapi (rank-bm25's formula, k1 1.5, b 0.75) over
+whole *uncleaned* passages (the raw corpus's paragraphs merged to ≥ 200 characters), with no date
+handling at all, so every figure has its reference beside it. The baseline's scores are computed from
+rank-bm25's own statistics through a sparse matrix, because calling ``get_scores`` on 585k passages
+takes seconds per question.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import statistics
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.search.passages import passage_spans
+
+from .pipeline import Answerer, Ranked
+
+KS = (1, 3, 5, 10)
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+                         "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})  # fmt: skip
+_WS = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """The README's normalization: straight quotes, one space per whitespace run, trimmed, lower-case."""
+    return _WS.sub(" ", text.translate(_QUOTES)).strip().lower()
+
+
+def normalize_answer(answer: str) -> str:
+    """Answers also lose quote characters at both ends (“Squid Game” matches squid game)."""
+    return normalize(answer).strip("'\"").strip()
+
+
+@dataclass
+class QuestionResult:
+    """One question's outcome, written to the per-question report."""
+
+    id: str
+    date: str
+    question: str
+    answer: str
+    answerable: bool
+    rank: int | None  # rank of the first result whose shown text holds the answer
+    passage_rank: int | None  # same on the full passage around each quote (diagnostic)
+    no_answer: bool
+    ms: float
+    shown: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    """The figures printed at the end of an eval."""
+
+    n: int
+    recall: dict[int, float]
+    mrr: float
+    passage_recall: dict[int, float]
+    no_answer_rate_unanswerable: float
+    no_answer_rate_answerable: float
+    p50_ms: float
+    n_unanswerable: int
+
+    def line(self, prefix: str = "") -> str:
+        """One line of key=value figures."""
+        parts = [f"n={self.n}"] + [f"recall@{k}={self.recall[k]:.3f}" for k in KS]
+        parts += [f"mrr={self.mrr:.3f}", f"no_answer_rate_unanswerable={self.no_answer_rate_unanswerable:.3f}",
+                  f"p50_ms={self.p50_ms:.0f}"]  # fmt: skip
+        return prefix + " ".join(parts)
+
+
+def load_questions(path: Path | str, limit: int | None = None, sample: int | None = None) -> list[dict]:
+    """Questions from a JSON Lines file; ``sample`` takes every n-th one for a spread over time."""
+    with open(path, encoding="utf-8") as f:
+        questions = [json.loads(line) for line in f if line.strip()]
+    if sample and sample < len(questions):
+        step = len(questions) / sample
+        questions = [questions[int(i * step)] for i in range(sample)]
+    return questions[:limit] if limit else questions
+
+
+def first_hit(texts: Sequence[str], answer: str) -> int | None:
+    """1-based rank of the first text containing the normalized answer."""
+    for i, text in enumerate(texts, start=1):
+        if answer and answer in normalize(text):
+            return i
+    return None
+
+
+def _passage_around(text: str, start: int, end: int) -> str:
+    """The search passages covering ``text[start:end]`` (the quote's context, for the diagnostic)."""
+    spans = [(s, e) for s, e in passage_spans(text) if s < max(end, start + 1) and e > start]
+    if not spans:
+        return text[start:end]
+    return text[spans[0][0] : spans[-1][1]]
+
+
+def evaluate_one(answerer: Answerer, q: dict) -> QuestionResult:
+    """Rank one question as of its date and score what would be shown."""
+    day = date.fromisoformat(q["date"])
+    t0 = time.perf_counter()
+    ranked: Ranked = answerer.rank(q["question"], as_of=day)
+    ms = (time.perf_counter() - t0) * 1000
+    answer = normalize_answer(q["answer"])
+    top = ranked.candidates[: max(KS)]
+    shown = [f"{c.article.title}\n{c.selection.quote.text}" for c in top]
+    passages = [
+        f"{c.article.title}\n{_passage_around(c.article.text, c.selection.start, c.selection.end)}" for c in top
+    ]
+    return QuestionResult(
+        id=q["id"], date=q["date"], question=q["question"], answer=q["answer"],
+        answerable=bool(q.get("answer_in_corpus", True)), rank=first_hit(shown, answer),
+        passage_rank=first_hit(passages, answer), no_answer=ranked.no_answer is not None, ms=round(ms, 1),
+        shown=[{"article_id": c.article.id, "title": c.article.title, "url": c.article.url,
+                "published": c.article.published.isoformat(), "quote": c.selection.quote.text,
+                "score": round(c.score, 4), "confidence": round(c.confidence, 3)} for c in top],
+    )  # fmt: skip
+
+
+def summarize(results: Sequence[QuestionResult]) -> Summary:
+    """Recall@k and MRR over answerable questions, no-answer rates, median latency."""
+    answerable = [r for r in results if r.answerable]
+    others = [r for r in results if not r.answerable]
+    n = len(answerable) or 1
+
+    def recall(ranks: Iterable[int | None]) -> dict[int, float]:
+        ranks = list(ranks)
+        return {k: sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
+
+    return Summary(
+        n=len(answerable),
+        recall=recall(r.rank for r in answerable),
+        mrr=sum(1 / r.rank for r in answerable if r.rank) / n,
+        passage_recall=recall(r.passage_rank for r in answerable),
+        no_answer_rate_unanswerable=sum(r.no_answer for r in others) / (len(others) or 1),
+        no_answer_rate_answerable=sum(r.no_answer for r in answerable) / n,
+        p50_ms=statistics.median([r.ms for r in results]) if results else 0.0,
+        n_unanswerable=len(others),
+    )
+
+
+def run_eval(answerer: Answerer, questions: Sequence[dict], progress: bool = False) -> list[QuestionResult]:
+    """Evaluate every question (one process: the index is in memory, each question takes ~0.1 s)."""
+    results = []
+    for i, q in enumerate(questions, 1):
+        results.append(evaluate_one(answerer, q))
+        if progress and i % 250 == 0:
+            print(f"  {i}/{len(questions)} questions", flush=True)
+    return results
+
+
+def write_report(path: Path | str, results: Sequence[QuestionResult], summary: Summary,
+                 baseline: Sequence[QuestionResult] | None = None) -> None:  # fmt: skip
+    """The per-question JSON report (rank of first hit, quoted passages) for error analysis."""
+    base = {r.id: r for r in baseline or []}
+    data = {
+        "summary": asdict(summary),
+        "questions": [
+            {**asdict(r), **({"baseline_rank": base[r.id].rank} if r.id in base else {})} for r in results
+        ],
+    }
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def format_table(rows: Sequence[tuple[str, Summary]]) -> str:
+    """A small table: one row per system, recall on shown text plus the full-passage diagnostic."""
+    head = f"{'system':34s} " + " ".join(f"R@{k:<4d}" for k in KS) + "  MRR    R@5(passage) no-answer(unans) p50 ms"
+    lines = [head]
+    for name, s in rows:
+        lines.append(
+            f"{name:34s} " + " ".join(f"{s.recall[k]:.3f} " for k in KS)
+            + f" {s.mrr:.3f}  {s.passage_recall[5]:.3f}        {s.no_answer_rate_unanswerable:.3f}"
+            + f"            {s.p50_ms:.0f}"
+        )  # fmt: skip
+    return "\n".join(lines)
+
+
+# -- the baseline ---------------------------------------------------------------------------------------
+
+
+class Baseline:
+    """rank-bm25's BM25Okapi over raw (uncleaned) passages, no date handling: the reference figures."""
+
+    def __init__(self, corpus_path: Path | str, min_chars: int = 200) -> None:
+        import numpy as np
+        import scipy.sparse as sp
+        from rank_bm25 import BM25Okapi
+
+        from bot.search.analyzer import default_analyzer
+
+        self.analyzer = default_analyzer()
+        self.titles: list[str] = []
+        self.texts: list[str] = []
+        self.published: list[int] = []
+        docs: list[list[str]] = []
+        opener = gzip.open if str(corpus_path).endswith(".gz") else open
+        with opener(corpus_path, "rt", encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                day = date.fromisoformat(rec["published"]).toordinal()
+                for passage in _merge_lines(rec.get("text", ""), min_chars):
+                    self.titles.append(rec.get("title", ""))
+                    self.texts.append(passage)
+                    self.published.append(day)
+                    docs.append(self.analyzer.analyze(passage))
+        bm25 = BM25Okapi(docs)
+        vocab = {t: i for i, t in enumerate(bm25.idf)}
+        rows, cols, vals = [], [], []
+        avg = bm25.avgdl
+        for row, (freqs, length) in enumerate(zip(bm25.doc_freqs, bm25.doc_len)):
+            norm = bm25.k1 * (1 - bm25.b + bm25.b * length / avg)
+            for term, tf in freqs.items():
+                rows.append(row)
+                cols.append(vocab[term])
+                vals.append(tf * (bm25.k1 + 1) / (tf + norm))
+        self.vocab = vocab
+        self.idf = np.array([bm25.idf[t] for t in vocab], dtype=np.float64)
+        self.matrix = sp.csc_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)))
+        self.np = np
+
+    def top(self, question: str, k: int = 10) -> list[int]:
+        """Passage rows of the top-k for the raw question (no date parsing, no as-of cut)."""
+        np = self.np
+        scores = np.zeros(self.matrix.shape[0])
+        for term in self.analyzer.analyze(question):
+            col = self.vocab.get(term)
+            if col is None:
+                continue
+            lo, hi = self.matrix.indptr[col], self.matrix.indptr[col + 1]
+            scores[self.matrix.indices[lo:hi]] += self.idf[col] * self.matrix.data[lo:hi]
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        return sorted(top.tolist(), key=lambda i: -scores[i])
+
+    def evaluate(self, questions: Sequence[dict]) -> list[QuestionResult]:
+        """Baseline results; the shown text is the whole passage (no title), as in the README table."""
+        out = []
+        for q in questions:
+            t0 = time.perf_counter()
+            rows = self.top(q["question"], max(KS))
+            ms = (time.perf_counter() - t0) * 1000
+            shown = [self.texts[i] for i in rows]
+            rank = first_hit(shown, normalize_answer(q["answer"]))
+            out.append(QuestionResult(q["id"], q["date"], q["question"], q["answer"],
+                                      bool(q.get("answer_in_corpus", True)), rank, rank, False, round(ms, 1)))  # fmt: skip
+        return out
+
+
+def _merge_lines(text: str, min_chars: int) -> list[str]:
+    """Paragraphs (lines) merged until each has at least ``min_chars`` characters."""
+    out, buf = [], []
+    for line in (ln.strip() for ln in text.split("\n")):
+        if not line:
+            continue
+        buf.append(line)
+        if sum(len(x) for x in buf) >= min_chars:
+            out.append("\n".join(buf))
+            buf = []
+    if buf:
+        out.append("\n".join(buf))
+    return out

@@ -1,0 +1,143 @@
+"""The answer pipeline on a small store: ranking rules, bad input, paging, latest, services."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.answer.pipeline import Answerer
+from bot.answer.rank import RankConfig, recency_prior, story_key
+from bot.answer.render import answer_html, answer_text, visible_length
+from bot.models import Article
+from bot.search.retriever import IndexRetriever
+from bot.store import Store
+
+AS_OF = date(2022, 11, 30)
+
+
+def art(url: str, title: str, text: str, day: date, source: str = "example.com") -> Article:
+    return Article(url=url, title=title, text=text, published=day, source=source)
+
+
+ARTICLES = [
+    art("https://dw.com/nato", "NATO ministers meet in Bucharest",
+        "Foreign ministers from across NATO gathered in Bucharest on Tuesday to discuss support for Ukraine.\n\n"
+        "Stoltenberg said the alliance would not back down. Air defense was on the agenda.", date(2022, 11, 29)),
+    art("https://cnn.com/nato-old", "NATO summit in Madrid",
+        "NATO leaders met in Madrid in June. Ministers in Bucharest were not mentioned then.", date(2022, 6, 30),
+        "cnn.com"),
+    art("https://cnn.com/future", "NATO ministers leave Bucharest",
+        "After the meeting in Bucharest, NATO ministers left on Thursday.", date(2022, 12, 2), "cnn.com"),
+    art("https://usatoday.com/nato-reprint", "NATO ministers meet in Bucharest - USA TODAY",
+        "Foreign ministers from across NATO gathered in Bucharest on Tuesday to discuss support for Ukraine, "
+        "a wire report said.", date(2022, 11, 29), "usatoday.com"),
+    art("https://theweek.co.uk/quiz", "Quiz of The Week: NATO", "Why did NATO ministers meet in Bucharest? "
+        "Ukraine aid. Pizza. Football.", date(2022, 11, 30), "theweek.co.uk"),
+    art("https://cnn.com/pizza", "Pizza prices rise", "The price of pizza rose again in New York this week.",
+        date(2022, 11, 28), "cnn.com"),
+]  # fmt: skip
+
+
+STORY = {"https://dw.com/nato", "https://usatoday.com/nato-reprint"}
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    store = Store(tmp_path_factory.mktemp("answer") / "db.sqlite3")
+    store.articles.upsert_many(ARTICLES)
+    retriever = IndexRetriever(store, None)
+    retriever.open()
+    return Answerer(store, retriever, today=lambda: AS_OF)
+
+
+def test_answers_with_quote_title_link_and_highlights(answerer: Answerer) -> None:
+    answer = answerer.answer("/ask@newsbot Why did NATO ministers meet in Bucharest?", as_of=AS_OF)
+    assert answer.no_answer is None
+    first = answer.items[0]
+    assert first.url in STORY and first.published == date(2022, 11, 29)
+    assert "gathered in Bucharest" in first.quote.text
+    assert "Bucharest" in {first.quote.text[s:e] for s, e in first.quote.highlights}
+    urls = [c.article.url for c in answerer.rank("Why did NATO ministers meet in Bucharest?", as_of=AS_OF).candidates]
+    assert "https://cnn.com/future" not in urls  # published after as_of
+    assert "https://theweek.co.uk/quiz" not in urls  # a quiz page is not an answer
+    assert len(STORY & set(urls)) == 1  # the same story from two outlets shows once
+
+
+def test_future_article_is_used_once_as_of_allows(answerer: Answerer) -> None:
+    urls = [i.url for i in answerer.answer("NATO ministers leave Bucharest", as_of=date(2022, 12, 3), limit=10).items]
+    assert "https://cnn.com/future" in urls
+
+
+def test_date_words_filter_and_label(answerer: Answerer) -> None:
+    answer = answerer.answer("NATO meeting in June", as_of=AS_OF)
+    assert answer.question.date_label == "in June 2022"
+    assert answer.items[0].url == "https://cnn.com/nato-old"
+
+
+def test_paging(answerer: Answerer) -> None:
+    page1 = answerer.answer("NATO Bucharest ministers", as_of=AS_OF, limit=1)
+    page2 = answerer.answer("NATO Bucharest ministers", as_of=AS_OF, offset=1, limit=1)
+    assert page1.has_more and page1.total >= 2
+    assert page1.items[0].article_id != page2.items[0].article_id or page1.items[0].quote != page2.items[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [
+        ("", "empty question"),
+        ("   /ask   ", "empty question"),
+        ("the of and is it", "only very common words"),
+        ("What happened in 2031?", "after 30 November 2022"),
+        ("What happened in 1990?", "archive starts"),
+        ("zebra quantum marmalade", "found nothing"),
+    ],
+)
+def test_bad_input_gets_a_plain_explanation(answerer: Answerer, question: str, expect: str) -> None:
+    answer = answerer.answer(question, as_of=AS_OF)
+    assert answer.items == [] and answer.no_answer and expect in answer.no_answer
+    assert "/latest" in answer.no_answer or "after" in answer.no_answer
+    assert expect in answer_text(answer)
+    assert visible_length(answer_html(answer)) < 4096
+
+
+def test_only_a_date_lists_that_days_news(answerer: Answerer) -> None:
+    answer = answerer.answer("yesterday?", as_of=AS_OF, limit=5)
+    assert answer.question.date_label == "yesterday"
+    assert answer.items and all(i.published == date(2022, 11, 29) for i in answer.items)
+
+
+def test_huge_and_marked_up_questions(answerer: Answerer) -> None:
+    answer = answerer.answer("<b>NATO</b> <script>Bucharest</script> " + "ministers " * 700, as_of=AS_OF)
+    assert answer.items and answer.items[0].url in STORY
+    assert visible_length(answer_html(answer)) <= 4096
+
+
+def test_latest_and_topic(answerer: Answerer) -> None:
+    newest, more = answerer.latest(2)
+    assert [a.published for a in newest] == sorted((a.published for a in newest), reverse=True) and more
+    on_topic, _ = answerer.latest(5, "pizza")
+    assert [a.url for a in on_topic] == ["https://theweek.co.uk/quiz", "https://cnn.com/pizza"]  # newest first
+    assert answerer.latest(5, "zebra") == ([], False)
+
+
+def test_rank_helpers() -> None:
+    assert recency_prior(0, 60) == 1.0 and recency_prior(60, 60) == 0.5 and recency_prior(10, 0) == 1.0
+    assert story_key(ARTICLES[0]) == story_key(ARTICLES[3])
+    assert RankConfig().recency_days > 0
+
+
+def test_services_fresh_clone_quotes_the_seed_article(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.services import open_services
+
+    services = open_services(load_settings(data_dir=tmp_path))
+    try:
+        answer = services.answerer.answer("Why did NATO ministers meet in Bucharest?")
+        assert answer.items, answer.no_answer
+        assert "Bucharest" in answer.items[0].quote.text
+        assert answer.items[0].url
+    finally:
+        services.close()
+    services.close()  # idempotent
