@@ -1,0 +1,55 @@
+"""Eval harness: normalization and scoring per the data README; a sampled dev eval when data is present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.answer.evaluate import QuestionResult, first_hit, normalize, normalize_answer, summarize
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news"
+DEV = SHARED / "questions-dev.jsonl"
+
+
+def test_normalization_matches_the_readme() -> None:
+    assert normalize("  “Squid\n Game”  ") == '"squid game"'
+    assert normalize_answer("“Squid Game”") == "squid game"
+    assert normalize("It’s") == "it's"
+    assert first_hit(["nothing here", "They watched SQUID   game."], normalize_answer("“Squid Game”")) == 2
+    assert first_hit(["x"], "") is None
+
+
+def test_summary_counts_answerable_only_for_recall() -> None:
+    def r(rank: int | None, answerable: bool, no_answer: bool = False) -> QuestionResult:
+        return QuestionResult("i", "2022-01-01", "q", "a", answerable, rank, rank, no_answer, 10.0)
+
+    s = summarize([r(1, True), r(4, True), r(None, True), r(None, False, True), r(None, False)])
+    assert s.n == 3 and s.recall[1] == pytest.approx(1 / 3) and s.recall[5] == pytest.approx(2 / 3)
+    assert s.mrr == pytest.approx((1 + 0.25) / 3)
+    assert s.no_answer_rate_unanswerable == 0.5
+    assert s.line().startswith("n=3 recall@1=0.333")
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_dev_sample_recall_floor() -> None:
+    """200 dev questions against a store holding the full corpus (NEWSBOT_EVAL_DATA_DIR, already ingested)."""
+    data_dir = os.environ.get("NEWSBOT_EVAL_DATA_DIR")
+    if not DEV.exists():
+        pytest.skip(f"needs the shared dev questions at {DEV}")
+    if not data_dir:
+        pytest.skip("set NEWSBOT_EVAL_DATA_DIR to a data dir with ../shared/data/news/articles.jsonl.gz ingested")
+    from bot.answer.evaluate import load_questions, run_eval
+    from bot.config import load_settings
+    from bot.services import open_services
+
+    services = open_services(load_settings(data_dir=Path(data_dir)), ingest_bundled=False)
+    try:
+        results = run_eval(services.answerer, load_questions(DEV, sample=200))
+    finally:
+        services.close()
+    summary = summarize(results)
+    assert summary.recall[1] >= 0.30 and summary.recall[5] >= 0.38, summary.line()
+    assert summary.p50_ms < 500
