@@ -50,7 +50,7 @@ class BotOptions:
     rate_limit_retries: int = 3
     concurrent_updates: int = 64
     query_ttl_days: float = 7.0
-    inline_results: int = 10
+    inline_results: int = 5  # per page; the answer pipeline keeps 10 results, so two pages
     inline_cache_seconds: int = 60
     latest_default: int = 5
     latest_max: int = 20

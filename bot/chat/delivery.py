@@ -100,12 +100,10 @@ class Deliverer:
 
     def _refresh_and_plan(self) -> None:
         """Bring the search index up to date (answers see new articles) and queue deliveries."""
-        refresh = getattr(self.services.retriever, "refresh", None)
-        if refresh is not None:
-            try:
-                refresh()
-            except Exception:  # a failing index refresh must not stop pushes
-                log.exception("index refresh failed")
+        try:
+            self.services.refresh()
+        except Exception:  # a failing index refresh must not stop pushes
+            log.exception("index refresh failed")
         plan_deliveries(self.services.store)
 
 

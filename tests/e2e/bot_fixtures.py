@@ -22,6 +22,7 @@ from bot.chat.app import build_application
 from bot.chat.common import BotOptions
 from bot.config import Settings
 from bot.models import Article
+from bot.services import Services, open_services
 from bot.store import Store
 from bot.subscribe.planner import BurstPolicy
 from tests.botapi import BotApiServer
@@ -140,60 +141,9 @@ def seed(settings: Settings, articles: list[Article] = ARTICLES) -> None:
         store.close()
 
 
-def open_test_services(settings: Settings) -> Any:
+def open_test_services(settings: Settings) -> Services:
     """The real services (answer pipeline over the index) on the test store."""
-    try:
-        from bot.services import open_services
-    except ImportError:  # TEMPORARY until bot/services.py lands
-        return _StandIn.open(settings)
     return open_services(settings)
-
-
-@dataclass
-class _StandIn:
-    """TEMPORARY stand-in with the documented Services/Answerer signatures (naive term overlap)."""
-
-    settings: Settings
-    store: Store
-    retriever: Any = None
-
-    @classmethod
-    def open(cls, settings: Settings) -> _StandIn:
-        return cls(settings, Store.from_settings(settings))
-
-    @property
-    def answerer(self) -> _StandIn:
-        return self
-
-    def answer(self, question: str, *, as_of: Any = None, offset: int = 0, limit: int = 3) -> Any:
-        from bot.answer.types import Answer, AnswerItem, ParsedQuestion, Quote
-        from bot.subscribe.topics import default_analyzer
-
-        terms = set(default_analyzer().analyze(question))
-        scored = []
-        for a in self.store.articles.latest(limit=1000):
-            overlap = len(terms & set(default_analyzer().analyze(a.title + " " + a.text)))
-            if overlap:
-                scored.append((overlap, a))
-        scored.sort(key=lambda x: (-x[0], -(x[1].id or 0)))
-        items = [
-            AnswerItem(a.id or 0, a.title, a.url, a.source, a.published, Quote(a.paragraphs[0]), float(s))
-            for s, a in scored[offset : offset + limit]
-        ]
-        return Answer(ParsedQuestion(question, question), items, offset, len(scored),
-                      None if scored else "I found nothing in the news that answers this.")
-
-    def latest(self, n: int = 5, topic: str | None = None, offset: int = 0) -> tuple[list[Article], bool]:
-        from bot.subscribe.topics import article_tokens, parse_topic
-
-        arts = self.store.articles.latest(limit=1000)
-        if topic:
-            t = parse_topic(topic)
-            arts = [a for a in arts if t.matches(article_tokens(a.title, a.text))]
-        return arts[offset : offset + n], len(arts) > offset + n
-
-    def close(self) -> None:
-        self.store.close()
 
 
 @dataclass
@@ -204,7 +154,7 @@ class BotRunner:
     settings: Settings
     options: BotOptions = TEST_OPTIONS
     app: Application | None = None
-    services: Any = None
+    services: Services | None = None
     writer: Store | None = None  # a second connection: "another process" writing articles
     _ids: list[int] = field(default_factory=list)
 
