@@ -34,7 +34,8 @@ import os
 import threading
 import uuid
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .analyzer import Analyzer, default_analyzer, split_chunks
-from .bm25 import Params, floored_idf, length_norm
+from .bm25 import Params, floored_idf, length_norm, saturate
 
 log = logging.getLogger(__name__)
 
@@ -178,21 +179,34 @@ class Vocabulary:
 
 @dataclass(slots=True)
 class Segment:
-    """Immutable postings of some documents, CSR by term: ``docs[indptr[t]:indptr[t+1]]`` ascending."""
+    """Immutable postings of some documents, CSR by term: ``docs[indptr[t]:indptr[t+1]]`` ascending.
+
+    ``w`` holds each posting's tf saturation computed at the collection's average length when the segment
+    was built (``avgdl``), in float32. It is *not* the score: when the collection changes, the true
+    saturation moves by a bounded factor (see :func:`impact_drift`), so ``w`` ranks candidates cheaply and
+    the few that can reach the top k are then scored exactly from ``tf`` (see :meth:`BM25Index.search`).
+    """
 
     name: str
     indptr: np.ndarray
     docs: np.ndarray
     tf: np.ndarray
+    w: np.ndarray
+    avgdl: float = 0.0
 
     @property
     def n_postings(self) -> int:
         """Number of (term, document) pairs."""
         return int(self.docs.shape[0])
 
+    @property
+    def n_terms(self) -> int:
+        """Rows of the CSR (terms known when the segment was built)."""
+        return int(self.indptr.shape[0]) - 1
+
     def postings(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
         """Document slots and term frequencies of term ``tid`` (empty when absent)."""
-        if tid + 1 >= self.indptr.shape[0]:
+        if tid >= self.n_terms:
             return self.docs[:0], self.tf[:0]
         s, e = int(self.indptr[tid]), int(self.indptr[tid + 1])
         return self.docs[s:e], self.tf[s:e]
@@ -201,15 +215,28 @@ class Segment:
         """Term id of each posting position."""
         return np.searchsorted(self.indptr, positions, side="right") - 1
 
+    def row_lengths(self, n_terms: int) -> np.ndarray:
+        """Postings per term, padded to ``n_terms``."""
+        return np.diff(_pad_indptr(self.indptr, n_terms))
+
     def as_matrix(self, n_terms: int, n_slots: int) -> sp.csr_array:
         """A scipy CSR view (terms × slots) for merging."""
         indptr = _pad_indptr(self.indptr, n_terms)
         return sp.csr_array((self.tf, self.docs, indptr), shape=(n_terms, n_slots))
 
 
+SEGMENT_ARRAYS = ("indptr", "docs", "tf", "w")
+
+
 def empty_segment() -> Segment:
     """A segment with no postings."""
-    return Segment("empty", np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint16))
+    return Segment(
+        "empty",
+        np.zeros(1, dtype=np.int64),
+        np.zeros(0, dtype=np.int32),
+        np.zeros(0, dtype=np.uint16),
+        np.zeros(0, dtype=np.float32),
+    )
 
 
 def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
@@ -220,37 +247,70 @@ def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
     return np.concatenate([indptr, pad])
 
 
-def _from_matrix(mat: sp.csr_array) -> Segment:
-    """Segment from a canonical CSR matrix (terms × slots), with the narrowest tf dtype."""
+@dataclass(frozen=True, slots=True)
+class ImpactBase:
+    """What a segment's float32 impacts are computed from: document lengths, average length, parameters."""
+
+    lengths: np.ndarray
+    avgdl: float
+    params: Params
+
+
+def impacts(tf: np.ndarray, docs: np.ndarray, base: ImpactBase) -> np.ndarray:
+    """tf saturation per posting at ``base.avgdl`` (float32), the cheap ranking weight of a posting."""
+    if tf.shape[0] == 0 or base.avgdl <= 0:
+        return np.zeros(tf.shape[0], dtype=np.float32)
+    norm = length_norm(base.lengths[docs], base.avgdl, base.params)
+    return saturate(tf, norm, base.params).astype(np.float32)
+
+
+def impact_drift(built_avgdl: float, avgdl: float) -> tuple[float, float]:
+    """``(lo, hi)`` with ``lo·w <= true saturation <= hi·w`` for every posting of a segment.
+
+    With ``c = built_avgdl / avgdl`` the length part of the denominator scales by ``c`` and the rest is
+    unchanged, so the saturation scales by a factor between 1 and ``1/c``. A relative margin covers the
+    float32 rounding of ``w``.
+    """
+    if built_avgdl <= 0 or avgdl <= 0:
+        return 0.0, np.inf
+    inv_c = avgdl / built_avgdl
+    return min(1.0, inv_c) * (1 - 1e-6), max(1.0, inv_c) * (1 + 1e-6)
+
+
+def _from_matrix(mat: sp.csr_array, base: ImpactBase) -> Segment:
+    """Segment from a CSR matrix (terms × slots) with the narrowest tf dtype and float32 impacts."""
     mat.sum_duplicates()
     tf = mat.data
     tf = tf.astype(np.uint16) if tf.size == 0 or int(tf.max()) <= np.iinfo(np.uint16).max else tf.astype(np.uint32)
-    return Segment(uuid.uuid4().hex[:12], mat.indptr.astype(np.int64), mat.indices.astype(np.int32), tf)
+    indptr = mat.indptr.astype(np.int64)
+    docs = mat.indices.astype(np.int32)
+    return Segment(uuid.uuid4().hex[:12], indptr, docs, tf, impacts(tf, docs, base), base.avgdl)
 
 
-def build_segment(doc_ids: Sequence[np.ndarray], first_slot: int, n_terms: int) -> Segment:
-    """Postings of documents ``first_slot, first_slot+1, ...`` with the given term-id arrays."""
+def build_segment(doc_ids: Sequence[np.ndarray], slots: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
+    """Postings of documents in ``slots`` (ascending) with the given term-id arrays."""
     n = len(doc_ids)
     if n == 0:
         return empty_segment()
-    lengths = np.fromiter(map(len, doc_ids), dtype=np.int64, count=n)
+    counts = np.fromiter(map(len, doc_ids), dtype=np.int64, count=n)
     tids = np.concatenate(doc_ids).astype(np.int32, copy=False)
-    slots = np.repeat(np.arange(first_slot, first_slot + n, dtype=np.int32), lengths)
+    cols = np.repeat(np.asarray(slots, dtype=np.int32), counts)
     ones = np.ones(tids.shape[0], dtype=np.int32)
-    mat = sp.coo_array((ones, (tids, slots)), shape=(n_terms, first_slot + n)).tocsr()
-    return _from_matrix(mat)
+    mat = sp.coo_array((ones, (tids, cols)), shape=(n_terms, base.lengths.shape[0])).tocsr()
+    return _from_matrix(mat, base)
 
 
-def merge_segments(a: Segment, b: Segment, alive: np.ndarray, n_terms: int) -> Segment:
-    """One segment with the live postings of both (b's slots all follow a's)."""
+def merge_segments(a: Segment, b: Segment, alive: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
+    """One segment with the live postings of both (b's slots all follow a's); impacts recomputed."""
     n_slots = alive.shape[0]
-    mat = a.as_matrix(n_terms, n_slots) + b.as_matrix(n_terms, n_slots)
-    mat = sp.csr_array(mat)
+    if b.n_postings == 0 and a.n_postings == 0:
+        return empty_segment()
+    mat = sp.csr_array(a.as_matrix(n_terms, n_slots) + b.as_matrix(n_terms, n_slots))
     dead = ~alive[mat.indices]
     if dead.any():
         mat.data[dead] = 0
         mat.eliminate_zeros()
-    return _from_matrix(mat)
+    return _from_matrix(mat, base)
 
 
 # -- per-document arrays --------------------------------------------------------------------------------
@@ -305,16 +365,48 @@ class _Stats:
 
 
 @dataclass(slots=True)
+class _Postings:
+    """One term's postings in one segment, with the drift bounds of that segment's impacts."""
+
+    docs: np.ndarray
+    tf: np.ndarray
+    w: np.ndarray
+    lo: float
+    hi: float
+
+    @property
+    def size(self) -> int:
+        return int(self.docs.shape[0])
+
+
+@dataclass(slots=True)
+class _QueryTerm:
+    """A query term ready for scoring: exact idf, occurrences in the query, postings per segment."""
+
+    tid: int
+    count: int
+    idf: float
+    lists: list[_Postings]
+    size: int
+
+
+@dataclass(slots=True)
 class _Scratch:
     """Per-slot buffers reused across queries (a query then costs its postings, not the corpus size)."""
 
     acc: np.ndarray = field(default_factory=lambda: np.zeros(0))
     seen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    acc32: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    mark: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def ensure(self, n: int) -> None:
+        """Grow the buffers to ``n`` slots (all zero/False between queries)."""
         if self.acc.shape[0] < n:
-            self.acc = np.zeros(max(n, int(self.acc.shape[0] * 1.5)), dtype=np.float64)
-            self.seen = np.zeros(self.acc.shape[0], dtype=bool)
+            size = max(n, int(self.acc.shape[0] * 1.5))
+            self.acc = np.zeros(size, dtype=np.float64)
+            self.seen = np.zeros(size, dtype=bool)
+            self.acc32 = np.zeros(size, dtype=np.float32)
+            self.mark = np.zeros(size, dtype=np.int32)
 
 
 class BM25Index:
@@ -347,6 +439,7 @@ class BM25Index:
         self._total_len = 0
         self._stats: _Stats | None = None
         self._scratch = _Scratch()
+        self._pending: list[tuple[np.ndarray, list[np.ndarray]]] | None = None
         self._lock = threading.RLock()
         self._file_sums: dict[str, list[int]] = {}  # size and CRC32 of files already written
         self.dirty = False
@@ -414,15 +507,57 @@ class BM25Index:
         with self._lock:
             self.delete({d.key for d in docs} & self._key_slots.keys())
             ids = [self._ids_of(d) for d in docs]
+            first = self.n_slots
             self._append_slots(docs, ids)
-            first = self.n_slots - len(docs)
-            batch = build_segment(ids, first, len(self.vocab))
-            self._grow_df()
-            self._df += np.bincount(batch.term_of(np.arange(batch.n_postings)), minlength=len(self.vocab))[
-                : len(self.vocab)
-            ]
+            slots = np.arange(first, first + len(docs), dtype=np.int32)
+            if self._pending is not None:  # bulk load: one segment at the end
+                self._pending.append((slots, ids))
+                return
+            batch = build_segment(ids, slots, self._base(), len(self.vocab))
+            self._count_df(batch)
             self._merge_fresh(batch, first)
             self._changed()
+
+    @contextmanager
+    def bulk(self) -> Iterator[BM25Index]:
+        """Add many documents fast: postings are built once, at the end, into the main segment.
+
+        Searches inside the block do not see the pending documents.
+        """
+        with self._lock:
+            self._pending = []
+            try:
+                yield self
+            finally:
+                pending, self._pending = self._pending, None
+                self._flush(pending)
+
+    def _flush(self, pending: list[tuple[np.ndarray, list[np.ndarray]]]) -> None:
+        if not pending:
+            return
+        alive = self._cols["alive"].view
+        slots = np.concatenate([s for s, _ in pending])
+        ids = [i for _, group in pending for i in group]
+        keep = alive[slots]
+        if not keep.all():  # replaced again within the bulk: only the last version counts
+            ids = [i for i, k in zip(ids, keep.tolist()) if k]
+            slots = slots[keep]
+        seg = build_segment(ids, slots, self._base(), len(self.vocab))
+        self._count_df(seg)
+        self._main = merge_segments(self._main, seg, alive, self._base(), len(self.vocab))
+        if self._fresh.n_postings:
+            self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
+            self._fresh = empty_segment()
+        self._fresh_base = self.n_slots
+        self._changed()
+
+    def _base(self) -> ImpactBase:
+        return ImpactBase(self._cols["len"].view, self.avgdl, self.params)
+
+    def _count_df(self, seg: Segment) -> None:
+        """Add a new segment's documents to the document frequencies (all its postings are live)."""
+        self._grow_df()
+        self._df[: len(self.vocab)] += seg.row_lengths(len(self.vocab))
 
     def delete(self, keys: Iterable[int]) -> int:
         """Stop matching every document of these keys; returns how many documents were removed."""
@@ -502,7 +637,7 @@ class BM25Index:
             self._fresh_base = first
             self._fresh = batch
         else:
-            self._fresh = merge_segments(self._fresh, batch, alive, len(self.vocab))
+            self._fresh = merge_segments(self._fresh, batch, alive, self._base(), len(self.vocab))
         if self._fresh.n_postings > self.fresh_limit:
             self.merge()
 
@@ -512,7 +647,7 @@ class BM25Index:
             alive = self._cols["alive"].view
             if self._fresh.n_postings == 0 and self._main.n_postings == 0:
                 return
-            self._main = merge_segments(self._main, self._fresh, alive, len(self.vocab))
+            self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
             self._fresh = empty_segment()
             self._fresh_base = self.n_slots
 
@@ -543,30 +678,135 @@ class BM25Index:
                 counts[tid] = counts.get(tid, 0) + 1
         return list(counts.items())
 
-    def _accumulate(self, qterms: list[tuple[int, int]], stats: _Stats) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate slots (each once) and their BM25 scores, summed over the query terms' postings."""
-        scratch = self._scratch
-        scratch.ensure(self.n_slots)
-        acc, seen = scratch.acc, scratch.seen
+    def _plan(self, qterms: list[tuple[int, int]], stats: _Stats) -> list[_QueryTerm]:
+        """Each query term's postings per segment, rarest term first."""
+        planned = []
+        segments = [(seg, *impact_drift(seg.avgdl, stats.avgdl)) for seg in (self._main, self._fresh)]
+        for tid, count in qterms:
+            lists = []
+            for seg, lo, hi in segments:
+                if tid >= seg.n_terms:
+                    continue
+                s, e = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
+                if e > s:
+                    lists.append(_Postings(seg.docs[s:e], seg.tf[s:e], seg.w[s:e], lo, hi))
+            if lists:
+                planned.append(_QueryTerm(tid, count, float(stats.idf[tid]), lists, sum(p.size for p in lists)))
+        planned.sort(key=lambda q: q.size)
+        return planned
+
+    def _exact_all(self, terms: Sequence[_QueryTerm], stats: _Stats,
+                   filters: SearchFilters | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Exact scores of every matching document, straight from tf (the reference path)."""
+        self._scratch.ensure(self.n_slots)
+        acc, seen = self._scratch.acc, self._scratch.seen
         k1p1 = self.params.k1 + 1
         parts: list[np.ndarray] = []
-        for tid, count in qterms:
-            idf = stats.idf[tid]
-            for seg in (self._main, self._fresh):
-                docs, tf = seg.postings(tid)
-                if docs.shape[0] == 0:
-                    continue
-                tf64 = tf.astype(np.float64)
-                contrib = idf * (tf64 * k1p1 / (tf64 + stats.norm[docs]))
-                acc[docs] += contrib if count == 1 else contrib * count
-                new = docs[~seen[docs]]
+        for qt in terms:
+            for p in qt.lists:
+                tf64 = p.tf.astype(np.float64)
+                contrib = qt.idf * (tf64 * k1p1 / (tf64 + stats.norm[p.docs]))
+                acc[p.docs] += contrib if qt.count == 1 else contrib * qt.count
+                new = p.docs[~seen[p.docs]]
                 seen[new] = True
                 parts.append(new)
         cand = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
         scores = acc[cand]
         acc[cand] = 0.0
         seen[cand] = False
-        return cand, scores
+        ok = self._filter(cand, filters)
+        return cand[ok], scores[ok]
+
+    def _lookup(self, slots: np.ndarray, terms: Sequence[_QueryTerm], stats: _Stats) -> np.ndarray:
+        """Exact scores of the given slots: tf found by binary search in each term's postings."""
+        out = np.zeros(slots.shape[0], dtype=np.float64)
+        if slots.shape[0] == 0:
+            return out
+        k1p1 = self.params.k1 + 1
+        norm = stats.norm[slots]
+        for qt in terms:
+            tf = np.zeros(slots.shape[0], dtype=np.float64)
+            for p in qt.lists:
+                at = np.minimum(np.searchsorted(p.docs, slots), p.size - 1)
+                hit = p.docs[at] == slots
+                tf[hit] = p.tf[at[hit]]
+            nz = np.flatnonzero(tf)
+            if nz.size:
+                contrib = qt.idf * (tf[nz] * k1p1 / (tf[nz] + norm[nz]))
+                out[nz] += contrib if qt.count == 1 else contrib * qt.count
+        return out
+
+    def _candidates(self, terms: list[_QueryTerm], stats: _Stats, k: int,
+                    filters: SearchFilters | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Exact scores of every document that can be in the top k, without scoring most of them exactly.
+
+        1. Approximate scores ``Σ idf·w`` for every matching document in a few C-level passes
+           (concatenate postings, ``add.at`` into a reused float32 accumulator).
+        2. A first bar ``theta``: the k-th best approximate score among (filtered) documents of the
+           rarest term — k real documents reach it.
+        3. Each true score lies within ``[lo, hi]`` times its approximation (the impacts' drift since
+           they were computed, plus float32 rounding), so a document whose approximation is below
+           ``theta·lo/hi`` cannot beat those k documents; only the rest are scored exactly from tf.
+        Nothing that could enter the top k is skipped, so the result equals scoring everything exactly.
+        """
+        if any(qt.idf <= 0 for qt in terms):  # rank-bm25's floor went negative (tiny collections only)
+            return self._exact_all(terms, stats, filters)
+        lists = [(p, np.float32(qt.idf * qt.count)) for qt in terms for p in qt.lists]
+        docs = np.concatenate([p.docs for p, _ in lists])
+        weights = np.concatenate([p.w * f for p, f in lists])
+        rounding = 1 + 4 * len(lists) * 2.0**-24  # float32 sums of positive terms
+        lo = min(p.lo for p, _ in lists) / rounding
+        hi = max(p.hi for p, _ in lists) * rounding
+        self._scratch.ensure(self.n_slots)
+        acc = self._scratch.acc32
+        np.add.at(acc, docs, weights)
+        dense = docs.shape[0] * 8 > acc.shape[0]  # a sequential scan beats a random gather
+        try:
+            theta = self._first_bar(terms, acc, k, filters)
+            # every contribution is > 0 here, so "acc > 0" means "matches at least one term"
+            cut = np.float32(theta * lo / hi * (1 - 1e-6)) if np.isfinite(theta) else np.float32(0)
+            if dense:
+                cand = np.flatnonzero(acc > cut).astype(np.int32) if cut == 0 else np.flatnonzero(acc >= cut)
+                cand = cand.astype(np.int32)
+            else:
+                cand = self._distinct(docs[acc[docs] > cut] if cut == 0 else docs[acc[docs] >= cut])
+            cand = cand[self._filter(cand, filters)]
+            rough = acc[cand].astype(np.float64)
+        finally:
+            if dense:
+                acc.fill(0)
+            else:
+                acc[docs] = 0
+        if cand.shape[0] > k:  # keep those whose upper bound reaches the k-th best lower bound
+            floor = np.partition(rough * lo, cand.shape[0] - k)[cand.shape[0] - k]
+            cand = cand[rough * hi >= floor]
+        return cand, self._lookup(cand, terms, stats)
+
+    def _first_bar(self, terms: list[_QueryTerm], acc: np.ndarray, k: int, filters: SearchFilters | None) -> float:
+        """k-th best approximate score among ~4096 documents of the rarest terms (-inf if fewer than k)."""
+        parts, room = [], 4096
+        for qt in terms:
+            for p in qt.lists:
+                stride = max(1, -(-p.size // room))
+                parts.append(p.docs[::stride])
+                room -= parts[-1].shape[0]
+            if room <= 0:
+                break
+        sample = self._distinct(np.concatenate(parts))
+        sample = sample[self._filter(sample, filters)]
+        if sample.shape[0] < k:
+            return -np.inf
+        values = acc[sample]
+        return float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
+
+    def _distinct(self, slots: np.ndarray) -> np.ndarray:
+        """Distinct slots in first-seen order, in O(n) (np.unique sorts or hashes: slower here)."""
+        if slots.shape[0] <= 1:
+            return slots
+        mark = self._scratch.mark
+        order = np.arange(slots.shape[0], dtype=np.int32)
+        mark[slots] = order
+        return slots[mark[slots] == order]
 
     def _filter(self, cand: np.ndarray, filters: SearchFilters | None) -> np.ndarray:
         """Boolean mask of candidates that are alive and pass the filters."""
@@ -623,9 +863,11 @@ class BM25Index:
             if not qterms or self._n_live == 0:
                 return []
             stats = self._get_stats()
-            cand, scores = self._accumulate(qterms, stats)
-            ok = self._filter(cand, filters)
-            slots, top = self._top(cand[ok], scores[ok], k)
+            terms = self._plan(qterms, stats)
+            if not terms:
+                return []
+            cand, scores = self._candidates(terms, stats, k, filters)
+            slots, top = self._top(cand, scores, k)
             return self._hits(slots, top)
 
     def score_keys(self, query: str | Sequence[str], keys: Iterable[int]) -> list[Hit]:
@@ -641,24 +883,10 @@ class BM25Index:
             return self._hits(slots, self._score_slots(self._query_terms(query), slots))
 
     def _score_slots(self, qterms: list[tuple[int, int]], slots: np.ndarray) -> np.ndarray:
-        scores = np.zeros(slots.shape[0], dtype=np.float64)
-        if not qterms:
-            return scores
+        if not qterms or self._n_live == 0:
+            return np.zeros(slots.shape[0], dtype=np.float64)
         stats = self._get_stats()
-        k1p1 = self.params.k1 + 1
-        norm = stats.norm[slots]
-        for tid, count in qterms:
-            tf = np.zeros(slots.shape[0], dtype=np.float64)
-            for seg in (self._main, self._fresh):
-                docs, seg_tf = seg.postings(tid)
-                if docs.shape[0] == 0:
-                    continue
-                at = np.minimum(np.searchsorted(docs, slots), docs.shape[0] - 1)
-                hit = docs[at] == slots
-                tf[hit] = seg_tf[at[hit]]
-            contrib = stats.idf[tid] * (tf * k1p1 / (tf + norm))
-            scores += contrib if count == 1 else contrib * count
-        return scores
+        return self._lookup(slots, self._plan(qterms, stats), stats)
 
     # -- persistence ---------------------------------------------------------------------------------
 
@@ -733,7 +961,7 @@ class BM25Index:
 # -- file format ----------------------------------------------------------------------------------------
 
 _CURRENT = "CURRENT"
-_SEG_PARTS = ("indptr", "docs", "tf")
+_SEG_PARTS = SEGMENT_ARRAYS
 
 
 def checksum(path: Path) -> int:
@@ -796,6 +1024,7 @@ def _save(index: BM25Index, root: Path) -> None:
         "gen": gen,
         "main": state["main"].name,  # type: ignore[union-attr]
         "fresh": state["fresh"].name,  # type: ignore[union-attr]
+        "avgdl": {"main": state["main"].avgdl, "fresh": state["fresh"].avgdl},  # type: ignore[union-attr]
         "n_terms": len(state["terms"]),  # type: ignore[arg-type]
         "meta": state["meta"],
         "files": files,
@@ -852,7 +1081,9 @@ def _load_state(root: Path) -> dict:
         segs = {
             role: Segment(
                 manifest[role],
-                *(np.load(root / f"seg-{manifest[role]}.{p}.npy", mmap_mode="r") for p in _SEG_PARTS),
+                *(np.load(root / f"seg-{manifest[role]}.{p}.npy", mmap_mode="r").view(np.ndarray)
+                  for p in _SEG_PARTS),
+                avgdl=float(manifest["avgdl"][role]),
             )
             for role in ("main", "fresh")
         }
