@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 from bot.models import Article
@@ -20,7 +21,7 @@ def test_passages_are_verbatim_slices_in_order() -> None:
     ps = split_passages(art)
     assert [p.position for p in ps] == list(range(len(ps)))
     assert all(p.article_id == 7 and p.text == text[p.start : p.end] for p in ps)
-    assert all(a.end <= b.start for a, b in zip(ps, ps[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(ps))
 
 
 def test_every_paragraph_is_covered() -> None:
