@@ -43,6 +43,15 @@ class Built:
     article: Article
     removals: list[Removal] = field(default_factory=list)
     warnings: list[RecordIssue] = field(default_factory=list)
+    where: str = ""
+
+
+def normalize_record(raw: RawRecord) -> RawRecord:
+    """Make the identifying fields safe before anything hashes or stores them (no control characters,
+    no lone surrogates, one line): both passes see the same URL, hence the same uid."""
+    raw.url = _one_line(raw.url)
+    raw.source = _one_line(raw.source)
+    return raw
 
 
 def record_source(raw: RawRecord) -> str:
@@ -111,6 +120,8 @@ def build_article(
     if isinstance(valid, RecordIssue):
         return valid
     title, published = valid
+    if not raw.url:
+        return RecordIssue(raw.where, "missing url")
     source = record_source(raw)
     warnings = []
     if has_markup(raw.text) or _CONTROL_CHARS.search(raw.text):
@@ -132,9 +143,13 @@ def build_article(
         text=join_paragraphs(paragraphs),
         published=published,
         source=source,
-        authors=raw.authors,
-        credit=" ".join(sanitize(raw.credit).split()),
+        authors=tuple(a for a in (_one_line(a) for a in raw.authors) if a),
+        credit=_one_line(raw.credit),
         flagged=flag_reason(paragraphs),
         removed_lines=len(removals),
     )
-    return Built(article, removals, warnings)
+    return Built(article, removals, warnings, raw.where)
+
+
+def _one_line(value: str) -> str:
+    return " ".join(sanitize(value).split())

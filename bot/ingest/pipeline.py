@@ -9,15 +9,16 @@ leaves half an article; "committed N records" is reported only after a commit.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 from bot.models import article_uid
-from bot.store import Store
+from bot.store import Store, UpsertResult
 
-from .build import Built, build_article, prepare_lines, record_source
+from .build import Built, build_article, normalize_record, prepare_lines, record_source
 from .chrome import ChromeCounter, ChromeModel, learn
 from .fetch import DEFAULT_TIMEOUT, Fetcher
 from .progress import Progress
@@ -35,7 +36,7 @@ def _learn_pass(sources: list[Source], store: Store, progress: Progress) -> tupl
     items = 0
     progress.start("learning site chrome")
     for source in sources:
-        for item in source.records():
+        for item in _records(source):
             items += 1
             progress.advance()
             if isinstance(item, RawRecord):
@@ -65,12 +66,45 @@ class _Batcher:
     def flush(self) -> None:
         if not self.pending:
             return
-        results = self.store.articles.upsert_many([b.article for b in self.pending])
-        for built, result in zip(self.pending, results):
+        batch, self.pending = self.pending, []
+        try:
+            results = self.store.articles.upsert_many([b.article for b in batch])
+        except (sqlite3.DataError, sqlite3.IntegrityError, ValueError):
+            # One unstorable record must not sink its batch: retry one by one to isolate it.
+            results = [self._upsert_one(built) for built in batch]
+        for built, result in zip(batch, results):
+            if result is None:
+                continue
             self.summary.add_outcome(result.outcome)
             self.summary.add_built(built)
-        self.pending = []
         self.progress.committed(self.summary.stored, self.summary.counts_line())
+
+    def _upsert_one(self, built: Built) -> UpsertResult | None:
+        try:
+            return self.store.articles.upsert(built.article)
+        except (sqlite3.DataError, sqlite3.IntegrityError, ValueError) as exc:
+            self.summary.add_issue(
+                RecordIssue(built.where, f"could not be stored: {type(exc).__name__}: {exc}"[:200])
+            )
+            return None
+
+
+def _records(source: Source) -> Iterator[RawRecord | RecordIssue]:
+    """A source's items; a reader that breaks on hostile input ends that source with one issue."""
+    try:
+        for item in source.records():
+            yield normalize_record(item) if isinstance(item, RawRecord) else item
+    except Exception as exc:  # never a traceback for one bad input
+        log.debug("reading %s failed", source.where, exc_info=True)
+        yield RecordIssue(source.where, f"reading failed: {type(exc).__name__}: {exc}"[:200])
+
+
+def _build(item: RawRecord, model: ChromeModel, today: date | None) -> Built | RecordIssue:
+    try:
+        return build_article(item, prepare_lines(item), model, today)
+    except Exception as exc:  # one record's surprise is that record's error
+        log.debug("cleaning %s failed", item.where, exc_info=True)
+        return RecordIssue(item.where, f"cleaning failed: {type(exc).__name__}: {exc}"[:200])
 
 
 def _store_pass(
@@ -80,12 +114,12 @@ def _store_pass(
     batcher = _Batcher(store, summary, progress, batch_size)
     progress.start("storing", total)
     for source in sources:
-        for item in source.records():
+        for item in _records(source):
             progress.advance()
             if isinstance(item, RecordIssue):
                 summary.add_issue(item)
                 continue
-            built = build_article(item, prepare_lines(item), model, today)
+            built = _build(item, model, today)
             if isinstance(built, RecordIssue):
                 summary.add_issue(built)
             else:
