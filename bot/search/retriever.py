@@ -345,6 +345,7 @@ class IndexRetriever:
         return self.store.articles.get_many(ids)
 
     def _titles_of(self, ids: Iterable[int]) -> dict[int, str]:
+        ids = list(ids)
         wanted = [i for i in ids if i not in self._titles]
         if wanted and self.store is not None:
             for aid, art in self.store.articles.get_many(wanted).items():

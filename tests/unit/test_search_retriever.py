@@ -1,0 +1,161 @@
+"""Retrievers over a real store: sync through the change feed, persistence, rebuild, reference parity."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.search.index import SearchFilters
+from bot.search.retriever import IndexRetriever, RankBM25Retriever, Retriever, make_retriever
+from bot.store import Store
+
+from .search_support import article, filler, paragraphs
+
+STORIES = [
+    ("NATO vows support for Ukraine", paragraphs(
+        "BUCHAREST",
+        "NATO foreign ministers met in Bucharest on Tuesday to discuss more aid for Ukraine over the winter, "
+        "as Russian strikes on power plants left millions without heating. " + filler(30, 1),
+        "Jens Stoltenberg said the alliance would not back down. " + filler(50, 2)), date(2022, 11, 29), "dw.com"),
+    ("Apple hits $3 trillion", paragraphs(
+        "Apple became the first U.S. company to be valued at $3 trillion on Monday, as investors bet on "
+        "new products. " + filler(40, 3),
+        "Shares rose 2.5% in early trading. " + filler(45, 4)), date(2022, 1, 3), "cnn.com"),
+    ("Crystal Pepsi returns", paragraphs(
+        "Crystal Pepsi, the clear soda of the 1990s, is making a comeback this summer, the company said. "
+        + filler(40, 5)), date(2022, 1, 5), "usatoday.com"),
+    ("Storm strands drivers on I-95", paragraphs(
+        "A winter storm stranded drivers overnight on Interstate 95 in Virginia, some for 24 hours. "
+        + filler(50, 6), "Officials defended the response. " + filler(40, 7)), date(2022, 1, 4), "usatoday.com"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "data" / "newsbot.sqlite3")
+    for i, (title, text, day, source) in enumerate(STORIES):
+        s.articles.upsert(article(i, text, title=title, day=day, source=source))
+    yield s
+    s.close()
+
+
+def open_retriever(store: Store, tmp_path: Path) -> IndexRetriever:
+    r = IndexRetriever(store, tmp_path / "data" / "index")
+    r.open()
+    return r
+
+
+def test_search_returns_verbatim_passages(store: Store, tmp_path: Path) -> None:
+    r = open_retriever(store, tmp_path)
+    assert isinstance(r, Retriever)
+    hits = r.search("Which company was valued at three trillion dollars?", k=3)
+    assert hits and hits[0].title == "Apple hits $3 trillion"
+    a = store.articles.get(hits[0].article_id)
+    assert hits[0].text == a.text[hits[0].start : hits[0].end]
+    assert "valued" in hits[0].text
+    arts = r.search_articles("NATO Ukraine", k=2)
+    assert arts[0].title == "NATO vows support for Ukraine"
+    assert r.articles.idf("nato") > 0
+
+
+def test_date_and_source_filters(store: Store, tmp_path: Path) -> None:
+    r = open_retriever(store, tmp_path)
+    assert r.search("NATO Ukraine", 5, SearchFilters(date_to=date(2022, 11, 28))) == []
+    assert r.search("NATO Ukraine", 5, SearchFilters(date_to=date(2022, 11, 29)))
+    hits = r.search("company soda storm", 10, SearchFilters(sources={"usatoday.com"}))
+    assert hits and {h.source for h in hits} == {"usatoday.com"}
+
+
+def test_refresh_adds_updates_deletes_and_flags(store: Store, tmp_path: Path) -> None:
+    r = open_retriever(store, tmp_path)
+    assert r.refresh() == 0  # nothing changed: a cheap no-op
+    new = store.articles.upsert(article(50, "Zebras escaped from a zoo in Ohio on Friday. " + filler(45, 8),
+                                        title="Zebra escape", day=date(2023, 2, 2)))  # fmt: skip
+    assert r.refresh() == 1
+    assert [h.article_id for h in r.search("zebras zoo")] == [new.article_id]
+    # an update replaces the old text
+    store.articles.upsert(article(50, "Penguins escaped from a zoo in Ohio on Friday. " + filler(45, 9),
+                                  title="Penguin escape", day=date(2023, 2, 2)))  # fmt: skip
+    r.refresh()
+    assert r.search("zebras") == []
+    assert [h.article_id for h in r.search("penguins")] == [new.article_id]
+    # flagged pages are never indexed, deleted ones stop matching
+    store.articles.upsert(article(51, "Giraffes everywhere. " + filler(40, 10), day=date(2023, 2, 3)).__class__(
+        url="https://example.com/a/51", title="Giraffes", text="Giraffes everywhere. " + filler(40, 10),
+        published=date(2023, 2, 3), flagged="consent form"))  # fmt: skip
+    r.refresh()
+    assert r.search("giraffes") == []
+    store.articles.delete(new.article_id)
+    r.refresh()
+    assert r.search("penguins") == [] and r.search_articles("penguins") == []
+
+
+def test_reopen_loads_saved_index_without_rebuilding(store: Store, tmp_path: Path, monkeypatch) -> None:
+    r = open_retriever(store, tmp_path)
+    before = [(h.article_id, h.position, h.score) for h in r.search("winter storm Ukraine", 10)]
+    r.close()
+
+    def no_rebuild(self: IndexRetriever) -> None:
+        raise AssertionError("should have loaded the saved index")
+
+    monkeypatch.setattr(IndexRetriever, "rebuild", no_rebuild)
+    again = open_retriever(store, tmp_path)
+    assert [(h.article_id, h.position, h.score) for h in again.search("winter storm Ukraine", 10)] == before
+
+
+def test_changes_while_closed_are_caught_up(store: Store, tmp_path: Path) -> None:
+    open_retriever(store, tmp_path).close()
+    store.articles.upsert(article(60, "Llamas paraded through town. " + filler(45, 11), day=date(2023, 3, 3)))
+    again = open_retriever(store, tmp_path)
+    assert again.search("llamas")
+
+
+def test_corrupt_index_is_rebuilt_from_the_store(store: Store, tmp_path: Path, caplog) -> None:
+    r = open_retriever(store, tmp_path)
+    before = [(h.article_id, h.score) for h in r.search("Apple trillion", 5)]
+    r.close()
+    root = tmp_path / "data" / "index" / "passages"
+    victim = max(root.glob("seg-*.docs.npy"), key=lambda p: p.stat().st_size)
+    victim.write_bytes(victim.read_bytes()[:-8])
+    with caplog.at_level(logging.WARNING):
+        again = open_retriever(store, tmp_path)
+    assert "rebuilding" in caplog.text
+    assert [(h.article_id, h.score) for h in again.search("Apple trillion", 5)] == before
+
+
+def test_reference_backend_agrees_with_the_index(store: Store, tmp_path: Path) -> None:
+    for i in range(12):
+        store.articles.upsert(article(100 + i, paragraphs(filler(50, 100 + i), "Ukraine winter aid " + filler(45, i)),
+                                      day=date(2022, 2, 1 + i)))  # fmt: skip
+    r = open_retriever(store, tmp_path)
+    ref = RankBM25Retriever(store)
+    for q in ["Ukraine winter aid", "company valued trillion", "storm drivers Virginia", "garden museum river"]:
+        for f in (None, SearchFilters(date_to=date(2022, 2, 6))):
+            a = [(h.article_id, h.position, round(h.score, 9)) for h in r.search(q, 10, f)]
+            b = [(h.article_id, h.position, round(h.score, 9)) for h in ref.search(q, 10, f)]
+            assert a == b
+        a2 = [(h.article_id, round(h.score, 9)) for h in r.search_articles(q, 5)]
+        b2 = [(h.article_id, round(h.score, 9)) for h in ref.search_articles(q, 5)]
+        assert a2 == b2
+    ids = [1, 2]
+    assert [round(p.score, 9) for p in r.score_passages("Apple storm", ids)] == [
+        round(p.score, 9) for p in ref.score_passages("Apple storm", ids)
+    ]
+
+
+def test_make_retriever_follows_the_setting(tmp_path: Path, store: Store) -> None:
+    index = make_retriever(Settings(data_dir=tmp_path / "data", search_backend="index"), store)
+    assert isinstance(index, IndexRetriever) and (tmp_path / "data" / "index" / "passages" / "CURRENT").exists()
+    ref = make_retriever(Settings(data_dir=tmp_path / "data", search_backend="rank-bm25"), store)
+    assert isinstance(ref, RankBM25Retriever)
+    assert [h.article_id for h in ref.search("Crystal Pepsi")] == [h.article_id for h in index.search("Crystal Pepsi")]
+
+
+def test_title_words_help_passages_in_prefix_mode(store: Store, tmp_path: Path) -> None:
+    r = open_retriever(store, tmp_path)
+    hits = r.search("Stoltenberg Bucharest NATO vows", 1)
+    assert hits[0].title == "NATO vows support for Ukraine"
