@@ -7,6 +7,8 @@ was ingested, 1 when some failed (each failure is listed with its file:line or U
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import sys
 
 from bot.config import load_settings
 from bot.ingest import BATCH_SIZE, ingest
@@ -53,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     if not inputs and not feeds:
         inputs = list(settings.corpus_paths)
         feeds = list(settings.feed_urls)
-    store = Store.from_settings(settings)
+    try:
+        store = Store.from_settings(settings)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"error: cannot open the store at {settings.database_path}: {exc}", file=sys.stderr)
+        return 2
     try:
         summary = ingest(
             inputs,

@@ -75,3 +75,14 @@ def test_ensure_bundled_corpus_only_when_empty(data_dir: Path) -> None:
     first = ensure_bundled_corpus(settings, store)
     assert first is not None and first.added == 1 and first.ok
     assert ensure_bundled_corpus(settings, store) is None
+
+
+def test_cli_unusable_store_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(blocker / "data"))
+    assert main(["ingest", str(SEED)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot open the store at ") and "Traceback" not in err

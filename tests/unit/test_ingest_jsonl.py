@@ -164,3 +164,16 @@ def test_rerun_changes_nothing(tmp_path: Path, store: Store) -> None:
     assert (first.added, first.duplicate) == (6, 1)
     assert (again.added, again.updated, again.duplicate, again.unchanged) == (0, 0, 0, 7)
     assert store.articles.max_seq() == seq
+
+
+def test_lone_surrogates_and_odd_fields_do_not_break_the_batch(tmp_path: Path, store: Store) -> None:
+    odd = _record(
+        1, url="https://example.com/a\ud800b", title="Title \udc00here", authors=["X\ud800", 7, None]
+    )
+    odd["text"] = "The harbour reopened on Monday after the storm.\ud800"
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(_lines([odd, _record(2)]))
+    summary = ingest([str(path)], store)
+    assert (summary.added, summary.failed) == (2, 0)
+    article = store.articles.get_by_url("https://example.com/ab")
+    assert article is not None and article.title == "Title here" and article.authors == ("X", "7")
