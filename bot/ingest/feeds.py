@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from .clean import sanitize
 from .fetch import Fetcher, FetchError
 from .html import extract_html
-from .records import RawRecord, RecordIssue
+from .records import Known, RawRecord, RecordIssue
 
 FULL_TEXT_MIN_WORDS = 150
 """Below this an entry's content is a teaser, not the article."""
@@ -48,7 +49,14 @@ def _entry_date(entry: Any) -> object:
     return entry.get("published") or entry.get("updated")
 
 
-def _entry_record(entry: Any, where: str, fetcher: Fetcher) -> RawRecord | RecordIssue:
+def never_known(url: str) -> bool:
+    """The default ``known`` check: treat every entry as new."""
+    return False
+
+
+def _entry_record(
+    entry: Any, where: str, fetcher: Fetcher, known: Callable[[str], bool]
+) -> RawRecord | RecordIssue | Known:
     link = (entry.get("link") or "").strip()
     title = sanitize(entry.get("title") or "")
     published = _entry_date(entry)
@@ -60,6 +68,8 @@ def _entry_record(entry: Any, where: str, fetcher: Fetcher) -> RawRecord | Recor
         )
     if not link.startswith(("http://", "https://")):
         return RecordIssue(where, "entry has neither full text nor a link to fetch it from")
+    if known(link):
+        return Known(where, link)
     try:
         page = fetcher.get(link)
     except FetchError as exc:
@@ -73,8 +83,14 @@ def _entry_record(entry: Any, where: str, fetcher: Fetcher) -> RawRecord | Recor
     return record
 
 
-def parse_feed(data: bytes, where: str, fetcher: Fetcher) -> list[RawRecord | RecordIssue]:
-    """Every entry of a feed document as a record or an issue; one issue if it is not a feed."""
+def parse_feed(
+    data: bytes, where: str, fetcher: Fetcher, known: Callable[[str], bool] = never_known
+) -> list[RawRecord | RecordIssue | Known]:
+    """Every entry of a feed document as a record or an issue; one issue if it is not a feed.
+
+    ``known(url)`` tells whether an article is already stored: such summary-only entries are not
+    fetched again (see :class:`Known`).
+    """
     import feedparser
 
     with warnings.catch_warnings():
@@ -82,8 +98,8 @@ def parse_feed(data: bytes, where: str, fetcher: Fetcher) -> list[RawRecord | Re
         parsed = feedparser.parse(data)
     if not parsed.get("version") and not parsed.entries:
         return [RecordIssue(where, "not an RSS/Atom feed")]
-    items: list[RawRecord | RecordIssue] = []
+    items: list[RawRecord | RecordIssue | Known] = []
     for number, entry in enumerate(parsed.entries, start=1):
         entry_where = (entry.get("link") or "").strip() or f"{where}#entry-{number}"
-        items.append(_entry_record(entry, entry_where, fetcher))
+        items.append(_entry_record(entry, entry_where, fetcher, known))
     return items

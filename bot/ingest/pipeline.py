@@ -22,8 +22,8 @@ from .build import Built, build_article, normalize_record, prepare_lines, record
 from .chrome import ChromeCounter, ChromeModel, learn
 from .fetch import DEFAULT_TIMEOUT, Fetcher
 from .progress import Progress
-from .records import RawRecord, RecordIssue
-from .sources import Source, UrlSource, discover
+from .records import Known, RawRecord, RecordIssue
+from .sources import FileSource, Source, UrlSource, discover
 from .summary import IngestSummary
 
 BATCH_SIZE = 500
@@ -89,7 +89,7 @@ class _Batcher:
             return None
 
 
-def _records(source: Source) -> Iterator[RawRecord | RecordIssue]:
+def _records(source: Source) -> Iterator[RawRecord | RecordIssue | Known]:
     """A source's items; a reader that breaks on hostile input ends that source with one issue."""
     try:
         for item in source.records():
@@ -114,8 +114,12 @@ def _store_pass(
     batcher = _Batcher(store, summary, progress, batch_size)
     progress.start("storing", total)
     for source in sources:
+        failed_before = summary.failed
         for item in _records(source):
             progress.advance()
+            if isinstance(item, Known):
+                summary.unchanged += 1
+                continue
             if isinstance(item, RecordIssue):
                 summary.add_issue(item)
                 continue
@@ -125,7 +129,9 @@ def _store_pass(
             else:
                 batcher.add(built)
         batcher.flush()  # this source's records are durable before its feed state is saved
-        source.finish(store.state)
+        source.finish(store.state, failed=summary.failed > failed_before)
+        if isinstance(source, FileSource) and source.skipped:
+            summary.skipped_files += 1
         if isinstance(source, UrlSource) and source.not_modified:
             summary.not_modified += 1
 
@@ -140,13 +146,16 @@ def ingest(
     timeout: float = DEFAULT_TIMEOUT,
     batch_size: int = BATCH_SIZE,
     today: date | None = None,
+    skip_unchanged_files: bool = False,
 ) -> IngestSummary:
     """Ingest files, directories, article URLs and feed URLs into ``store``; never raises per record.
 
     ``paths_or_urls`` may mix paths and URLs (a URL is treated as a feed when it serves a feed, else as
     an article page); ``feeds`` are URLs that must be feeds. ``progress`` shows a bar on a terminal
-    (stderr) or log lines otherwise. Returns the summary; ``summary.exit_status`` is 1 if anything
-    failed.
+    (stderr) or log lines otherwise. ``skip_unchanged_files`` skips files fully ingested before and
+    not modified since (for pollers; a plain re-run reports every record unchanged instead). Summary-only
+    feed entries whose article is already stored are not fetched again. Returns the summary;
+    ``summary.exit_status`` is 1 if anything failed.
     """
     started = time.monotonic()
     summary = IngestSummary()
@@ -154,7 +163,11 @@ def ingest(
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(timeout=timeout)
     try:
-        sources = discover(paths_or_urls, list(feeds), fetcher, store.state)
+
+        def known(url: str) -> bool:
+            return store.articles.get_by_url(url) is not None
+
+        sources = discover(paths_or_urls, list(feeds), fetcher, store.state, known, skip_unchanged_files)
         summary.inputs = len(sources)
         model, total = _learn_pass(sources, store, reporter)
         summary.chrome_keys = model.size()

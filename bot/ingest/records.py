@@ -39,3 +39,15 @@ class RecordIssue:
     where: str
     reason: str
     fatal: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A feed entry whose article is already stored, so its page was not fetched again.
+
+    Summary-only feeds repeat their entries on every change; re-fetching every linked page each poll
+    would hammer the site for articles we have. The summary counts these as unchanged.
+    """
+
+    where: str
+    url: str

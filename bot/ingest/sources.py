@@ -8,7 +8,7 @@ been stored, so a crash in between cannot make the next conditional GET skip uns
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -16,14 +16,15 @@ from typing import Protocol
 
 from bot.store.state import FeedState, StateRepo
 
-from .feeds import FEED_CONTENT_TYPES, looks_like_feed, parse_feed
+from .feeds import FEED_CONTENT_TYPES, looks_like_feed, never_known, parse_feed
 from .fetch import Fetcher, FetchError
 from .html import extract_html, http_date, looks_like_html, mtime_date
 from .jsonl import GZIP_MAGIC, read_jsonl
-from .records import RawRecord, RecordIssue
+from .records import Known, RawRecord, RecordIssue
 from .scraped import looks_scraped, read_scraped
 
-Item = RawRecord | RecordIssue
+Item = RawRecord | RecordIssue | Known
+KnownCheck = Callable[[str], bool]
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".ndjson", ".gz", ".json", ".html", ".htm", ".xml", ".rss", ".atom")
 _SNIFF_BYTES = 8192
 
@@ -35,7 +36,7 @@ class Source(Protocol):
 
     def records(self) -> Iterator[Item]: ...
 
-    def finish(self, state: StateRepo) -> None: ...
+    def finish(self, state: StateRepo, failed: bool) -> None: ...
 
 
 def is_url(value: str) -> bool:
@@ -71,14 +72,34 @@ def sniff(head: bytes) -> str:
 
 
 class FileSource:
-    """One local file."""
+    """One local file; with ``skip_unchanged`` a file ingested whole before, and not modified since,
+    is not read again (for pollers that re-ingest watch folders every few minutes)."""
 
-    def __init__(self, path: Path, fetcher: Fetcher) -> None:
+    def __init__(self, path: Path, fetcher: Fetcher, skip_unchanged: bool = False,
+                 state: StateRepo | None = None) -> None:  # fmt: skip
         self.path = path
         self.where = str(path)
         self.fetcher = fetcher
+        self.skip_unchanged = skip_unchanged
+        self.skipped = False
+        self._state = state
+
+    def _signature(self) -> tuple[str, str] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return f"ingest:file:{self.path.resolve()}", f"{stat.st_size}:{stat.st_mtime_ns}"
 
     def records(self) -> Iterator[Item]:
+        signature = self._signature() if self.skip_unchanged and self._state is not None else None
+        if (
+            signature is not None
+            and self._state is not None
+            and self._state.get(signature[0]) == signature[1]
+        ):
+            self.skipped = True
+            return
         try:
             size = self.path.stat().st_size
             with self.path.open("rb") as handle:
@@ -108,15 +129,27 @@ class FileSource:
                 self.where, "unsupported format: not JSON Lines, a scraped page, HTML or a feed"
             )
 
-    def finish(self, state: StateRepo) -> None:
-        """Files keep no state."""
+    def finish(self, state: StateRepo, failed: bool) -> None:
+        """Remember the file's size and mtime once all of it is stored (used by ``skip_unchanged``)."""
+        if self.skip_unchanged and not failed and not self.skipped:
+            signature = self._signature()
+            if signature is not None:
+                state.set(*signature)
 
 
 class UrlSource:
     """One URL: a feed (conditional GET, entries) or an article page."""
 
-    def __init__(self, url: str, fetcher: Fetcher, state: StateRepo, expect_feed: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        fetcher: Fetcher,
+        state: StateRepo,
+        expect_feed: bool = False,
+        known: KnownCheck | None = None,
+    ) -> None:
         self.url = url
+        self.known = known
         self.where = url
         self.fetcher = fetcher
         self.state = state
@@ -145,7 +178,7 @@ class UrlSource:
             return
         head = reply.content[:_SNIFF_BYTES]
         if looks_like_feed(head) or (reply.content_type in FEED_CONTENT_TYPES and not looks_like_html(head)):
-            items = parse_feed(reply.content, self.url, self.fetcher)
+            items = parse_feed(reply.content, self.url, self.fetcher, self.known or never_known)
             failed = [i for i in items if isinstance(i, RecordIssue)]
             # Validators only when every entry made it: otherwise the next run must see them again.
             self._pending = FeedState(
@@ -163,7 +196,7 @@ class UrlSource:
             fallback = http_date(reply.last_modified) or date.today()
             yield extract_html(reply.content, self.url, self.url, fallback)
 
-    def finish(self, state: StateRepo) -> None:
+    def finish(self, state: StateRepo, failed: bool) -> None:
         """Save the feed's validators and last outcome (after its entries were stored)."""
         if self._pending is not None:
             state.save_feed(self._pending)
@@ -200,29 +233,34 @@ class MissingSource:
     def records(self) -> Iterator[Item]:
         yield RecordIssue(self.where, "no such file, directory or URL")
 
-    def finish(self, state: StateRepo) -> None:
+    def finish(self, state: StateRepo, failed: bool) -> None:
         """Nothing to keep."""
 
 
 def discover(
-    paths_or_urls: Iterable[str | Path], feeds: Iterable[str], fetcher: Fetcher, state: StateRepo
+    paths_or_urls: Iterable[str | Path],
+    feeds: Iterable[str],
+    fetcher: Fetcher,
+    state: StateRepo,
+    known: KnownCheck | None = None,
+    skip_unchanged_files: bool = False,
 ) -> list[Source]:
     """One source per file (directories expanded), URL and feed URL, in the order given."""
     sources: list[Source] = []
     for item in paths_or_urls:
         text = str(item)
         if is_url(text):
-            sources.append(UrlSource(text, fetcher, state))
+            sources.append(UrlSource(text, fetcher, state, known=known))
             continue
         path = Path(text).expanduser()
-        if path.is_dir():
-            sources.extend(FileSource(p, fetcher) for p in _directory_files(path))
-        elif path.exists():
-            sources.append(FileSource(path, fetcher))
-        else:
+        files = _directory_files(path) if path.is_dir() else [path] if path.exists() else []
+        if not files and not path.is_dir():
             sources.append(MissingSource(text))
+        sources.extend(FileSource(p, fetcher, skip_unchanged_files, state) for p in files)
     for url in feeds:
         sources.append(
-            UrlSource(url, fetcher, state, expect_feed=True) if is_url(url) else MissingSource(url)
+            UrlSource(url, fetcher, state, expect_feed=True, known=known)
+            if is_url(url)
+            else MissingSource(url)
         )
     return sources

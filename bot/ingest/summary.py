@@ -34,6 +34,7 @@ class IngestSummary:
     failed: int = 0
     warned: int = 0
     not_modified: int = 0
+    skipped_files: int = 0
     inputs: int = 0
     removed_lines: int = 0
     chrome_keys: int = 0
@@ -103,6 +104,8 @@ class IngestSummary:
         lines = [f"ingest: {self.counts_line()} ({self.seconds:.1f} s)"]
         if self.not_modified:
             lines.append(f"feeds not modified since last fetch (304): {self.not_modified}")
+        if self.skipped_files:
+            lines.append(f"files unchanged since their last complete ingest (not read): {self.skipped_files}")
         rules = ", ".join(f"{rule} {n}" for rule, n in self.removed_by_rule.most_common())
         lines.append(f"removed chrome lines: {self.removed_lines}" + (f" ({rules})" if rules else ""))
         for text, n in self.top_removed(top):

@@ -130,3 +130,12 @@ def test_dead_feeds_are_per_url_errors(server: LocalServer, store: Store, setup,
     assert (summary.added, summary.failed, summary.exit_status) == (2, 1, 1)
     assert summary.errors[0].where == bad and reason in summary.errors[0].reason
     assert reason in (store.state.feed(bad).last_error or "")
+
+
+def test_known_summary_entries_are_not_fetched_again(server: LocalServer, store: Store) -> None:
+    url = _summary_feed(server)
+    assert ingest([], store, feeds=[url]).added == 2
+    server.routes["/atom.xml"].etag = '"atom-2"'  # the feed changed, so it is served in full again
+    again = ingest([], store, feeds=[url])
+    assert (again.added, again.unchanged, again.failed) == (0, 2, 0)
+    assert server.hits("/2023/06/17/library-reopens/") == 1  # fetched once, on the first poll only

@@ -87,3 +87,21 @@ def test_directory_ingest_takes_every_supported_file(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite3")
     summary = ingest([str(corpus)], store)
     assert (summary.added, summary.failed, summary.inputs) == (2, 0, 2)
+
+
+def test_pollers_can_skip_files_unchanged_since_a_complete_ingest(tmp_path: Path) -> None:
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    page = folder / "a.txt"
+    page.write_bytes(SEED.read_bytes())
+    (folder / "bad.txt").write_text("date 2020-01-01\n")  # no title: fails, so it is read again next time
+    store = Store(tmp_path / "db.sqlite3")
+    first = ingest([str(folder)], store, skip_unchanged_files=True)
+    assert (first.added, first.failed, first.skipped_files) == (1, 1, 0)
+    second = ingest([str(folder)], store, skip_unchanged_files=True)
+    assert (second.stored, second.failed, second.skipped_files) == (0, 1, 1)
+    assert "not read): 1" in second.format()
+    page.write_bytes(SEED.read_bytes().replace(b"Venue with past significance", b"A venue with a past"))
+    third = ingest([str(folder)], store, skip_unchanged_files=True)
+    assert (third.updated, third.skipped_files) == (1, 0)
+    assert ingest([str(folder)], store).unchanged == 1  # without the flag: every record, unchanged
