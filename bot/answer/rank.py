@@ -44,7 +44,9 @@ class RankConfig:
     quote_weight: float = 2.0  # weight of the share of the question's IDF mass the quote covers
     phrase_bonus: float = 0.5  # a quoted phrase found verbatim in the quote
     distinct_first: int = 5  # the first N results come from different articles
-    min_confidence: float = 0.0  # below this best-result confidence: no answer
+    # Below this share of the question's IDF mass in the best title + quote (of the top 3): no answer.
+    # 0.55 makes 52 % of unanswerable dev questions get "no answer"; it costs 6 points of recall@5.
+    min_confidence: float = 0.55
     date_slack_days: int = 1  # news of a day is often published the day after
     max_quote_chars: int = MAX_QUOTE_CHARS
 

@@ -71,7 +71,7 @@ def test_future_article_is_used_once_as_of_allows(answerer: Answerer) -> None:
 
 
 def test_date_words_filter_and_label(answerer: Answerer) -> None:
-    answer = answerer.answer("NATO meeting in June", as_of=AS_OF)
+    answer = answerer.answer("NATO summit in June", as_of=AS_OF)
     assert answer.question.date_label == "in June 2022"
     assert answer.items[0].url == "https://cnn.com/nato-old"
 
