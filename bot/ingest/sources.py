@@ -83,6 +83,7 @@ class FileSource:
         self.skip_unchanged = skip_unchanged
         self.skipped = False
         self._state = state
+        self._read_signature: tuple[str, str] | None = None
 
     def _signature(self) -> tuple[str, str] | None:
         try:
@@ -92,14 +93,12 @@ class FileSource:
         return f"ingest:file:{self.path.resolve()}", f"{stat.st_size}:{stat.st_mtime_ns}"
 
     def records(self) -> Iterator[Item]:
-        signature = self._signature() if self.skip_unchanged and self._state is not None else None
-        if (
-            signature is not None
-            and self._state is not None
-            and self._state.get(signature[0]) == signature[1]
-        ):
-            self.skipped = True
-            return
+        if self.skip_unchanged and self._state is not None:
+            if self._read_signature is None:  # taken before the first read: later edits count as changes
+                self._read_signature = self._signature()
+            if self._read_signature and self._state.get(self._read_signature[0]) == self._read_signature[1]:
+                self.skipped = True
+                return
         try:
             size = self.path.stat().st_size
             with self.path.open("rb") as handle:
@@ -131,10 +130,8 @@ class FileSource:
 
     def finish(self, state: StateRepo, failed: bool) -> None:
         """Remember the file's size and mtime once all of it is stored (used by ``skip_unchanged``)."""
-        if self.skip_unchanged and not failed and not self.skipped:
-            signature = self._signature()
-            if signature is not None:
-                state.set(*signature)
+        if self.skip_unchanged and not failed and not self.skipped and self._read_signature:
+            state.set(*self._read_signature)
 
 
 class UrlSource:
