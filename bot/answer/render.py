@@ -275,7 +275,8 @@ def digest_html(articles: Sequence[Article], *, topic: str | None = None) -> str
 
 def sources_html(stats: object) -> str:
     """What the corpus covers (a :class:`bot.store.CorpusStats`): counts, date range, sources."""
-    lines = ["📚 <b>Sources</b>", f"{getattr(stats, 'articles', 0):,} articles"]
+    count = getattr(stats, "articles", 0)
+    lines = ["📚 <b>Sources</b>", f"{count:,} article{'s' if count != 1 else ''}"]
     first, last = getattr(stats, "first", None), getattr(stats, "last", None)
     if first and last:
         lines[-1] += f", {fmt_date(first)} – {fmt_date(last)}"
