@@ -108,6 +108,10 @@ class IngestSummary:
             lines.append(f"files unchanged since their last complete ingest (not read): {self.skipped_files}")
         rules = ", ".join(f"{rule} {n}" for rule, n in self.removed_by_rule.most_common())
         lines.append(f"removed chrome lines: {self.removed_lines}" + (f" ({rules})" if rules else ""))
+        if self.chrome_keys:
+            lines.append(
+                f"site chrome known: {self.chrome_keys} repeated lines and widget shapes (per source)"
+            )
         for text, n in self.top_removed(top):
             shown = text if len(text) <= 90 else text[:87] + "..."
             lines.append(f"  {n:>6}  {shown}")

@@ -105,3 +105,14 @@ def test_pollers_can_skip_files_unchanged_since_a_complete_ingest(tmp_path: Path
     third = ingest([str(folder)], store, skip_unchanged_files=True)
     assert (third.updated, third.skipped_files) == (1, 0)
     assert ingest([str(folder)], store).unchanged == 1  # without the flag: every record, unchanged
+
+
+def test_non_utf8_page_is_an_error_and_the_rest_ingests(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes(
+        "date 2022-01-05\nCaf\u00e9 owners protest new rules in the city\n\nThey met.\n".encode("latin-1")
+    )
+    store = Store(tmp_path / "db.sqlite3")
+    summary = ingest([str(bad), str(SEED)], store)
+    assert (summary.added, summary.failed) == (1, 1)
+    assert summary.errors[0].where == str(bad) and "not valid UTF-8" in summary.errors[0].reason
