@@ -118,10 +118,18 @@ def test_rerun_is_deterministic_and_counts_each_article_once(tmp_path: Path) -> 
 
 
 def test_pages_with_only_chrome_are_flagged_not_indexed(tmp_path: Path) -> None:
-    form = ["1. How relevant is this ad to you?", "Video player was slow to load content Ad froze Audio too loud"]
+    form = [
+        "1. How relevant is this ad to you?",
+        "Video player was slow to load content Ad froze Audio too loud",
+    ]
     records = [_article(i, extra=tuple(form)) for i in range(25)]
     records.append({**_article(500), "text": "\n\n".join(form)})
-    records.append({**_article(501), "text": "A free account gives you:\n\nUnlimited access to all content\n\nEarly access"})
+    records.append(
+        {
+            **_article(501),
+            "text": "A free account gives you:\n\nUnlimited access to all content\n\nEarly access",
+        }
+    )
     store = Store(tmp_path / "db.sqlite3")
     summary = ingest([str(_write(tmp_path / "a.jsonl", records))], store)
     assert summary.flagged == 2 and summary.added == 27

@@ -52,7 +52,11 @@ def test_site_label() -> None:
         ("Fed raises rates again - CNN", "cnn.com", "Fed raises rates again"),
         ("Judge blocks law | CNN Politics", "cnn.com", "Judge blocks law"),
         ("Apple hits $3 trillion | CNN Business", "cnn.com", "Apple hits $3 trillion"),
-        ("Judge says Florida law is unconstitutional | CNN ...", "cnn.com", "Judge says Florida law is unconstitutional"),
+        (
+            "Judge says Florida law is unconstitutional | CNN ...",
+            "cnn.com",
+            "Judge says Florida law is unconstitutional",
+        ),
         ("Storm hits coast - USA Today", "usatoday.com", "Storm hits coast"),
         ("Storm hits coast - USA TODAY", "college.usatoday.com", "Storm hits coast"),
         ("Sex toy ad is banned | The Week UK", "theweek.co.uk", "Sex toy ad is banned"),
@@ -143,7 +147,10 @@ def test_bare_dates_below_the_header_are_kept() -> None:
         ("New York CNN Business —", ""),
         ("Seoul, South Korea CNN —", ""),
         ("(CNN) The House committee met.", "The House committee met."),
-        ("Paris (CNN) French President Emmanuel Macron will face Le Pen.", "French President Emmanuel Macron will face Le Pen."),
+        (
+            "Paris (CNN) French President Emmanuel Macron will face Le Pen.",
+            "French President Emmanuel Macron will face Le Pen.",
+        ),
         ("London (CNN Business) Europe has five years.", "Europe has five years."),
     ],
 )
