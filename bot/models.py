@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
-_WS = re.compile(r"\s+")
 
 
 @dataclass(slots=True)
@@ -75,5 +73,5 @@ def source_of(url: str) -> str:
 
 def body_fingerprint(text: str) -> str:
     """Hash of the normalized body: the same story under two URLs has the same fingerprint."""
-    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    norm = " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()
