@@ -44,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .analyzer import Analyzer, default_analyzer, split_chunks
-from .bm25 import Params, floored_idf, length_norm, saturate
+from .bm25 import Params, floored_idf, length_norm
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ FORMAT_VERSION = 1
 _EPOCH = date(1970, 1, 1).toordinal()
 _NO_TERM = -1  # a chunk that yields no term (stopword, punctuation, emoji)
 _MULTI = -2  # a chunk that yields several terms (looked up in a side table)
+_MARK = -3  # the separator between texts encoded together
+_SEPARATOR = "\ue000"  # a private-use character: never a word, never in news text (checked anyway)
 
 
 class IndexCorruptError(Exception):
@@ -98,6 +100,38 @@ class DocInput:
     ids: np.ndarray | None = None
 
 
+@dataclass(slots=True)
+class DocBatch:
+    """Many documents as columns (the fast path for bulk builds): ``ids`` is every document's term ids
+    concatenated, ``lengths`` how many belong to each. Documents of one key must be adjacent."""
+
+    keys: np.ndarray
+    pos: np.ndarray
+    days: np.ndarray
+    sources: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    ids: np.ndarray
+    lengths: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.keys.shape[0])
+
+    @classmethod
+    def concat(cls, batches: Sequence[DocBatch]) -> DocBatch:
+        """One batch from several."""
+        if not batches:
+            z = np.zeros(0, dtype=np.int64)
+            return cls(z, z.astype(np.int32), z.astype(np.int32), [], z.astype(np.int32), z.astype(np.int32),
+                       z.astype(np.int32), z)  # fmt: skip
+        cat = np.concatenate
+        return cls(
+            cat([b.keys for b in batches]), cat([b.pos for b in batches]), cat([b.days for b in batches]),
+            [s for b in batches for s in b.sources], cat([b.starts for b in batches]),
+            cat([b.ends for b in batches]), cat([b.ids for b in batches]), cat([b.lengths for b in batches]),
+        )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One scored document: ``key`` is the article id, ``pos`` the passage number (0 for articles)."""
@@ -115,26 +149,6 @@ class Hit:
 # -- vocabulary ---------------------------------------------------------------------------------------
 
 
-class _ChunkIds(dict):
-    """bytes chunk → term id (or _NO_TERM / _MULTI); misses go through the analyzer once per chunk."""
-
-    def __init__(self, vocab: Vocabulary) -> None:
-        super().__init__()
-        self._vocab = vocab
-
-    def __missing__(self, chunk: bytes) -> int:
-        ids = [self._vocab.add(t) for t in self._vocab.analyzer.chunk_terms(chunk)]
-        if not ids:
-            value = _NO_TERM
-        elif len(ids) == 1:
-            value = ids[0]
-        else:
-            value = _MULTI
-            self._vocab.multi[chunk] = np.asarray(ids, dtype=np.int32)
-        self[chunk] = value
-        return value
-
-
 class Vocabulary:
     """Term ↔ id, plus a chunk cache so encoding text is one C-level dict lookup per word."""
 
@@ -143,7 +157,8 @@ class Vocabulary:
         self.terms: list[str] = list(terms)
         self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
         self.multi: dict[bytes, np.ndarray] = {}
-        self._chunks = _ChunkIds(self)
+        # bytes chunk → term id, _NO_TERM or _MULTI; a plain dict (C-speed lookups), misses filled below
+        self._chunks: dict[bytes, int] = {_SEPARATOR.encode("utf-8"): _MARK}
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -162,12 +177,47 @@ class Vocabulary:
 
     def encode(self, text: str) -> np.ndarray:
         """Term ids of ``text`` in order (int32), adding new terms: the fast path of indexing."""
+        ids = self._raw_ids(text)
+        return ids[ids >= 0]
+
+    def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids of several texts in one pass: ``(ids concatenated, count per text)``.
+
+        The texts are joined around a private-use separator that the chunk cache maps to a marker, so a
+        whole article's passages cost one tokenizer call instead of one each.
+        """
+        if not texts:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+        if len(texts) == 1 or any(_SEPARATOR in t for t in texts):
+            parts = [self.encode(t) for t in texts]
+            return np.concatenate(parts), np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        raw = self._raw_ids(f" {_SEPARATOR} ".join(texts))
+        valid = raw >= 0
+        cum = np.cumsum(valid)
+        at_marks = cum[raw == _MARK]
+        ends = np.concatenate([at_marks, cum[-1:]])
+        return raw[valid], np.diff(np.concatenate([[0], ends])).astype(np.int64)
+
+    def _chunk_id(self, chunk: bytes) -> int:
+        """Analyze an unseen chunk once: its term id, _NO_TERM, or _MULTI (ids kept in ``multi``)."""
+        ids = [self.add(t) for t in self.analyzer.chunk_terms(chunk)]
+        value = _NO_TERM if not ids else ids[0] if len(ids) == 1 else _MULTI
+        if value == _MULTI:
+            self.multi[chunk] = np.asarray(ids, dtype=np.int32)
+        self._chunks[chunk] = value
+        return value
+
+    def _raw_ids(self, text: str) -> np.ndarray:
+        """Chunk ids with multi-term chunks expanded (markers and no-term chunks kept)."""
         chunks = split_chunks(text)
-        ids = np.fromiter(map(self._chunks.__getitem__, chunks), dtype=np.int32, count=len(chunks))
+        values = list(map(self._chunks.get, chunks))
+        if None in values:
+            values = [self._chunk_id(c) if v is None else v for c, v in zip(chunks, values)]
+        ids = np.array(values, dtype=np.int32)
         if (ids == _MULTI).any():
             parts = [self.multi[c] if i == _MULTI else np.asarray([i], dtype=np.int32) for c, i in zip(chunks, ids)]
-            ids = np.concatenate(parts) if parts else ids
-        return ids[ids >= 0]
+            ids = np.concatenate(parts)
+        return ids
 
     def encode_terms(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of already-analyzed terms (adding new ones)."""
@@ -260,8 +310,16 @@ def impacts(tf: np.ndarray, docs: np.ndarray, base: ImpactBase) -> np.ndarray:
     """tf saturation per posting at ``base.avgdl`` (float32), the cheap ranking weight of a posting."""
     if tf.shape[0] == 0 or base.avgdl <= 0:
         return np.zeros(tf.shape[0], dtype=np.float32)
-    norm = length_norm(base.lengths[docs], base.avgdl, base.params)
-    return saturate(tf, norm, base.params).astype(np.float32)
+    p = base.params
+    # float32 arithmetic: a few ulps (< 1e-6 relative), within impact_drift's margin
+    norm = base.lengths.astype(np.float32)[docs]
+    norm *= np.float32(p.k1 * p.b / base.avgdl)
+    norm += np.float32(p.k1 * (1 - p.b))
+    tf32 = tf.astype(np.float32)
+    norm += tf32
+    tf32 *= np.float32(p.k1 + 1)
+    tf32 /= norm
+    return tf32
 
 
 def impact_drift(built_avgdl: float, avgdl: float) -> tuple[float, float]:
@@ -287,17 +345,15 @@ def _from_matrix(mat: sp.csr_array, base: ImpactBase) -> Segment:
     return Segment(uuid.uuid4().hex[:12], indptr, docs, tf, impacts(tf, docs, base), base.avgdl)
 
 
-def build_segment(doc_ids: Sequence[np.ndarray], slots: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
-    """Postings of documents in ``slots`` (ascending) with the given term-id arrays."""
-    n = len(doc_ids)
-    if n == 0:
+def build_segment(ids: np.ndarray, lengths: np.ndarray, slots: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
+    """Postings of documents in ``slots`` (ascending): ``ids`` their term ids concatenated, ``lengths``
+    how many belong to each."""
+    if slots.shape[0] == 0 or ids.shape[0] == 0:
         return empty_segment()
-    counts = np.fromiter(map(len, doc_ids), dtype=np.int64, count=n)
-    tids = np.concatenate(doc_ids).astype(np.int32, copy=False)
-    cols = np.repeat(np.asarray(slots, dtype=np.int32), counts)
-    ones = np.ones(tids.shape[0], dtype=np.int32)
-    mat = sp.coo_array((ones, (tids, cols)), shape=(n_terms, base.lengths.shape[0])).tocsr()
-    return _from_matrix(mat, base)
+    cols = np.repeat(np.asarray(slots, dtype=np.int32), lengths)
+    ones = np.ones(ids.shape[0], dtype=np.int32)
+    mat = sp.coo_array((ones, (ids.astype(np.int32, copy=False), cols)), shape=(n_terms, base.lengths.shape[0]))
+    return _from_matrix(mat.tocsr(), base)
 
 
 def merge_segments(a: Segment, b: Segment, alive: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
@@ -439,7 +495,7 @@ class BM25Index:
         self._total_len = 0
         self._stats: _Stats | None = None
         self._scratch = _Scratch()
-        self._pending: list[tuple[np.ndarray, list[np.ndarray]]] | None = None
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self._lock = threading.RLock()
         self._file_sums: dict[str, list[int]] = {}  # size and CRC32 of files already written
         self.dirty = False
@@ -505,17 +561,34 @@ class BM25Index:
         if not docs:
             return
         with self._lock:
-            self.delete({d.key for d in docs} & self._key_slots.keys())
             ids = [self._ids_of(d) for d in docs]
+            n = len(docs)
+            self.add_batch(DocBatch(
+                keys=np.fromiter((d.key for d in docs), dtype=np.int64, count=n),
+                pos=np.fromiter((d.pos for d in docs), dtype=np.int32, count=n),
+                days=np.fromiter((day_number(d.published) for d in docs), dtype=np.int32, count=n),
+                sources=[d.source for d in docs],
+                starts=np.fromiter((d.start for d in docs), dtype=np.int32, count=n),
+                ends=np.fromiter((d.end for d in docs), dtype=np.int32, count=n),
+                ids=np.concatenate(ids).astype(np.int32, copy=False) if ids else np.zeros(0, dtype=np.int32),
+                lengths=np.fromiter(map(len, ids), dtype=np.int64, count=n),
+            ))  # fmt: skip
+
+    def add_batch(self, batch: DocBatch) -> None:
+        """Index a columnar batch (see :meth:`add`)."""
+        if len(batch) == 0:
+            return
+        with self._lock:
+            self.delete(set(np.unique(batch.keys).tolist()) & self._key_slots.keys())
             first = self.n_slots
-            self._append_slots(docs, ids)
-            slots = np.arange(first, first + len(docs), dtype=np.int32)
+            self._append_slots(batch)
+            slots = np.arange(first, first + len(batch), dtype=np.int32)
             if self._pending is not None:  # bulk load: one segment at the end
-                self._pending.append((slots, ids))
+                self._pending.append((slots, batch.ids, batch.lengths))
                 return
-            batch = build_segment(ids, slots, self._base(), len(self.vocab))
-            self._count_df(batch)
-            self._merge_fresh(batch, first)
+            seg = build_segment(batch.ids, batch.lengths, slots, self._base(), len(self.vocab))
+            self._count_df(seg)
+            self._merge_fresh(seg, first)
             self._changed()
 
     @contextmanager
@@ -532,22 +605,26 @@ class BM25Index:
                 pending, self._pending = self._pending, None
                 self._flush(pending)
 
-    def _flush(self, pending: list[tuple[np.ndarray, list[np.ndarray]]]) -> None:
+    def _flush(self, pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
         if not pending:
             return
         alive = self._cols["alive"].view
-        slots = np.concatenate([s for s, _ in pending])
-        ids = [i for _, group in pending for i in group]
+        slots = np.concatenate([p[0] for p in pending])
+        ids = np.concatenate([p[1] for p in pending])
+        lengths = np.concatenate([p[2] for p in pending])
         keep = alive[slots]
         if not keep.all():  # replaced again within the bulk: only the last version counts
-            ids = [i for i, k in zip(ids, keep.tolist()) if k]
-            slots = slots[keep]
-        seg = build_segment(ids, slots, self._base(), len(self.vocab))
+            ids = ids[np.repeat(keep, lengths)]
+            slots, lengths = slots[keep], lengths[keep]
+        seg = build_segment(ids, lengths, slots, self._base(), len(self.vocab))
         self._count_df(seg)
-        self._main = merge_segments(self._main, seg, alive, self._base(), len(self.vocab))
-        if self._fresh.n_postings:
-            self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
-            self._fresh = empty_segment()
+        if self._main.n_postings == 0 and self._fresh.n_postings == 0:
+            self._main = seg
+        else:
+            self._main = merge_segments(self._main, seg, alive, self._base(), len(self.vocab))
+            if self._fresh.n_postings:
+                self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
+        self._fresh = empty_segment()
         self._fresh_base = self.n_slots
         self._changed()
 
@@ -588,21 +665,20 @@ class BM25Index:
             self._sources.append(source)
         return sid
 
-    def _append_slots(self, docs: Sequence[DocInput], ids: list[np.ndarray]) -> None:
+    def _append_slots(self, batch: DocBatch) -> None:
         first = self.n_slots
-        lengths = np.fromiter(map(len, ids), dtype=np.int32, count=len(ids))
         c = self._cols
-        c["len"].extend(lengths)
-        c["key"].extend(np.fromiter((d.key for d in docs), dtype=np.int64, count=len(docs)))
-        c["pos"].extend(np.fromiter((d.pos for d in docs), dtype=np.int32, count=len(docs)))
-        c["day"].extend(np.fromiter((day_number(d.published) for d in docs), dtype=np.int32, count=len(docs)))
-        c["src"].extend(np.fromiter((self._source_id(d.source) for d in docs), dtype=np.int32, count=len(docs)))
-        c["start"].extend(np.fromiter((d.start for d in docs), dtype=np.int32, count=len(docs)))
-        c["end"].extend(np.fromiter((d.end for d in docs), dtype=np.int32, count=len(docs)))
-        c["alive"].extend(np.ones(len(docs), dtype=bool))
-        self._n_live += len(docs)
-        self._total_len += int(lengths.sum())
-        self._index_keys(np.arange(first, first + len(docs)))
+        c["len"].extend(batch.lengths.astype(np.int32))
+        c["key"].extend(batch.keys)
+        c["pos"].extend(batch.pos)
+        c["day"].extend(batch.days)
+        c["src"].extend(np.fromiter(map(self._source_id, batch.sources), dtype=np.int32, count=len(batch)))
+        c["start"].extend(batch.starts)
+        c["end"].extend(batch.ends)
+        c["alive"].extend(np.ones(len(batch), dtype=bool))
+        self._n_live += len(batch)
+        self._total_len += int(batch.lengths.sum())
+        self._index_keys(np.arange(first, first + len(batch)))
 
     def _index_keys(self, slots: np.ndarray) -> None:
         """Record each key's contiguous slot range (documents of one key are always added together)."""
@@ -621,6 +697,7 @@ class BM25Index:
 
     def _remove_df(self, dead: np.ndarray) -> None:
         """Subtract the dead documents' terms from df (scans only segments that hold them)."""
+        self._grow_df()  # the vocabulary may be shared and have grown through another index
         mask = np.zeros(self.n_slots, dtype=bool)
         mask[dead] = True
         in_main, in_fresh = int(dead.min()) < self._fresh_base, int(dead.max()) >= self._fresh_base

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -26,7 +28,7 @@ import numpy as np
 from bot.models import Article
 
 from .analyzer import Analyzer, default_analyzer
-from .index import BM25Index, DocInput, Hit, IndexCorruptError, SearchFilters, day_number
+from .index import BM25Index, DocBatch, Hit, IndexCorruptError, SearchFilters, Vocabulary, day_number
 from .passages import passage_spans
 
 if TYPE_CHECKING:
@@ -109,22 +111,125 @@ def indexable(article: Article) -> bool:
     return not article.deleted and article.flagged is None and article.id is not None
 
 
-def passage_docs(article: Article, title_ids: np.ndarray, body: list[np.ndarray], spans: list[tuple[int, int]],
-                 title_mode: str) -> list[DocInput]:  # fmt: skip
-    """Passage documents of one article from pre-encoded title and passage term ids."""
-    aid = int(article.id or 0)
-    docs = []
-    for pos, ((start, end), ids) in enumerate(zip(spans, body)):
-        if title_mode == "prefix" and title_ids.size:
-            ids = np.concatenate([title_ids, ids])
-        docs.append(DocInput(aid, pos, article.published, article.source, start=start, end=end, ids=ids))
-    return docs
+def doc_batches(items: Sequence[tuple[Article, _Encoded]], title_mode: str) -> tuple[DocBatch, DocBatch]:
+    """Columnar passage and article documents for encoded articles (one numpy concat per article)."""
+    p_ids: list[np.ndarray] = []
+    p_lengths: list[np.ndarray] = []
+    a_ids: list[np.ndarray] = []
+    counts = []
+    for _, enc in items:
+        counts.append(len(enc.spans))
+        a_ids.append(enc.title)
+        a_ids.append(enc.body)
+        if title_mode == "prefix" and enc.title.size and enc.spans:
+            bounds = np.concatenate([[0], np.cumsum(enc.lengths)])
+            p_ids.append(np.concatenate([x for i in range(len(enc.spans))
+                                         for x in (enc.title, enc.body[bounds[i]:bounds[i + 1]])]))  # fmt: skip
+            p_lengths.append(enc.lengths + enc.title.shape[0])
+        else:
+            p_ids.append(enc.body)
+            p_lengths.append(enc.lengths)
+    n = np.asarray(counts, dtype=np.int64)
+    arts = [a for a, _ in items]
+    keys = np.fromiter((int(a.id or 0) for a in arts), dtype=np.int64, count=len(arts))
+    days = np.fromiter((day_number(a.published) for a in arts), dtype=np.int32, count=len(arts))
+    spans = [sp for _, enc in items for sp in enc.spans]
+    empty = np.zeros(0, dtype=np.int32)
+    passages = DocBatch(
+        keys=np.repeat(keys, n),
+        pos=np.concatenate([np.arange(c, dtype=np.int32) for c in counts]) if counts else empty,
+        days=np.repeat(days, n),
+        sources=[a.source for a, c in zip(arts, counts) for _ in range(c)],
+        starts=np.fromiter((sp[0] for sp in spans), dtype=np.int32, count=len(spans)),
+        ends=np.fromiter((sp[1] for sp in spans), dtype=np.int32, count=len(spans)),
+        ids=np.concatenate(p_ids) if p_ids else empty,
+        lengths=np.concatenate(p_lengths).astype(np.int64) if p_lengths else empty.astype(np.int64),
+    )
+    articles = DocBatch(
+        keys=keys,
+        pos=np.zeros(len(arts), dtype=np.int32),
+        days=days,
+        sources=[a.source for a in arts],
+        starts=np.zeros(len(arts), dtype=np.int32),
+        ends=np.fromiter((len(a.text) for a in arts), dtype=np.int32, count=len(arts)),
+        ids=np.concatenate(a_ids) if a_ids else empty,
+        lengths=np.fromiter((e.title.shape[0] + e.body.shape[0] for _, e in items), dtype=np.int64, count=len(arts)),
+    )
+    return passages, articles
 
 
-def article_doc(article: Article, title_ids: np.ndarray, body: list[np.ndarray]) -> DocInput:
-    """The whole-article document: title then body (the passages cover every body word)."""
-    ids = np.concatenate([title_ids, *body]) if body else title_ids
-    return DocInput(int(article.id or 0), 0, article.published, article.source, 0, len(article.text), ids=ids)
+@dataclass(slots=True)
+class _Encoded:
+    """An article's passages and term ids: the title's, and the body's (its passages' concatenated, the
+    passages cover every body word) with each passage's count in ``lengths``."""
+
+    spans: list[tuple[int, int]]
+    title: np.ndarray
+    body: np.ndarray
+    lengths: np.ndarray
+
+
+def encode_article(vocab: Vocabulary, title: str, text: str) -> _Encoded:
+    """Split into passages and encode title and passages."""
+    spans = passage_spans(text)
+    body, lengths = vocab.encode_many([text[s:e] for s, e in spans])
+    return _Encoded(spans, vocab.encode(title), body, lengths)
+
+
+_WORKER_VOCAB: Vocabulary | None = None
+_WORKER_REPORTED = 0
+
+
+def _encode_worker(pairs: list[tuple[str, str]]) -> tuple[int, list[str], list[tuple]]:
+    """In a worker process: encode with a process-local vocabulary, report its new terms since last time."""
+    global _WORKER_VOCAB, _WORKER_REPORTED
+    if _WORKER_VOCAB is None:
+        _WORKER_VOCAB = Vocabulary(default_analyzer())
+    vocab = _WORKER_VOCAB
+    out = []
+    for title, text in pairs:
+        enc = encode_article(vocab, title, text)
+        out.append((enc.spans, enc.title, enc.body, enc.lengths))
+    new_terms = vocab.terms[_WORKER_REPORTED:]
+    _WORKER_REPORTED = len(vocab.terms)
+    return os.getpid(), new_terms, out
+
+
+def _encode_parallel(chunks: Iterable[list[Article]], vocab: Vocabulary,
+                     timings: dict[str, float]) -> Iterator[tuple[list[Article], list[_Encoded]]]:  # fmt: skip
+    """Encode chunks of articles in worker processes (fork), mapping their term ids to ``vocab``'s.
+
+    Falls back to this process when fork is unavailable or there is a single CPU.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        ctx = None
+    if ctx is None or workers < 2:
+        for chunk in chunks:
+            t0 = time.perf_counter()
+            encoded = [encode_article(vocab, a.title, a.text) for a in chunk if indexable(a)]
+            timings["tokenize"] = timings.get("tokenize", 0.0) + time.perf_counter() - t0
+            yield chunk, encoded
+        return
+    pending: dict[int, list[Article]] = {}
+
+    def tasks() -> Iterator[list[tuple[str, str]]]:
+        for n, chunk in enumerate(chunks):
+            pending[n] = chunk
+            yield [(a.title, a.text) for a in chunk if indexable(a)]
+
+    remaps: dict[int, np.ndarray] = {}
+    t0 = time.perf_counter()
+    with ctx.Pool(workers) as pool:
+        for n, (pid, new_terms, out) in enumerate(pool.imap(_encode_worker, tasks())):
+            added = np.fromiter((vocab.add(t) for t in new_terms), dtype=np.int32, count=len(new_terms))
+            remap = remaps[pid] = np.concatenate([remaps.get(pid, np.zeros(0, dtype=np.int32)), added])
+            encoded = [_Encoded(spans, remap[title], remap[body], lengths) for spans, title, body, lengths in out]
+            timings["tokenize"] = timings.get("tokenize", 0.0) + time.perf_counter() - t0
+            yield pending.pop(n), encoded
+            t0 = time.perf_counter()
 
 
 class _Progress:
@@ -175,6 +280,7 @@ class IndexRetriever:
         self.passages = BM25Index(self.analyzer, name="passages")
         self.articles = BM25Index(self.analyzer, name="articles", vocab=self.passages.vocab)
         self._titles: dict[int, str] = {}
+        self.timings: dict[str, float] = {}  # cumulative seconds: "tokenize", "index" (for the bench)
         self._lock = threading.RLock()
         self._last_save = time.monotonic()
 
@@ -276,39 +382,51 @@ class IndexRetriever:
     # -- applying changes ----------------------------------------------------------------------------
 
     def apply(self, articles: Iterable[Article], progress: _Progress | None = None, bulk: bool = False,
-              batch: int = 1000) -> int:  # fmt: skip
-        """Add, replace or remove articles (deleted/flagged ones stop matching); returns how many."""
+              batch: int = 500) -> int:  # fmt: skip
+        """Add, replace or remove articles (deleted/flagged ones stop matching); returns how many.
+
+        ``bulk`` (a rebuild): tokenizes in worker processes and builds each index's postings once.
+        """
         count = 0
         with self._lock:
-            for chunk in _batches(articles, batch):
-                self._apply_batch(chunk)
-                count += len(chunk)
-                if progress is not None:
-                    progress.update(len(chunk))
-            if bulk:
-                self.passages.merge()
-                self.articles.merge()
+            if not bulk:
+                for chunk in _batches(articles, batch):
+                    self._apply_batch(chunk, [self._encode(a) for a in chunk if indexable(a)])
+                    count += len(chunk)
+            else:
+                with self.passages.bulk(), self.articles.bulk():
+                    for chunk, encoded in _encode_parallel(_batches(articles, batch), self.passages.vocab, self.timings):
+                        self._apply_batch(chunk, encoded)
+                        count += len(chunk)
+                        if progress is not None:
+                            progress.update(len(chunk))
+                    t0 = time.perf_counter()  # leaving the block builds the postings
+                self.timings["index"] = self.timings.get("index", 0.0) + time.perf_counter() - t0
         return count
 
-    def _apply_batch(self, chunk: list[Article]) -> None:
+    def _encode(self, article: Article) -> _Encoded:
+        t0 = time.perf_counter()
+        encoded = encode_article(self.passages.vocab, article.title, article.text)
+        self.timings["tokenize"] = self.timings.get("tokenize", 0.0) + time.perf_counter() - t0
+        return encoded
+
+    def _apply_batch(self, chunk: list[Article], encoded: list[_Encoded]) -> None:
+        """Replace the chunk's articles; ``encoded`` holds the indexable ones' terms, in order."""
+        t0 = time.perf_counter()
         gone = [int(a.id) for a in chunk if a.id is not None and not indexable(a)]
-        live = {int(a.id or 0): a for a in chunk if indexable(a)}  # the last write of an article wins
-        self.passages.delete(gone + list(live))  # replaced articles: old documents out first
-        self.articles.delete(gone + list(live))
-        pdocs: list[DocInput] = []
-        adocs: list[DocInput] = []
-        vocab = self.passages.vocab
-        for article in live.values():
-            spans = passage_spans(article.text)
-            title_ids = vocab.encode(article.title)
-            body = [vocab.encode(article.text[s:e]) for s, e in spans]
-            pdocs.extend(passage_docs(article, title_ids, body, spans, self.title_mode))
-            adocs.append(article_doc(article, title_ids, body))
-            self._titles[int(article.id or 0)] = article.title
-        self.passages.add(pdocs)
-        self.articles.add(adocs)
+        live = [a for a in chunk if indexable(a)]
+        self.passages.delete(gone + [int(a.id or 0) for a in live])  # replaced articles: old documents out
+        self.articles.delete(gone + [int(a.id or 0) for a in live])
+        latest: dict[int, tuple[Article, _Encoded]] = {}
+        for art, enc in zip(live, encoded):
+            latest[int(art.id or 0)] = (art, enc)  # the last write of an article wins
+            self._titles[int(art.id or 0)] = art.title
+        passages, articles = doc_batches(list(latest.values()), self.title_mode)
+        self.passages.add_batch(passages)
+        self.articles.add_batch(articles)
         seq = max((a.seq for a in chunk), default=self.seq)
         self.passages.seq = self.articles.seq = max(seq, self.seq)
+        self.timings["index"] = self.timings.get("index", 0.0) + time.perf_counter() - t0
 
     # -- searching -----------------------------------------------------------------------------------
 
