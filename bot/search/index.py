@@ -214,10 +214,17 @@ class Vocabulary:
         if None in values:
             values = [self._chunk_id(c) if v is None else v for c, v in zip(chunks, values)]
         ids = np.array(values, dtype=np.int32)
-        if (ids == _MULTI).any():
-            parts = [self.multi[c] if i == _MULTI else np.asarray([i], dtype=np.int32) for c, i in zip(chunks, ids)]
-            ids = np.concatenate(parts)
-        return ids
+        multi = np.flatnonzero(ids == _MULTI)
+        if multi.size == 0:
+            return ids
+        pieces = [self.multi[chunks[i]] for i in multi.tolist()]
+        counts = np.ones(ids.shape[0], dtype=np.int64)
+        counts[multi] = [p.shape[0] for p in pieces]
+        out = np.repeat(ids, counts)
+        starts = np.cumsum(counts)[multi] - counts[multi]
+        at = np.concatenate([np.arange(s, s + p.shape[0]) for s, p in zip(starts.tolist(), pieces)])
+        out[at] = np.concatenate(pieces)
+        return out
 
     def encode_terms(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of already-analyzed terms (adding new ones)."""
