@@ -453,6 +453,9 @@ class _QueryTerm:
     size: int
 
 
+_BAR_SAMPLE = 4096  # documents sampled from the rarest terms for the first bar
+
+
 @dataclass(slots=True)
 class _Scratch:
     """Per-slot buffers reused across queries (a query then costs its postings, not the corpus size)."""
@@ -867,15 +870,14 @@ class BM25Index:
         return cand, self._lookup(cand, terms, stats)
 
     def _first_bar(self, terms: list[_QueryTerm], acc: np.ndarray, k: int, filters: SearchFilters | None) -> float:
-        """k-th best approximate score among ~4096 documents of the rarest terms (-inf if fewer than k)."""
-        parts, room = [], 4096
-        for qt in terms:
-            for p in qt.lists:
-                stride = max(1, -(-p.size // room))
-                parts.append(p.docs[::stride])
-                room -= parts[-1].shape[0]
+        """k-th best approximate score among ~_BAR_SAMPLE documents of the rarest terms (-inf if < k)."""
+        parts, room = [], _BAR_SAMPLE
+        for p in (p for qt in terms for p in qt.lists):
             if room <= 0:
                 break
+            stride = -(-p.size // room)
+            parts.append(p.docs[::stride])
+            room -= parts[-1].shape[0]
         sample = self._distinct(np.concatenate(parts))
         sample = sample[self._filter(sample, filters)]
         if sample.shape[0] < k:

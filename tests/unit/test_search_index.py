@@ -272,3 +272,34 @@ def test_crash_before_the_swap_leaves_the_previous_index(tmp_path: Path, collect
         index.save(root)
     monkeypatch.undo()
     assert results(BM25Index.load(root), ["w1", "w2"]) == before
+
+
+@pytest.mark.parametrize("sample", [1, 3, 64])
+def test_first_bar_sampling_across_segments_stays_exact(monkeypatch, sample: int) -> None:
+    """The sampled first bar (any size, spanning main and fresh segments) never changes the top k."""
+    import bot.search.index as ix
+
+    monkeypatch.setattr(ix, "_BAR_SAMPLE", sample)
+    docs = zipf_corpus(1500, seed=61)
+    index = BM25Index(fresh_limit=10**9)
+    with index.bulk():
+        index.add([DocInput(i + 1, 0, DAY0 + timedelta(days=i), terms=d) for i, d in enumerate(docs[:1000])])
+    index.add([DocInput(i + 1, 0, DAY0 + timedelta(days=i), terms=d) for i, d in enumerate(docs[1000:], 1000)])
+    ref = BM25Okapi(docs)
+    for q in zipf_queries(60, seed=62):
+        scores = np.asarray(ref.get_scores(q))
+        assert_same_ranking(index.search(q, 10), reference_top(ref, docs, q, 10), scores)
+        f = SearchFilters(date_to=DAY0 + timedelta(days=700))
+        got = index.search(q, 10, f)
+        ok = [i for i in range(700 + 1) if set(q) & set(docs[i])]
+        ok.sort(key=lambda i: -scores[i])
+        assert [round(h.score, 9) for h in got] == [round(float(scores[i]), 9) for i in ok[:10]]
+
+
+def test_encode_many_equals_encode_each() -> None:
+    index = BM25Index()
+    texts = ["Hello world ﬁnance", "the and", "", "covid–19 test\ue001 x", "more words here", "U.S.–led “Squid Game”"]
+    ids, lengths = index.vocab.encode_many(texts)
+    each = [index.vocab.encode(t) for t in texts]
+    assert ids.tolist() == np.concatenate(each).tolist()
+    assert lengths.tolist() == [len(e) for e in each]
