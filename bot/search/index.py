@@ -456,6 +456,20 @@ class _QueryTerm:
 _BAR_SAMPLE = 4096  # documents sampled from the rarest terms for the first bar
 
 
+def _cut(docs: np.ndarray, s: int, e: int, window: tuple[int, int, int] | None) -> list[tuple[int, int]]:
+    """Position ranges of ``docs[s:e]`` that can pass a date window (see :meth:`BM25Index._date_window`)."""
+    if e <= s:
+        return []
+    if window is None:
+        return [(s, e)]
+    lo, hi, upto = window
+    part = docs[s:e]
+    a, b, c = (s + int(x) for x in np.searchsorted(part, [lo, hi, upto]))
+    if hi >= upto:
+        return [(a, e)] if e > a else []
+    return [(x, y) for x, y in ((a, b), (c, e)) if y > x]
+
+
 @dataclass(slots=True)
 class _Scratch:
     """Per-slot buffers reused across queries (a query then costs its postings, not the corpus size)."""
@@ -506,6 +520,7 @@ class BM25Index:
         self._stats: _Stats | None = None
         self._scratch = _Scratch()
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._sorted_upto = 0  # slots [0, _sorted_upto) have non-decreasing days
         self._lock = threading.RLock()
         self._file_sums: dict[str, list[int]] = {}  # size and CRC32 of files already written
         self.dirty = False
@@ -622,6 +637,7 @@ class BM25Index:
         slots = np.concatenate([p[0] for p in pending])
         ids = np.concatenate([p[1] for p in pending])
         lengths = np.concatenate([p[2] for p in pending])
+        slots = self._sort_region(int(slots[0]), slots)
         keep = alive[slots]
         if not keep.all():  # replaced again within the bulk: only the last version counts
             ids = ids[np.repeat(keep, lengths)]
@@ -637,6 +653,26 @@ class BM25Index:
         self._fresh = empty_segment()
         self._fresh_base = self.n_slots
         self._changed()
+
+    def _sort_region(self, first: int, slots: np.ndarray) -> np.ndarray:
+        """Renumber the bulk's slots (``first`` to the end) in (day, key, insertion) order; returns the new
+        slot of each entry of ``slots``. Date-ordered slots let date filters cut postings by range."""
+        c = self._cols
+        # ties keep insertion order, so each version of an article stays one contiguous run in position order
+        order = np.lexsort((np.arange(self.n_slots - first), c["key"].view[first:], c["day"].view[first:]))
+        if not (np.diff(order) > 0).all():
+            for col in c.values():
+                col.view[first:] = col.view[first:][order]
+            new_of_old = np.empty(order.shape[0], dtype=np.int32)
+            new_of_old[order] = np.arange(order.shape[0], dtype=np.int32)
+            slots = (first + new_of_old[slots - first]).astype(np.int32)
+            region_keys = set(np.unique(c["key"].view[first:]).tolist())
+            for key in region_keys:
+                if key in self._key_slots and self._key_slots[key][0] >= first:
+                    del self._key_slots[key]
+            self._index_keys_sparse(first + np.flatnonzero(c["alive"].view[first:]))
+        self._update_sorted(first)
+        return slots
 
     def _base(self) -> ImpactBase:
         return ImpactBase(self._cols["len"].view, self.avgdl, self.params)
@@ -689,6 +725,8 @@ class BM25Index:
         self._n_live += len(batch)
         self._total_len += int(batch.lengths.sum())
         self._index_keys(np.arange(first, first + len(batch)))
+        if self._pending is None:
+            self._update_sorted(first)
 
     def _index_keys(self, slots: np.ndarray) -> None:
         """Record each key's contiguous slot range (documents of one key are always added together)."""
@@ -765,22 +803,46 @@ class BM25Index:
                 counts[tid] = counts.get(tid, 0) + 1
         return list(counts.items())
 
-    def _plan(self, qterms: list[tuple[int, int]], stats: _Stats) -> list[_QueryTerm]:
-        """Each query term's postings per segment, rarest term first."""
+    def _plan(self, qterms: list[tuple[int, int]], stats: _Stats,
+              filters: SearchFilters | None = None) -> list[_QueryTerm]:  # fmt: skip
+        """Each query term's postings per segment, rarest term first.
+
+        Slots below ``_sorted_upto`` are in publication order, so a date filter turns into a slot range
+        there and postings outside it are cut off by binary search instead of being scored and dropped.
+        """
         planned = []
         segments = [(seg, *impact_drift(seg.avgdl, stats.avgdl)) for seg in (self._main, self._fresh)]
+        window = self._date_window(filters)
         for tid, count in qterms:
             lists = []
             for seg, lo, hi in segments:
                 if tid >= seg.n_terms:
                     continue
                 s, e = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
-                if e > s:
-                    lists.append(_Postings(seg.docs[s:e], seg.tf[s:e], seg.w[s:e], lo, hi))
+                for a, b in _cut(seg.docs, s, e, window):
+                    lists.append(_Postings(seg.docs[a:b], seg.tf[a:b], seg.w[a:b], lo, hi))
             if lists:
                 planned.append(_QueryTerm(tid, count, float(stats.idf[tid]), lists, sum(p.size for p in lists)))
         planned.sort(key=lambda q: q.size)
         return planned
+
+    def _date_window(self, filters: SearchFilters | None) -> tuple[int, int, int] | None:
+        """``(lo, hi, sorted_upto)``: in the date-sorted prefix only slots in [lo, hi) pass the dates."""
+        if filters is None or (filters.date_from is None and filters.date_to is None) or self._sorted_upto == 0:
+            return None
+        days = self._cols["day"].view[: self._sorted_upto]
+        lo = int(np.searchsorted(days, day_number(filters.date_from))) if filters.date_from else 0
+        hi = int(np.searchsorted(days, day_number(filters.date_to), "right")) if filters.date_to else days.shape[0]
+        return lo, max(lo, hi), self._sorted_upto
+
+    def _update_sorted(self, first: int) -> None:
+        """Extend the date-sorted prefix over slots appended from ``first`` (if it reached them)."""
+        if self._sorted_upto < first:
+            return
+        days = self._cols["day"].view
+        start = max(self._sorted_upto - 1, 0)
+        drops = np.flatnonzero(np.diff(days[start:]) < 0)
+        self._sorted_upto = start + 1 + int(drops[0]) if drops.size else days.shape[0]
 
     def _exact_all(self, terms: Sequence[_QueryTerm], stats: _Stats,
                    filters: SearchFilters | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -949,7 +1011,7 @@ class BM25Index:
             if not qterms or self._n_live == 0:
                 return []
             stats = self._get_stats()
-            terms = self._plan(qterms, stats)
+            terms = self._plan(qterms, stats, filters)
             if not terms:
                 return []
             cand, scores = self._candidates(terms, stats, k, filters)
@@ -1029,6 +1091,8 @@ class BM25Index:
         alive = np.flatnonzero(self._cols["alive"].view)
         self._key_slots = {}
         self._index_keys_sparse(alive)
+        self._sorted_upto = 0
+        self._update_sorted(0)
         self._stats = None
         self.dirty = False
 
