@@ -23,7 +23,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -40,6 +39,7 @@ from . import ask, delivery, help, inline, latest, membership, subscriptions
 from .common import OPTIONS_KEY, SERVICES_KEY, BotOptions, services_of
 from .errors import on_error
 from .logging import install_token_redaction
+from .ratelimit import ChatRateLimiter
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -77,7 +77,7 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_base_file_url)
         .defaults(DEFAULTS)
-        .rate_limiter(AIORateLimiter(max_retries=options.rate_limit_retries))
+        .rate_limiter(ChatRateLimiter(max_retries=options.rate_limit_retries))
         .concurrent_updates(options.concurrent_updates)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -175,3 +175,12 @@ async def test_failure_gets_a_short_apology_not_a_traceback(
         [reply] = await botapi.wait_for_bot_messages(alice, 1)
     assert reply.text == APOLOGY
     assert "index on fire" in caplog.text
+
+
+async def test_quick_questions_in_one_chat_are_paced_not_refused(botapi: BotApiServer, runner: BotRunner) -> None:
+    alice = botapi.add_user("Alice")
+    questions = ["NATO Bucharest", "grain deal", "football final", "parliament budget", "satellites"]
+    asked = [botapi.send_text(alice, alice, q) for q in questions]
+    replies = await botapi.wait_for_bot_messages(alice, len(questions), timeout=10)
+    assert sorted(r.reply_to_message_id for r in replies) == sorted(m.message_id for m in asked)
+    assert not [r for r in botapi.refused if r.status == 429]  # Telegram's ~1 message/s per chat held
