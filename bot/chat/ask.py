@@ -27,7 +27,7 @@ from telegram.ext import ContextTypes, filters
 from bot.answer.render import answer_html, is_web_link
 from bot.answer.types import Answer
 
-from .common import in_thread, page_data, parse_page_data, services_of
+from .common import command_args, in_thread, page_data, parse_page_data, services_of
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,12 @@ def strip_mention(text: str, username: str | None) -> str:
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/ask question` in private chats and groups."""
+    """`/ask question` in private chats and groups (a bare `/ask` in reply to a message asks that text)."""
     message = update.effective_message
-    text = (message.text or "").split(maxsplit=1)
-    question = text[1].strip() if len(text) > 1 else ""
+    question = command_args(message)
+    replied = message.reply_to_message
+    if not question and replied is not None and replied.text and not replied.text.startswith("/"):
+        question = replied.text.strip()
     await answer_question(message, context, question)
 
 

@@ -74,6 +74,8 @@ def item_html(item: AnswerItem) -> str:
     html = f"<b>{title}</b>\n<i>{meta}</i>"
     if quote:
         html += f"\n<blockquote>{quote}</blockquote>"
+    if is_web_link(item.url):
+        html += f"\n{esc(item.url)}"
     return html
 
 

@@ -64,11 +64,16 @@ async def test_group_answers_only_when_addressed(botapi: BotApiServer, runner: B
     _, second = await botapi.wait_for_bot_messages(group, 2)
     assert second.reply_to_message_id == mention.message_id and "penalty shootout" in (second.text or "")
 
+    chatter = botapi.send_text(group, bob, "What about the grain deal in the Black Sea?")  # bot is admin: sees it
+    botapi.send_text(group, alice, "/ask@thebot", reply_to=chatter)  # asks the replied-to message
+    _, _, asked = await botapi.wait_for_bot_messages(group, 3)
+    assert "Black Sea grain deal extended" in (asked.text or "")
+
     follow_up = botapi.reply(alice, second, "parliament budget taxes")
-    *_, third = await botapi.wait_for_bot_messages(group, 3)
+    *_, third = await botapi.wait_for_bot_messages(group, 4)
     assert third.reply_to_message_id == follow_up.message_id and "Parliament passes budget" in (third.text or "")
     botapi.reply(bob, follow_up, "grain deal?")  # a reply to a person, not to the bot
-    await quiet(botapi, group, 3)
+    await quiet(botapi, group, 4)
 
 
 async def test_channel_posts_are_not_questions(botapi: BotApiServer, runner: BotRunner) -> None:
