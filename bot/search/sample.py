@@ -1,9 +1,8 @@
-"""Read the shared JSON Lines corpus into Articles without a store, for the search bench and tests.
+"""Read the shared JSON Lines corpus into Articles without a store, for the search tests and bench.
 
-The real pipeline is ``bot.ingest`` (site chrome learned from the data, flagged pages). The search layer
-only needs realistic passages to measure speed and parity, so this applies a light, fixed cleaning:
-whitespace squashed inside lines, one paragraph per line, a few well-known boilerplate lines dropped,
-pages with almost no words flagged.
+Records go through ``bot.ingest``'s own cleaning (sanitizing, one paragraph per line, time stamps and
+datelines, flagging) record by record. Only the site chrome that ingest *learns* over a whole corpus is not
+removed here: the search tests need realistic passages, not a store, and learning needs every article.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import gzip
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 from bot.models import Article
@@ -22,40 +20,30 @@ SHARED_NEWS = REPO_ROOT.parent / "shared" / "data" / "news"
 SHARED_ARTICLES = SHARED_NEWS / "articles.jsonl.gz"
 SHARED_QUESTIONS = SHARED_NEWS / "questions-dev.jsonl"
 
-_SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f]+")
-_BOILERPLATE = re.compile(
-    r"^(?:[\w .,]{0,40}CNN(?: Business)?\s*[—-]|JUST WATCHED|Replay|More Videos.*|Ad Feedback|Video Ad Feedback"
-    r"|Close dialog|Sign up.*newsletter.*|Already a subscriber\?.*|Advertisement)$",
-    re.IGNORECASE,
-)
-MIN_BODY_WORDS = 30
-
-
-def clean_text(text: str) -> str:
-    """One paragraph per non-blank line, spaces squashed, known boilerplate lines dropped."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n\n".join(line for line in lines if line and not _BOILERPLATE.match(line))
-
-
 def read_articles(path: Path | str = SHARED_ARTICLES, limit: int | None = None) -> Iterator[Article]:
-    """Articles of a (gzipped) JSON Lines corpus, ids 1, 2, ... in file order, lightly cleaned."""
+    """Cleaned articles of a (gzipped) JSON Lines corpus, ids 1, 2, ... in file order (bad records skipped)."""
+    from bot.ingest.build import Built, build_article, normalize_record, prepare_lines
+    from bot.ingest.chrome import ChromeModel
+    from bot.ingest.jsonl import parse_line
+    from bot.ingest.records import RawRecord
+
+    no_chrome = ChromeModel({})
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
-        for n, line in enumerate(fh, start=1):
+    n = 0
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        for line_no, line in enumerate(fh, start=1):
+            raw = parse_line(line, f"{path}:{line_no}")
+            if not isinstance(raw, RawRecord):
+                continue
+            raw = normalize_record(raw)
+            built = build_article(raw, prepare_lines(raw), no_chrome)
+            if not isinstance(built, Built):
+                continue
+            n += 1
             if limit is not None and n > limit:
                 return
-            rec = json.loads(line)
-            text = clean_text(rec.get("text") or "")
-            yield Article(
-                id=n,
-                seq=n,
-                url=rec["url"],
-                title=(rec.get("title") or "").strip(),
-                text=text,
-                published=date.fromisoformat(rec["published"]),
-                source=rec.get("source") or "",
-                flagged=None if len(text.split()) >= MIN_BODY_WORDS else "too short",
-            )
+            built.article.id = built.article.seq = n
+            yield built.article
 
 
 def read_questions(path: Path | str = SHARED_QUESTIONS) -> list[dict]:
