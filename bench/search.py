@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,9 +52,16 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def dir_mb(path: Path) -> float:
-    """Size of the files under ``path`` in MB."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+def index_mb(path: Path) -> float:
+    """Size in MB of the files the current manifests of the indexes under ``path`` reference.
+
+    (A save keeps the previous generation's files for readers still holding them; they are not counted.)
+    """
+    total = 0
+    for current in path.rglob("CURRENT"):
+        manifest = json.loads((current.parent / current.read_text().strip()).read_text())
+        total += sum(size for size, _ in manifest["files"].values())
+    return total / 1e6
 
 
 def children_cpu() -> float:
@@ -84,6 +92,8 @@ def open_store(articles: Path, data_dir: Path) -> tuple[Store, float]:
 def build(store: Store, index_dir: Path, title_mode: str = "prefix") -> tuple[IndexRetriever, dict[str, float]]:
     """Full build from the store (as a rebuild does), then save."""
     arts = list(store.articles.changes_since(0))
+    if index_dir.exists():
+        shutil.rmtree(index_dir)  # a clean directory: the size on disk is this build's
     retriever = IndexRetriever(store, index_dir, title_mode=title_mode)
     cpu0, child0 = time.process_time(), children_cpu()
     t0 = time.perf_counter()
@@ -98,7 +108,7 @@ def build(store: Store, index_dir: Path, title_mode: str = "prefix") -> tuple[In
     t0 = time.perf_counter()
     retriever.save()
     figures["save_s"] = time.perf_counter() - t0
-    figures["disk_mb"] = dir_mb(index_dir)
+    figures["disk_mb"] = index_mb(index_dir)
     return retriever, figures
 
 

@@ -904,12 +904,14 @@ class BM25Index:
         """
         if any(qt.idf <= 0 for qt in terms):  # rank-bm25's floor went negative (tiny collections only)
             return self._exact_all(terms, stats, filters)
-        lists = [(p, np.float32(qt.idf * qt.count)) for qt in terms for p in qt.lists]
-        docs = np.concatenate([p.docs for p, _ in lists])
-        weights = np.concatenate([p.w * f for p, f in lists])
-        rounding = 1 + 4 * len(lists) * 2.0**-24  # float32 sums of positive terms
-        lo = min(p.lo for p, _ in lists) / rounding
-        hi = max(p.hi for p, _ in lists) * rounding
+        lists = [p for qt in terms for p in qt.lists]
+        docs = np.concatenate([p.docs for p in lists])
+        weights = np.concatenate([p.w for p in lists])
+        factors = np.array([qt.idf * qt.count for qt in terms for _ in qt.lists], dtype=np.float32)
+        weights *= np.repeat(factors, [p.size for p in lists])
+        rounding = 1 + 4 * len(lists) * 2.0**-24  # float32 products and sums of positive terms
+        lo = min(p.lo for p in lists) / rounding
+        hi = max(p.hi for p in lists) * rounding
         self._scratch.ensure(self.n_slots)
         acc = self._scratch.acc32
         np.add.at(acc, docs, weights)
@@ -988,19 +990,12 @@ class BM25Index:
 
     def _hits(self, slots: np.ndarray, scores: np.ndarray) -> list[Hit]:
         c = self._cols
+        cols = [c[name].buf[slots].tolist() for name in ("key", "pos", "day", "src", "start", "end")]
         return [
-            Hit(
-                key=int(c["key"].buf[s]),
-                pos=int(c["pos"].buf[s]),
-                score=float(sc),
-                published=day_to_date(c["day"].buf[s]),
-                source=self._sources[int(c["src"].buf[s])],
-                slot=int(s),
-                start=int(c["start"].buf[s]),
-                end=int(c["end"].buf[s]),
-            )
-            for s, sc in zip(slots.tolist(), scores.tolist())
-        ]
+            Hit(key=key, pos=pos, score=score, published=day_to_date(day), source=self._sources[src], slot=slot,
+                start=start, end=end)
+            for key, pos, day, src, start, end, score, slot in zip(*cols, scores.tolist(), slots.tolist())
+        ]  # fmt: skip
 
     def search(self, query: str | Sequence[str], k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
         """Top ``k`` live documents matching at least one query term, best first.
