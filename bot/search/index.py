@@ -363,6 +363,16 @@ def build_segment(ids: np.ndarray, lengths: np.ndarray, slots: np.ndarray, base:
     return _from_matrix(mat.tocsr(), base)
 
 
+def _restrict(seg: Segment, first_slot: int, n_terms: int) -> Segment:
+    """The postings of ``seg`` for slots >= ``first_slot`` (what a fresh segment gained during a merge)."""
+    keep = np.flatnonzero(seg.docs >= first_slot)
+    if keep.size == 0:
+        return empty_segment()
+    counts = np.bincount(seg.term_of(keep), minlength=max(n_terms, seg.n_terms))
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return Segment(uuid.uuid4().hex[:12], indptr, seg.docs[keep], seg.tf[keep], seg.w[keep], seg.avgdl)
+
+
 def merge_segments(a: Segment, b: Segment, alive: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
     """One segment with the live postings of both (b's slots all follow a's); impacts recomputed."""
     n_slots = alive.shape[0]
@@ -497,6 +507,7 @@ class BM25Index:
         analyzer: Analyzer | None = None,
         params: Params | None = None,
         fresh_limit: int = 300_000,
+        background_merge: bool = True,
         name: str = "index",
         vocab: Vocabulary | None = None,
     ) -> None:
@@ -504,6 +515,8 @@ class BM25Index:
         self.params = params or Params()
         self.name = name
         self.fresh_limit = fresh_limit  # fresh postings before a merge into main
+        self.background_merge = background_merge
+        self._merger: threading.Thread | None = None
         self.seq = 0  # store change counter this index reflects (kept by the sync layer)
         self.extra: dict[str, object] = {}  # small JSON-able facts the owner wants saved alongside
         self.vocab = vocab if vocab is not None else Vocabulary(self.analyzer)
@@ -763,11 +776,17 @@ class BM25Index:
             self._fresh = batch
         else:
             self._fresh = merge_segments(self._fresh, batch, alive, self._base(), len(self.vocab))
-        if self._fresh.n_postings > self.fresh_limit:
-            self.merge()
+        if self._fresh.n_postings > self.fresh_limit and self._pending is None:
+            if self.background_merge:
+                self._start_background_merge()
+            else:
+                self.merge()
 
     def merge(self) -> None:
-        """Fold the fresh segment into main, dropping dead postings (O(all postings), on a threshold)."""
+        """Fold the fresh segment into main now, dropping dead postings (O(all postings)).
+
+        A background merge still running is superseded (its result is discarded at swap time).
+        """
         with self._lock:
             alive = self._cols["alive"].view
             if self._fresh.n_postings == 0 and self._main.n_postings == 0:
@@ -775,6 +794,41 @@ class BM25Index:
             self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
             self._fresh = empty_segment()
             self._fresh_base = self.n_slots
+
+    def wait_for_merge(self) -> None:
+        """Block until a background merge (if any) has been swapped in (call without holding the index)."""
+        thread = self._merger
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _start_background_merge(self) -> None:
+        """Merge a snapshot of main + fresh in a thread; searches and adds go on meanwhile."""
+        if self._merger is not None:
+            return
+        snapshot = (self._main, self._fresh, self._cols["alive"].view.copy(), self._base(), len(self.vocab),
+                    self.n_slots)  # fmt: skip
+        self._merger = threading.Thread(target=self._merge_snapshot, args=snapshot, name=f"{self.name}-merge",
+                                        daemon=True)  # fmt: skip
+        self._merger.start()
+
+    def _merge_snapshot(self, main: Segment, fresh: Segment, alive: np.ndarray, base: ImpactBase, n_terms: int,
+                        boundary: int) -> None:  # fmt: skip
+        """The merge itself (no lock held), then a swap that keeps what was added meanwhile.
+
+        Documents deleted meanwhile are still in the merged postings but dead in ``alive`` (and already
+        out of df), so they never match; the next merge drops them.
+        """
+        try:
+            merged = merge_segments(main, fresh, alive, base, n_terms)
+            with self._lock:
+                if self._main is main:  # nobody merged in between
+                    self._main = merged
+                    self._fresh = _restrict(self._fresh, boundary, n_terms) if self._fresh is not fresh else empty_segment()
+                    self._fresh_base = boundary
+        except Exception:  # a failed merge leaves the two segments as they were
+            log.exception("background merge of %s failed", self.name)
+        finally:
+            self._merger = None
 
     def _changed(self) -> None:
         self._stats = None

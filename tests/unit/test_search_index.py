@@ -50,7 +50,7 @@ def test_incremental_adds_deletes_updates_equal_a_fresh_build(collection: tuple)
     docs, days, sources = collection
     rng = random.Random(9)
     live = dict(docs)
-    inc = BM25Index(fresh_limit=2000)  # small: merges happen along the way
+    inc = BM25Index(fresh_limit=2000, background_merge=False)  # small: merges happen along the way
     keys = sorted(docs)
     for start in range(0, len(keys), 37):
         inc.add(doc_inputs({k: docs[k] for k in keys[start : start + 37]}, days, sources))
@@ -329,3 +329,26 @@ def test_bulk_sorts_by_date_and_date_filters_cut_postings(collection: tuple) -> 
     slow.add([DocInput(777_777, 0, DAY0, terms=["w1", "w2"])])
     f = SearchFilters(date_to=DAY0 + timedelta(days=30))
     assert results(bulk, ["w1", "w2"], 10, f) == results(slow, ["w1", "w2"], 10, f)
+
+
+def test_background_merges_keep_results_exact(collection: tuple) -> None:
+    """Merges run in a thread while documents keep coming and going; results equal a fresh build."""
+    docs, days, sources = collection
+    keys = sorted(docs)
+    live = {}
+    inc = BM25Index(fresh_limit=1500, background_merge=True)
+    for start in range(0, len(keys), 25):
+        part = {k: docs[k] for k in keys[start : start + 25]}
+        inc.add(doc_inputs(part, days, sources))
+        live.update(part)
+        if start % 100 == 0:
+            gone = keys[start : start + 3]
+            inc.delete(gone)
+            for k in gone:
+                live.pop(k, None)
+    inc.wait_for_merge()
+    assert inc._main.n_postings > 0
+    fresh = BM25Index()
+    fresh.add(doc_inputs(live, days, sources))
+    for q in zipf_queries(40, seed=81):
+        assert results(inc, q) == results(fresh, q)
