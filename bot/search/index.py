@@ -825,6 +825,7 @@ class BM25Index:
                     self._main = merged
                     self._fresh = _restrict(self._fresh, boundary, n_terms) if self._fresh is not fresh else empty_segment()
                     self._fresh_base = boundary
+                    self.dirty = True  # the merged main is worth saving (smaller fresh, no dead postings)
         except Exception:  # a failed merge leaves the two segments as they were
             log.exception("background merge of %s failed", self.name)
         finally:

@@ -52,6 +52,7 @@ __all__ = [
 #: (measured best on the dev questions, see bench/search.py --recall), "none" scores the body only.
 TITLE_MODES = ("prefix", "none")
 DEFAULT_TITLE_MODE = "prefix"
+BULK_REFRESH = 5000  # store changes behind which a refresh builds in bulk
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,9 +357,12 @@ class IndexRetriever:
         if self.store is None:
             return 0
         with self._lock:
-            if self.store.articles.max_seq() == self.seq:
+            latest = self.store.articles.max_seq()
+            if latest == self.seq:
                 return 0
-            changed = self.apply(self.store.articles.changes_since(self.seq))
+            # a big backlog (a large ingest) goes the bulk way: worker processes, one segment
+            bulk = latest - self.seq > BULK_REFRESH
+            changed = self.apply(self.store.articles.changes_since(self.seq), bulk=bulk)
             if changed and (save or (save is None and time.monotonic() - self._last_save >= self.save_interval)):
                 self.save()
             return changed

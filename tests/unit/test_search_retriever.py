@@ -159,3 +159,18 @@ def test_title_words_help_passages_in_prefix_mode(store: Store, tmp_path: Path) 
     r = open_retriever(store, tmp_path)
     hits = r.search("Stoltenberg Bucharest NATO vows", 1)
     assert hits[0].title == "NATO vows support for Ukraine"
+
+
+def test_a_big_backlog_is_applied_in_bulk(store: Store, tmp_path: Path, monkeypatch) -> None:
+    import bot.search.retriever as rt
+
+    r = open_retriever(store, tmp_path)
+    monkeypatch.setattr(rt, "BULK_REFRESH", 2)
+    ids = [store.articles.upsert(article(300 + i, f"Otters number {i} swam upstream. " + filler(45, 300 + i),
+                                         day=date(2023, 4, 1 + i))).article_id for i in range(5)]  # fmt: skip
+    store.articles.delete(ids[0])
+    assert r.refresh() == 5  # five articles changed (one of them then deleted)
+    assert sorted(h.article_id for h in r.search("otters upstream", 10)) == sorted(ids[1:])
+    ref = RankBM25Retriever(store)
+    got = [(h.article_id, h.position, round(h.score, 9)) for h in r.search("otters winter Apple", 10)]
+    assert got == [(h.article_id, h.position, round(h.score, 9)) for h in ref.search("otters winter Apple", 10)]
