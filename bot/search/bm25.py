@@ -57,16 +57,6 @@ def floored_idf(df: np.ndarray, n_docs: int, epsilon: float = EPSILON) -> tuple[
     return idf, floor
 
 
-def idf_from_stats(df: int, n_docs: int, idf_sum: float, vocab_size: int, epsilon: float = EPSILON) -> float:
-    """One term's floored idf, given the vocabulary's sum of raw idfs (as the index keeps it)."""
-    if df <= 0 or vocab_size <= 0:
-        return 0.0
-    value = float(np.log(n_docs - df + 0.5) - np.log(df + 0.5))
-    if value < 0:
-        return epsilon * (idf_sum / vocab_size)
-    return value
-
-
 def length_norm(doc_len: np.ndarray, avgdl: float, params: Params = Params()) -> np.ndarray:
     """``k1·(1 - b + b·|d|/avgdl)`` per document: the denominator's length part (float64)."""
     doc_len = np.asarray(doc_len, dtype=np.float64)
@@ -79,16 +69,9 @@ def saturate(tf: np.ndarray, norm: np.ndarray, params: Params = Params()) -> np.
     return tf * (params.k1 + 1) / (tf + norm)
 
 
-def term_scores(idf: float, tf: np.ndarray, norm: np.ndarray, params: Params = Params()) -> np.ndarray:
-    """One query term's contribution over its postings: ``idf · saturate(tf, norm)``."""
+def term_scores(idf: np.ndarray | float, tf: np.ndarray, norm: np.ndarray, params: Params = Params()) -> np.ndarray:
+    """A query term's contribution over postings: ``idf · saturate(tf, norm)`` (rank-bm25's expression).
+
+    Broadcasts, so one call can score a (terms × documents) tf matrix with a column of idfs.
+    """
     return idf * saturate(tf, norm, params)
-
-
-def score_dense(
-    query_ids: list[int], tf_rows: list[np.ndarray], idf: np.ndarray, norm: np.ndarray, params: Params = Params()
-) -> np.ndarray:
-    """Reference scoring over dense per-document tf rows (tests and tiny collections only)."""
-    score = np.zeros(norm.shape[0], dtype=np.float64)
-    for tid, tf in zip(query_ids, tf_rows):
-        score += idf[tid] * saturate(tf, norm, params)
-    return score
