@@ -112,22 +112,31 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     text = NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, ask.ask_message))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & text & ask.AddressedToBot(), ask.ask_message))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & NEW_MESSAGE & filters.COMMAND, help.unknown_command))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & NEW_MESSAGE & filters.COMMAND, help.unknown_command)
+    )
     app.add_handler(CallbackQueryHandler(ask.more_button, pattern=rf"^{ask.MORE}:"))
     app.add_handler(CallbackQueryHandler(latest.latest_button, pattern=rf"^{latest.PAGE}:"))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_error_handler(on_error)
 
 
-def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, options: BotOptions) -> None:
-    """The delivery jobs: watch the store often, poll feeds/folders every N minutes, purge old queries daily."""
+def schedule_jobs(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, options: BotOptions
+) -> None:
+    """Delivery jobs: watch the store often, poll feeds/folders every N minutes, purge old queries daily."""
     jobs = app.job_queue
     if jobs is None:  # pragma: no cover - the job-queue extra is a dependency
         raise RuntimeError("python-telegram-bot[job-queue] is required")
-    jobs.run_repeating(delivery.watch_job, interval=options.watch_interval, first=options.watch_first, name="watch")
+    jobs.run_repeating(
+        delivery.watch_job, interval=options.watch_interval, first=options.watch_first, name="watch"
+    )
     if settings.feed_urls or settings.watch_dirs:
         jobs.run_repeating(
-            delivery.poll_job, interval=settings.poll_interval_minutes * 60, first=options.watch_first, name="poll"
+            delivery.poll_job,
+            interval=settings.poll_interval_minutes * 60,
+            first=options.watch_first,
+            name="poll",
         )
     jobs.run_daily(delivery.purge_job, time=time(hour=4), name="purge-queries")
 

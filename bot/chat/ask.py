@@ -32,10 +32,7 @@ from .common import command_args, in_thread, page_data, parse_page_data, service
 log = logging.getLogger(__name__)
 
 MORE = "more"
-USAGE = (
-    "Ask me about the news, for example:\n"
-    "<code>/ask Why did NATO ministers meet in Bucharest?</code>"
-)
+USAGE = "Ask me about the news, for example:\n<code>/ask Why did NATO ministers meet in Bucharest?</code>"
 EXPIRED = "These results expired. Please ask the question again."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -55,7 +52,9 @@ class AddressedToBot(filters.MessageFilter):
 def mentions_bot(message: Message, bot_id: int, username: str | None) -> bool:
     """Whether a message's entities mention this bot."""
     wanted = f"@{username}".lower() if username else None
-    for entity, text in message.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items():
+    for entity, text in message.parse_entities(
+        [MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]
+    ).items():
         if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
             return True
         if wanted and text.lower() == wanted:
@@ -132,10 +131,12 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def page_markup(key: str, answer: Answer, size: int) -> InlineKeyboardMarkup | None:
-    """"‹ Back" / "More ›" buttons for an answer page (None when everything fits on one page)."""
+    """ "‹ Back" / "More ›" buttons for an answer page (None when everything fits on one page)."""
     buttons = []
     if answer.offset > 0:
-        buttons.append(InlineKeyboardButton("‹ Back", callback_data=page_data(MORE, key, max(answer.offset - size, 0))))
+        buttons.append(
+            InlineKeyboardButton("‹ Back", callback_data=page_data(MORE, key, max(answer.offset - size, 0)))
+        )
     if answer.has_more:
         next_offset = answer.offset + len(answer.items)
         buttons.append(InlineKeyboardButton("More ›", callback_data=page_data(MORE, key, next_offset)))

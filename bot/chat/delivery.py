@@ -108,7 +108,7 @@ class Deliverer:
 
 
 def _ingest(folders: list[str], feeds: list[str], store: Store) -> None:
-    """Run the ingester over folders and feeds (conditional GET); failures are logged, the bot keeps running."""
+    """Ingest folders and feeds (conditional GET); failures are logged and the bot keeps running."""
     from bot.ingest import ingest
 
     try:
@@ -171,7 +171,12 @@ async def send_pending(
 
 
 async def send_chat(
-    bot: Any, store: Store, chat_id: int, options: BotOptions, report: SendReport, keep_going: Callable[[], bool]
+    bot: Any,
+    store: Store,
+    chat_id: int,
+    options: BotOptions,
+    report: SendReport,
+    keep_going: Callable[[], bool],
 ) -> None:
     """Send one chat's queue as cards or digests, pacing messages; stop early on trouble."""
     repo = store.subscriptions
@@ -221,7 +226,9 @@ async def _send(
             message = await bot.send_message(chat_id, html, link_preview_options=preview)
             return Outcome.SENT, chat_id, message.message_id
         except ChatMigrated as exc:
-            log.info("chat %s migrated to %s while pushing; moving its subscriptions", chat_id, exc.new_chat_id)
+            log.info(
+                "chat %s migrated to %s while pushing; moving its subscriptions", chat_id, exc.new_chat_id
+            )
             repo.migrate(chat_id, exc.new_chat_id)
             chat_id = exc.new_chat_id
         except Forbidden as exc:
@@ -247,7 +254,9 @@ def _pause(repo: SubscriptionRepo, chat_id: int, reason: str) -> Outcome:
     return Outcome.PAUSED
 
 
-def render_batch(batch: Batch, articles: dict[int, Article], topics: list[str]) -> tuple[str, LinkPreviewOptions]:
+def render_batch(
+    batch: Batch, articles: dict[int, Article], topics: list[str]
+) -> tuple[str, LinkPreviewOptions]:
     """The HTML of one push message and its link preview (the article's for a card, none for a digest)."""
     chosen = [articles[i] for i in batch.article_ids]
     if batch.kind == "card":

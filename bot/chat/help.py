@@ -25,7 +25,7 @@ ADMIN_COMMANDS = PRIVATE_COMMANDS
 
 SUBSCRIBE_HELP = (
     "• /subscribe [topic]: new articles on a topic are posted here. All words must occur; "
-    "use \"quoted phrases\", and -word to exclude; no topic means every article."
+    'use "quoted phrases", and -word to exclude; no topic means every article.'
 )
 MANAGE_HELP = (
     "• /unsubscribe [topic|all], /subscriptions. In groups and channels only admins change them; "
@@ -42,7 +42,7 @@ def help_html(username: str | None, chat_type: str) -> str:
         asking = f"Ask with /ask <i>question</i>, reply to one of my messages, or mention {bot}."
     return "\n".join(
         [
-            "🗞 <b>I answer questions about the news</b> by quoting the best passages, with title, date and link.",
+            "🗞 <b>I answer questions about the news</b> by quoting the best passages (title, date, link).",
             "",
             f"• {asking} Press <b>More</b> for further results.",
             f"• In any chat, type {bot} <i>question</i> for inline results.",
@@ -57,7 +57,9 @@ def help_html(username: str | None, chat_type: str) -> str:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/start` and `/help`: explain the bot in a few lines."""
     message = update.effective_message
-    await message.reply_html(help_html(context.bot.username, message.chat.type), do_quote=is_group(message.chat))
+    await message.reply_html(
+        help_html(context.bot.username, message.chat.type), do_quote=is_group(message.chat)
+    )
 
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

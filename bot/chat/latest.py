@@ -63,10 +63,12 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def latest_markup(key: str, offset: int, count: int, has_more: bool) -> InlineKeyboardMarkup | None:
-    """"‹ Newer" / "Older ›" buttons for the page starting at ``offset``."""
+    """ "‹ Newer" / "Older ›" buttons for the page starting at ``offset``."""
     buttons = []
     if offset > 0:
-        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=page_data(PAGE, key, max(offset - count, 0))))
+        buttons.append(
+            InlineKeyboardButton("‹ Newer", callback_data=page_data(PAGE, key, max(offset - count, 0)))
+        )
     if has_more:
         buttons.append(InlineKeyboardButton("Older ›", callback_data=page_data(PAGE, key, offset + count)))
     return InlineKeyboardMarkup([buttons]) if buttons else None

@@ -24,7 +24,12 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     repo = services_of(context).store.subscriptions
     if member_can_post(member, chat.type):
         if repo.resume(chat.id):
-            log.info("chat %s (%s): bot can post again (%s); subscriptions resumed", chat.id, chat.type, member.status)
+            log.info(
+                "chat %s (%s): bot can post again (%s); subscriptions resumed",
+                chat.id,
+                chat.type,
+                member.status,
+            )
         return
     reason = f"bot is {member.status} in this {chat.type}"
     if repo.pause(chat.id, reason):

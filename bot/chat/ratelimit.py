@@ -77,7 +77,9 @@ class ChatRateLimiter(AIORateLimiter):
                 if attempt == retries:
                     raise
                 delay = min(self._backoff * 2**attempt, 8.0)
-                log.warning("%s failed (%s); retry %d/%d in %.1f s", endpoint, exc, attempt + 1, retries, delay)
+                log.warning(
+                    "%s failed (%s); retry %d/%d in %.1f s", endpoint, exc, attempt + 1, retries, delay
+                )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -51,7 +51,7 @@ class Target:
 
     @property
     def where(self) -> str:
-        """"here" or the remote chat's escaped name, for reply sentences."""
+        """ "here" or the remote chat's escaped name, for reply sentences."""
         if not self.handle:
             return "here"
         return f"in <b>{esc(self.chat.title or self.handle)}</b>"

@@ -73,7 +73,9 @@ def use_webhook(settings: Settings, *, webhook: bool = False, polling: bool = Fa
     if polling:
         return False
     if webhook and not settings.webhook_url:
-        raise SettingsError("NEWSBOT_WEBHOOK_URL is not set: --webhook needs the public HTTPS URL Telegram calls")
+        raise SettingsError(
+            "NEWSBOT_WEBHOOK_URL is not set: --webhook needs the public HTTPS URL Telegram calls"
+        )
     return bool(webhook or settings.webhook_url)
 
 

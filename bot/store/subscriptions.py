@@ -118,13 +118,15 @@ class SubscriptionRepo:
         """
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO chats (chat_id, kind, paused, paused_reason, updated_at) VALUES (?, '', 1, ?, ?) "
+                "INSERT INTO chats (chat_id, kind, paused, paused_reason, updated_at) "
+                "VALUES (?, '', 1, ?, ?) "
                 "ON CONFLICT(chat_id) DO UPDATE SET paused = 1, paused_reason = excluded.paused_reason, "
                 "updated_at = excluded.updated_at WHERE paused = 0",
                 (chat_id, reason, _now()),
             )
             conn.execute(
-                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'", (chat_id,)
+                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'",
+                (chat_id,),
             )
             return cur.rowcount > 0
 
@@ -132,7 +134,8 @@ class SubscriptionRepo:
         """Push to a chat again (the bot was added back / unblocked); True if it was paused."""
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "UPDATE chats SET paused = 0, paused_reason = NULL, updated_at = ? WHERE chat_id = ? AND paused = 1",
+                "UPDATE chats SET paused = 0, paused_reason = NULL, updated_at = ? "
+                "WHERE chat_id = ? AND paused = 1",
                 (_now(), chat_id),
             )
             return cur.rowcount > 0
@@ -170,7 +173,9 @@ class SubscriptionRepo:
             ).fetchone()
             if exists:
                 return AddOutcome.EXISTS
-            count = conn.execute("SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+            count = conn.execute(
+                "SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_id,)
+            ).fetchone()[0]
             if count >= limit:
                 return AddOutcome.LIMIT
             conn.execute(
@@ -190,14 +195,16 @@ class SubscriptionRepo:
         with self.db.transaction() as conn:
             n = conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,)).rowcount
             conn.execute(
-                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'", (chat_id,)
+                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'",
+                (chat_id,),
             )
             return n
 
     def list(self, chat_id: int) -> list[Subscription]:
         """A chat's subscriptions, oldest first."""
         rows = self.db.query(
-            "SELECT id, chat_id, topic, created_by, created_at FROM subscriptions WHERE chat_id = ? ORDER BY id",
+            "SELECT id, chat_id, topic, created_by, created_at FROM subscriptions "
+            "WHERE chat_id = ? ORDER BY id",
             (chat_id,),
         )
         return [Subscription(*tuple(r)) for r in rows]
@@ -232,9 +239,7 @@ class SubscriptionRepo:
                 [(c, a, now) for c, a in pairs],
             )
             queued = conn.total_changes - before
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(markers.items())
-            )
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(markers.items()))
             return queued
 
     def pending_chats(self) -> list[int]:
@@ -272,7 +277,8 @@ class SubscriptionRepo:
         """Give up on deliveries (article gone, or summarised away in a burst)."""
         with self.db.transaction() as conn:
             conn.executemany(
-                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
+                "UPDATE deliveries SET status = 'dropped' "
+                "WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
                 [(chat_id, a) for a in article_ids],
             )
 
@@ -292,7 +298,8 @@ class SubscriptionRepo:
             try:
                 with self.db.transaction() as conn:
                     conn.execute(
-                        "INSERT INTO queries (key, kind, text, as_of, size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO queries (key, kind, text, as_of, size, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
                         (key, kind, text, as_of, size, _now()),
                     )
                 return key

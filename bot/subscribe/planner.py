@@ -136,7 +136,9 @@ class Batch:
     more: int = 0  # articles summarised away (shown as "and N more" on the last digest)
 
 
-def batches_for(article_ids: Sequence[int], policy: BurstPolicy = BurstPolicy()) -> tuple[list[Batch], list[int]]:
+def batches_for(
+    article_ids: Sequence[int], policy: BurstPolicy = BurstPolicy()
+) -> tuple[list[Batch], list[int]]:
     """Split a chat's queued articles (oldest first) into messages; returns ``(batches, dropped ids)``."""
     ids = list(article_ids)
     if len(ids) <= policy.card_limit:

@@ -22,7 +22,9 @@ from typing import Protocol
 
 MAX_TOPIC_CHARS = 200
 
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2033": '"'}
+)
 _DASHES = ("-", "\u2212", "\u2013", "\u2014")
 _BOUNDARY = "\x00"  # never a term: keeps a phrase from matching across the title/body boundary
 _PART = re.compile(r'(?P<neg>[-\u2212\u2013\u2014]?)"(?P<phrase>[^"]*)"?|(?P<word>\S+)')

@@ -8,6 +8,9 @@ auto-loads plugins from the root conftest, which belongs to the Bot API server.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,6 +31,7 @@ from bot.subscribe.planner import BurstPolicy
 from tests.botapi import BotApiServer
 
 TODAY = date.today()
+ROOT = Path(__file__).resolve().parents[2]
 
 #: A few articles with distinct subjects; one carries markup and ampersands that must render as text.
 ARTICLES: list[Article] = [
@@ -36,7 +40,8 @@ ARTICLES: list[Article] = [
         title="NATO chief vows Ukraine support will not wane",
         text=(
             "NATO foreign ministers met in Bucharest to discuss more aid for Ukraine over the winter.\n\n"
-            "Secretary-General Jens Stoltenberg said the alliance would not back down in its support for Kyiv."
+            "Secretary-General Jens Stoltenberg said the alliance would not back down "
+            "in its support for Kyiv."
         ),
         published=TODAY - timedelta(days=3),
         source="dw.com",
@@ -55,7 +60,8 @@ ARTICLES: list[Article] = [
         url="https://www.example.com/markup",
         title="Tags <script>alert(1)</script> & <b>bold</b> claims",
         text=(
-            "A website published <b>bold</b> claims & <i>markup</i> about satellites: <script>x()</script>.\n\n"
+            "A website published <b>bold</b> claims & <i>markup</i> about satellites: "
+            "<script>x()</script>.\n\n"
             "Engineers said the satellites & rockets were fine."
         ),
         published=TODAY - timedelta(days=1),
@@ -194,6 +200,30 @@ class BotRunner:
         if self.writer is None:
             self.writer = Store.from_settings(self.settings)
         return [r.article_id for r in self.writer.articles.upsert_many(list(articles))]
+
+    async def ingest_with_cli(self, *articles: Article) -> str:
+        """Add articles by running `python -m bot ingest FILE.jsonl` in a separate process; its output."""
+        path = self.settings.data_dir / f"incoming-{len(articles)}-{articles[0].uid}.jsonl"
+        rows = [
+            {
+                "url": a.url,
+                "title": a.title,
+                "text": a.text,
+                "published": a.published.isoformat(),
+                "source": a.source,
+            }
+            for a in articles
+        ]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+        env.update(NEWSBOT_DATA_DIR=str(self.settings.data_dir), PYTHONPATH=str(ROOT))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "ingest", "--no-progress", str(path), cwd=self.settings.data_dir,
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await proc.communicate()
+        assert proc.returncode == 0, output.decode()
+        return output.decode()
 
     async def wait_planned(self, timeout: float = 5.0) -> None:
         """Until the delivery planner has caught up with the store (after an ingest)."""

@@ -64,14 +64,18 @@ async def test_group_answers_only_when_addressed(botapi: BotApiServer, runner: B
     _, second = await botapi.wait_for_bot_messages(group, 2)
     assert second.reply_to_message_id == mention.message_id and "penalty shootout" in (second.text or "")
 
-    chatter = botapi.send_text(group, bob, "What about the grain deal in the Black Sea?")  # bot is admin: sees it
+    chatter = botapi.send_text(
+        group, bob, "What about the grain deal in the Black Sea?"
+    )  # bot is admin: sees it
     botapi.send_text(group, alice, "/ask@thebot", reply_to=chatter)  # asks the replied-to message
     _, _, asked = await botapi.wait_for_bot_messages(group, 3)
     assert "Black Sea grain deal extended" in (asked.text or "")
 
     follow_up = botapi.reply(alice, second, "parliament budget taxes")
     *_, third = await botapi.wait_for_bot_messages(group, 4)
-    assert third.reply_to_message_id == follow_up.message_id and "Parliament passes budget" in (third.text or "")
+    assert third.reply_to_message_id == follow_up.message_id and "Parliament passes budget" in (
+        third.text or ""
+    )
     botapi.reply(bob, follow_up, "grain deal?")  # a reply to a person, not to the bot
     await quiet(botapi, group, 4)
 
@@ -117,11 +121,27 @@ async def test_unknown_results_say_plainly_that_they_expired(botapi: BotApiServe
 async def test_inline_query_offers_one_result_per_article_with_paging(
     botapi: BotApiServer, runner: BotRunner
 ) -> None:
-    places = ["Iceland", "Hawaii", "Italy", "Japan", "Chile", "Indonesia", "Mexico", "Peru", "Alaska", "Congo",
-              "Tonga", "Vanuatu"]  # fmt: skip
-    runner.ingest(*[new_article(100 + i, f"Volcano erupts in {place}",
-                                f"A volcano erupted in {place} on day {i}; {place} officials evacuated {i + 2} villages.")
-                    for i, place in enumerate(places)])  # fmt: skip
+    places = [
+        "Iceland",
+        "Hawaii",
+        "Italy",
+        "Japan",
+        "Chile",
+        "Indonesia",
+        "Mexico",
+        "Peru",
+        "Alaska",
+        "Congo",
+        "Tonga",
+        "Vanuatu",
+    ]
+    text = "A volcano erupted in {0} on day {1}; {0} officials evacuated {2} villages."
+    runner.ingest(
+        *[
+            new_article(100 + i, f"Volcano erupts in {p}", text.format(p, i, i + 2))
+            for i, p in enumerate(places)
+        ]
+    )
     await runner.wait_planned()
     alice = botapi.add_user("Alice")
     first = await botapi.wait_for_inline_answer(botapi.send_inline_query(alice, "volcano erupted"))
@@ -131,14 +151,18 @@ async def test_inline_query_offers_one_result_per_article_with_paging(
     top = results[0]
     assert "Volcano erupts" in top["title"] and top["description"]
     assert top["input_message_content"]["parse_mode"] == "HTML"
-    second = await botapi.wait_for_inline_answer(botapi.send_inline_query(alice, "volcano erupted", offset="5"))
+    second = await botapi.wait_for_inline_answer(
+        botapi.send_inline_query(alice, "volcano erupted", offset="5")
+    )
     assert len(second["results"]) == 5 and not second.get("next_offset")  # the pipeline keeps the best 10
     assert not {r["id"] for r in second["results"]} & {r["id"] for r in results}
     empty = await botapi.wait_for_inline_answer(botapi.send_inline_query(alice, ""))  # newest articles
     assert len(empty["results"]) == 5 and empty["next_offset"] == "5"
 
 
-async def test_markup_in_questions_and_articles_renders_as_text(botapi: BotApiServer, runner: BotRunner) -> None:
+async def test_markup_in_questions_and_articles_renders_as_text(
+    botapi: BotApiServer, runner: BotRunner
+) -> None:
     alice = botapi.add_user("Alice")
     botapi.send_text(alice, alice, "<i>satellites</i> & <u>rockets</u> <script>x()</script>?")
     [reply] = await botapi.wait_for_bot_messages(alice, 1)
@@ -182,7 +206,9 @@ async def test_failure_gets_a_short_apology_not_a_traceback(
     assert "index on fire" in caplog.text
 
 
-async def test_quick_questions_in_one_chat_are_paced_not_refused(botapi: BotApiServer, runner: BotRunner) -> None:
+async def test_quick_questions_in_one_chat_are_paced_not_refused(
+    botapi: BotApiServer, runner: BotRunner
+) -> None:
     alice = botapi.add_user("Alice")
     questions = ["NATO Bucharest", "grain deal", "football final", "parliament budget", "satellites"]
     asked = [botapi.send_text(alice, alice, q) for q in questions]

@@ -24,7 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any bot setting, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") and k not in ("TELEGRAM_BOT_TOKEN", "PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEWSBOT_") and k not in ("TELEGRAM_BOT_TOKEN", "PORT")
+    }
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
@@ -40,7 +44,9 @@ def test_missing_token_is_one_clear_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "NEWSBOT_TOKEN" in lines[0] and "Traceback" not in done.stderr
 
 
-async def test_webhook_requires_the_secret_header(botapi: BotApiServer, tmp_path: Path, free_port: int) -> None:
+async def test_webhook_requires_the_secret_header(
+    botapi: BotApiServer, tmp_path: Path, free_port: int
+) -> None:
     url = f"http://127.0.0.1:{free_port}/telegram-hook"
     settings = make_settings(
         tmp_path, botapi, webhook_url=url, webhook_secret="s3cret-Token", NEWSBOT_PORT=free_port,
@@ -56,15 +62,19 @@ async def test_webhook_requires_the_secret_header(botapi: BotApiServer, tmp_path
     await app.updater.start_webhook(**options)
     try:
         alice = botapi.add_user("Alice")
-        botapi.send_text(alice, alice, "Why did NATO ministers meet in Bucharest?")  # delivered via the webhook
+        botapi.send_text(
+            alice, alice, "Why did NATO ministers meet in Bucharest?"
+        )  # delivered via the webhook
         [reply] = await botapi.wait_for_bot_messages(alice, 1)
         assert "Bucharest" in (reply.text or "")
-        update = {"update_id": 999, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
-                                                "text": "forged"}}  # fmt: skip
+        chat = {"id": 1, "type": "private"}
+        update = {"update_id": 999, "message": {"message_id": 1, "date": 0, "chat": chat, "text": "forged"}}
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json=update) as response:
                 assert response.status == 403
-            async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as response:
+            async with http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as response:
                 assert response.status == 403
     finally:
         await app.updater.stop()

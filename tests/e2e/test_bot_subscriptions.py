@@ -19,10 +19,16 @@ from tests.e2e.bot_fixtures import BotRunner, make_settings, new_article, runner
 # PTB itself warns when it builds a RetryAfter (flood control is part of these tests).
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
-NATO = new_article(1, "NATO ministers agree on air defence", "NATO ministers agreed to send more air defence.")
+NATO = new_article(
+    1, "NATO ministers agree on air defence", "NATO ministers agreed to send more air defence."
+)
 GRAIN = new_article(2, "Grain exports rise", "Grain exports through the Black Sea rose again in May.")
-FOOTBALL = new_article(3, "Grain & football: a club's sponsor", "A football club found a grain trader as sponsor.")
-MARKUP = new_article(4, "NATO <b>summit</b> & <script>x</script>", "Claims about NATO & <i>tags</i> were false.")
+FOOTBALL = new_article(
+    3, "Grain & football: a club's sponsor", "A football club found a grain trader as sponsor."
+)
+MARKUP = new_article(
+    4, "NATO <b>summit</b> & <script>x</script>", "Claims about NATO & <i>tags</i> were false."
+)
 
 
 async def settle(botapi: BotApiServer, runner: BotRunner, pause: float = 0.3) -> None:
@@ -39,13 +45,15 @@ async def command(botapi: BotApiServer, chat: object, user: object, name: str, a
     return messages[before].text or ""
 
 
-async def test_private_subscriptions_push_matching_articles_once(botapi: BotApiServer, runner: BotRunner) -> None:
+async def test_private_subscriptions_push_matching_articles_once(
+    botapi: BotApiServer, runner: BotRunner
+) -> None:
     alice, bob, carol = botapi.add_user("Alice"), botapi.add_user("Bob"), botapi.add_user("Carol")
     assert "Subscribed" in await command(botapi, alice, alice, "subscribe", "NATO")
     assert "Subscribed" in await command(botapi, bob, bob, "subscribe", "grain -football")
     assert "every new article" in await command(botapi, carol, carol, "subscribe")
     assert "Already" in await command(botapi, alice, alice, "subscribe", "nato")
-    runner.ingest(NATO, GRAIN, FOOTBALL)
+    await runner.ingest_with_cli(NATO, GRAIN, FOOTBALL)  # `python -m bot ingest` while the bot runs
     await botapi.wait_for(lambda: len(botapi.bot_messages(carol)) >= 4, what="carol's three cards")
     await settle(botapi, runner)
     alice_pushes = botapi.bot_texts(alice)[2:]
@@ -86,15 +94,23 @@ async def test_group_only_admins_change_subscriptions(botapi: BotApiServer, runn
     botapi.send_as_anonymous_admin(group, "/subscribe@thebot grain")
     await botapi.wait_for(lambda: "grain" in botapi.bot_texts(group)[-1], what="anonymous admin subscribed")
     assert "Subscribed" in botapi.bot_texts(group)[-1]
-    assert "no subscription" not in (await command(botapi, group, bob, "subscriptions")).lower()  # anyone may look
+    assert (
+        "no subscription" not in (await command(botapi, group, bob, "subscriptions")).lower()
+    )  # anyone may look
     refusal = await command(botapi, group, bob, "unsubscribe", "all")
     assert "only" in refusal
     before = len(botapi.bot_messages(group))
     runner.ingest(NATO, GRAIN)
-    await botapi.wait_for(lambda: len(botapi.bot_messages(group)) >= before + 2, what="two cards in the group")
+    await botapi.wait_for(
+        lambda: len(botapi.bot_messages(group)) >= before + 2, what="two cards in the group"
+    )
     await settle(botapi, runner)
     pushes = botapi.bot_texts(group)[before:]
-    assert len(pushes) == 2 and any("NATO ministers" in p for p in pushes) and any("Grain exports" in p for p in pushes)
+    assert (
+        len(pushes) == 2
+        and any("NATO ministers" in p for p in pushes)
+        and any("Grain exports" in p for p in pushes)
+    )
 
 
 async def test_channel_subscribes_by_channel_post(botapi: BotApiServer, runner: BotRunner) -> None:
@@ -145,7 +161,9 @@ async def test_subscription_limit_and_unusable_topics(botapi: BotApiServer, runn
 async def test_burst_becomes_a_compact_digest(botapi: BotApiServer, runner: BotRunner) -> None:
     alice = botapi.add_user("Alice")
     await command(botapi, alice, alice, "subscribe", "volcano")
-    runner.ingest(*[new_article(200 + i, f"Volcano update {i}", f"The volcano erupted, report {i}.") for i in range(6)])
+    runner.ingest(
+        *[new_article(200 + i, f"Volcano update {i}", f"The volcano erupted, report {i}.") for i in range(6)]
+    )
     [_, digest] = await botapi.wait_for_bot_messages(alice, 2)
     await settle(botapi, runner)
     assert len(botapi.bot_messages(alice)) == 2
@@ -153,7 +171,9 @@ async def test_burst_becomes_a_compact_digest(botapi: BotApiServer, runner: BotR
     assert all(f"Volcano update {i}" in (digest.text or "") for i in range(6))
 
 
-async def test_blocked_user_is_paused_and_resumes_when_unblocked(botapi: BotApiServer, runner: BotRunner) -> None:
+async def test_blocked_user_is_paused_and_resumes_when_unblocked(
+    botapi: BotApiServer, runner: BotRunner
+) -> None:
     alice = botapi.add_user("Alice")
     await command(botapi, alice, alice, "subscribe", "nato")
     # Alice blocks the bot while it misses the update: the next push gets 403 Forbidden.
@@ -174,7 +194,9 @@ async def test_blocked_user_is_paused_and_resumes_when_unblocked(botapi: BotApiS
     assert "NATO after the unblock" in (card.text or "")
 
     botapi.block_bot(alice)  # with the my_chat_member update this time
-    await botapi.wait_for(lambda: runner.store.subscriptions.get_chat(alice.id).paused, what="paused by update")
+    await botapi.wait_for(
+        lambda: runner.store.subscriptions.get_chat(alice.id).paused, what="paused by update"
+    )
 
 
 async def test_group_migration_keeps_subscriptions(botapi: BotApiServer, runner: BotRunner) -> None:
@@ -219,9 +241,13 @@ async def test_polled_folder_brings_new_articles_to_subscribers(botapi: BotApiSe
     try:
         alice = botapi.add_user("Alice")
         await command(botapi, alice, alice, "subscribe", "volcano")
-        record = {"url": "https://news.example.org/volcano", "title": "Volcano erupts in Iceland",
-                  "text": "A volcano erupted in Iceland on Sunday, sending lava towards a town.",
-                  "published": new_article(0, "", "").published.isoformat(), "source": "news.example.org"}
+        record = {
+            "url": "https://news.example.org/volcano",
+            "title": "Volcano erupts in Iceland",
+            "text": "A volcano erupted in Iceland on Sunday, sending lava towards a town.",
+            "published": new_article(0, "", "").published.isoformat(),
+            "source": "news.example.org",
+        }
         (inbox / "new.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
         [_, card] = await botapi.wait_for_bot_messages(alice, 2, timeout=10)
         assert "Volcano erupts in Iceland" in (card.text or "")

@@ -113,7 +113,9 @@ async def test_stopping_between_messages_leaves_the_rest_queued(store: Store) ->
     assert len(bot.sent) == 3 and not store.subscriptions.pending(1)
 
 
-async def test_forbidden_pauses_the_chat_and_others_go_on(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+async def test_forbidden_pauses_the_chat_and_others_go_on(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     queue_articles(store, [1, 2])
     bot = ScriptedBot(errors={1: [Forbidden("Forbidden: bot was blocked by the user")]})
     report = await send_pending(bot, store, OPTIONS)

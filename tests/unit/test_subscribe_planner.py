@@ -21,7 +21,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def art(n: int, title: str, text: str = "Body text.") -> Article:
-    return Article(url=f"https://example.com/{n}", title=title, text=f"{text} Unique {n}.", published=date(2024, 1, n))
+    return Article(
+        url=f"https://example.com/{n}", title=title, text=f"{text} Unique {n}.", published=date(2024, 1, n)
+    )
 
 
 def test_first_pass_only_sets_the_mark(store: Store) -> None:

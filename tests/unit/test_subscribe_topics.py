@@ -42,7 +42,7 @@ def test_empty_topic_is_everything() -> None:
 
 
 def test_canonical_text_normalises_case_space_and_duplicates() -> None:
-    assert parse_topic("  Ukraine   \"Black  Sea\" -Sport ukraine").text == 'ukraine "black sea" -sport'
+    assert parse_topic('  Ukraine   "Black  Sea" -Sport ukraine').text == 'ukraine "black sea" -sport'
     assert parse_topic("Ukraine").text == parse_topic("ukraine").text
 
 
