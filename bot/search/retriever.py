@@ -198,13 +198,15 @@ def _encode_worker(pairs: list[tuple[str, str]]) -> tuple[int, list[str], list[t
 
 def _encode_parallel(chunks: Iterable[list[Article]], vocab: Vocabulary,
                      timings: dict[str, float]) -> Iterator[tuple[list[Article], list[_Encoded]]]:  # fmt: skip
-    """Encode chunks of articles in worker processes (fork), mapping their term ids to ``vocab``'s.
+    """Encode chunks of articles in worker processes, mapping their term ids to ``vocab``'s.
 
-    Falls back to this process when fork is unavailable or there is a single CPU.
+    Stays in this process when fork is unavailable or unsafe (other threads running) or with one CPU.
     """
     workers = min(os.cpu_count() or 1, 4)
+    # Workers are forked: cheap, and they inherit the code without re-running any main module. Forking
+    # is unsafe while other threads may hold locks (a running bot), so then the work stays here.
     try:
-        ctx = multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context("fork") if threading.active_count() == 1 else None
     except ValueError:
         ctx = None
     if ctx is None or workers < 2:
@@ -320,15 +322,11 @@ class IndexRetriever:
             log.warning("search index out of step (seq, vocabulary or title mode), rebuilding from the store")
             return False
         self.passages, self.articles = passages, articles
-        self._load_titles()
+        self._titles = {}  # titles are not in the index: fetched from the store per hit, then cached
         return True
 
     def _saved_title_mode(self, index: BM25Index) -> str:
         return str(index.extra.get("title_mode", self.title_mode))
-
-    def _load_titles(self) -> None:
-        """Titles are not in the index; fetch them lazily from the store per hit."""
-        self._titles = {}
 
     def rebuild(self) -> None:
         """Index every live article of the store from scratch (missing or corrupt index)."""
