@@ -143,7 +143,7 @@ class DocBatch:
         )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit:
     """One scored document: ``key`` is the article id, ``pos`` the passage number (0 for articles)."""
 
@@ -1003,6 +1003,16 @@ class BM25Index:
 
     def _first_bar(self, terms: list[_QueryTerm], acc: np.ndarray, k: int, filters: SearchFilters | None) -> float:
         """k-th best approximate score among ~_BAR_SAMPLE documents of the rarest terms (-inf if < k)."""
+        sample = self._sample(terms[:1], False, filters)  # one term: its segments hold distinct slots
+        if sample.shape[0] < k and len(terms) > 1:
+            sample = self._sample(terms, True, filters)
+        if sample.shape[0] < k:
+            return -np.inf
+        values = acc[sample]
+        return float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
+
+    def _sample(self, terms: list[_QueryTerm], dedupe: bool, filters: SearchFilters | None) -> np.ndarray:
+        """Up to about _BAR_SAMPLE filtered slots from the terms' postings, rarest first (evenly strided)."""
         parts, room = [], _BAR_SAMPLE
         for p in (p for qt in terms for p in qt.lists):
             if room <= 0:
@@ -1010,12 +1020,10 @@ class BM25Index:
             stride = -(-p.size // room)
             parts.append(p.docs[::stride])
             room -= parts[-1].shape[0]
-        sample = self._distinct(np.concatenate(parts))
-        sample = sample[self._filter(sample, filters)]
-        if sample.shape[0] < k:
-            return -np.inf
-        values = acc[sample]
-        return float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
+        sample = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if dedupe:
+            sample = self._distinct(sample)
+        return sample[self._filter(sample, filters)]
 
     def _distinct(self, slots: np.ndarray) -> np.ndarray:
         """Distinct slots in first-seen order, in O(n) (np.unique sorts or hashes: slower here)."""
