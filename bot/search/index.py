@@ -358,8 +358,8 @@ def _from_matrix(mat: sp.csr_array, base: ImpactBase) -> Segment:
     mat.sum_duplicates()
     tf = mat.data
     tf = tf.astype(np.uint16) if tf.size == 0 or int(tf.max()) <= np.iinfo(np.uint16).max else tf.astype(np.uint32)
-    indptr = mat.indptr.astype(np.int64)
-    docs = mat.indices.astype(np.int32)
+    indptr = mat.indptr.astype(np.int64, copy=False)
+    docs = mat.indices.astype(np.int32, copy=False)
     return Segment(uuid.uuid4().hex[:12], indptr, docs, tf, impacts(tf, docs, base), base.avgdl)
 
 
