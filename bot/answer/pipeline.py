@@ -20,13 +20,15 @@ from bot.search.index import SearchFilters
 from bot.search.passages import passage_spans
 
 from .question import as_date, parse_question
-from .rank import Candidate, RankConfig, arrange, quote_candidates, rerank_articles, with_confidence_floor
+from .rank import Candidate, RankConfig, arrange, rerank_articles, window_candidates, with_confidence_floor
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
+from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences
 
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 10  # results kept per question (pages of `limit` through them)
 _CACHE_SIZE = 128
+_SENTENCE_CACHE_SIZE = 4096  # analysed articles kept (~20 per question; news questions cluster on stories)
 
 HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
 
@@ -63,6 +65,7 @@ class Answerer:
         self.analyzer = analyzer or default_analyzer()
         self._today = today or date.today
         self._cache: OrderedDict[tuple[str, date], Ranked] = OrderedDict()
+        self._sentences: OrderedDict[tuple[int, int, int], SentenceIndex] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- public API ----------------------------------------------------------------------------------
@@ -129,9 +132,11 @@ class Answerer:
             return Ranked(parsed, as_of, [], f"I got {what}, nothing to search for. Ask about a person, "
                           f"place, event or topic in the news. {HINT}")  # fmt: skip
         weights = self._weights(terms)
-        candidates = self._search(parsed, weights, as_of, windowed=parsed.date_from is not None)
+        wants_number, wants_name = answer_type(parsed.text)
+        profile = QuestionProfile(weights, wants_number, wants_name)
+        candidates = self._search(parsed, profile, as_of, windowed=parsed.date_from is not None)
         if not candidates and parsed.date_from is not None:
-            candidates = self._search(parsed, weights, as_of, windowed=False)
+            candidates = self._search(parsed, profile, as_of, windowed=False)
         candidates = with_confidence_floor(candidates, self.config.min_confidence)
         if not candidates:
             when = f" {parsed.date_label}" if parsed.date_label else ""
@@ -171,7 +176,7 @@ class Answerer:
         return weights
 
     def _search(
-        self, parsed: ParsedQuestion, weights: dict[str, float], as_of: date, *, windowed: bool
+        self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool
     ) -> list[Candidate]:
         slack = timedelta(days=self.config.date_slack_days)
         if windowed and parsed.date_from is not None and parsed.date_to is not None:
@@ -184,10 +189,27 @@ class Answerer:
             return []
         articles = self.store.articles.get_many(h.article_id for h in hits)  # type: ignore[attr-defined]
         ranked = rerank_articles(
-            ((h.article_id, h.score) for h in hits), articles, weights, as_of, self.config, self.analyzer.analyze
+            ((h.article_id, h.score) for h in hits), articles, profile.weights, as_of, self.config,
+            self.analyzer.analyze,
         )
-        candidates = quote_candidates(ranked, weights, parsed.phrases, self.config, self.analyzer.analyze)
+        candidates = window_candidates(ranked, profile, self.config, self._sentence_index, self.analyzer.analyze,
+                                       self.analyzer.analyze_with_spans, parsed.phrases)  # fmt: skip
         return arrange(candidates, self.config.distinct_first)
+
+    def _sentence_index(self, article: Article) -> SentenceIndex:
+        """The article's sentence analysis, from a small LRU (it does not depend on the question)."""
+        key = (int(article.id or 0), len(article.text), hash(article.text[:200]))
+        with self._lock:
+            found = self._sentences.get(key)
+            if found is not None:
+                self._sentences.move_to_end(key)
+                return found
+        found = index_sentences(article.text, self.analyzer.analyze, self.analyzer.word_terms)
+        with self._lock:
+            self._sentences[key] = found
+            while len(self._sentences) > _SENTENCE_CACHE_SIZE:
+                self._sentences.popitem(last=False)
+        return found
 
     def _date_only(self, parsed: ParsedQuestion, as_of: date) -> Ranked:
         """"yesterday?": the newest articles of that window, each quoted by its lead."""

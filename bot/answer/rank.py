@@ -11,21 +11,27 @@ each of the top articles, scoring a result by both. On top of that:
 - words of the question in the title add a little (BM25 over title+body under-weights a title match);
 - pages that are quizzes (a list of questions with their options) are junk as answers: they quote the
   question, not the news, so they are dropped;
+- inside each of the top articles, every run of 1–3 sentences is a candidate quote, scored by a small
+  linear model over general features (see :mod:`bot.answer.windows`); the best windows of all top
+  articles are then ordered by a second linear model that also sees the article score, so a second
+  window of a dominant article can outrank the best window of a weak one;
 - the first results come from different articles; further quotes from an article already shown come
   after them; the same story reprinted by several outlets (same title or same quoted text) shows once.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.models import Article
 
-from .quote import MAX_QUOTE_CHARS, Selection, select_quotes
+from .quote import MAX_QUOTE_CHARS, Selection, Tokenizer, make_quote
+from .windows import QuestionProfile, SentenceIndex, linear, pick_windows, title_coverage, window_features
 
 _QUIZ = re.compile(r"\bquiz\b", re.IGNORECASE)
 _NONWORD = re.compile(r"[\W_]+")
@@ -37,12 +43,10 @@ class RankConfig:
 
     pool: int = 200  # articles fetched from BM25 before the news-aware reranking
     articles: int = 20  # top reranked articles whose text is searched for quotes
-    quotes_per_article: int = 2
+    quotes_per_article: int = 3  # windows kept per article (the result model may rank several high)
     recency_days: float = 90.0  # τ of the hyperbolic prior; 0 disables it
     title_bonus: float = 0.5  # × the IDF of question words found in the title
-    article_weight: float = 1.0  # weight of the (normalized) article score in a result's score
-    quote_weight: float = 2.0  # weight of the share of the question's IDF mass the quote covers
-    phrase_bonus: float = 0.5  # a quoted phrase found verbatim in the quote
+    phrase_bonus: float = 0.5  # a quoted phrase found verbatim in the quote (added to the result logit)
     distinct_first: int = 5  # the first N results come from different articles
     # Below this share of the question's IDF mass in the best title + quote (of the top 3): no answer.
     # 0.55 makes 52 % of unanswerable dev questions get "no answer"; it costs 6 points of recall@5.
@@ -109,37 +113,69 @@ def rerank_articles(
     return scored
 
 
-def quote_candidates(
+#: Stage 1, choosing windows inside an article: weights of :data:`bot.answer.windows.WINDOW_FEATURES`.
+#: Fitted on half of the answerable dev questions with a listwise (softmax per article) objective over
+#: articles that hold the answer outside their title, checked on the other half: the first window holds
+#: the answer 43 % of the time against 33 % for term coverage alone.
+WINDOW_WEIGHTS = (1.347, 2.923, 0.708, 0.219, 0.751, -0.109, 0.230, 0.856, 1.715, 0.127, 0.156, 1.288, 1.720,
+                  0.014, 0.203, 1.347)  # fmt: skip
+#: Stage 2, ordering the chosen windows of all top articles: weights of :data:`RESULT_FEATURES`, fitted the
+#: same way with one softmax per question over every candidate window.
+RESULT_FEATURES = ("art_score", "art_rank", "title_cov", "article_cov", "window", "second", "third",
+                   "shown_cov", "cov")  # fmt: skip
+RESULT_WEIGHTS = (2.054, -0.461, 0.024, 1.440, 0.627, -0.061, 0.021, 1.700, 1.019)
+
+
+def window_candidates(
     ranked: Sequence[tuple[Article, float]],
-    weights: Mapping[str, float],
-    phrases: Sequence[str],
+    profile: QuestionProfile,
     config: RankConfig,
-    analyze: object,
+    sentences: Callable[[Article], SentenceIndex],
+    analyze: Callable[[str], list[str]],
+    tokenize: Tokenizer,
+    phrases: Sequence[str] = (),
 ) -> list[Candidate]:
-    """The best quotes of the top articles, each scored by article score and quote coverage."""
+    """The best windows of the top articles, each scored as a result (higher = more likely the answer).
+
+    Per article the windows are scored by the stage-1 model and the best non-overlapping ones kept; each
+    kept window is then scored against every other article's by the stage-2 model, which sees the article
+    score too. A second window of a dominant article can therefore outrank a weak article's best one.
+    """
     if not ranked:
         return []
     top = ranked[0][1] or 1.0
-    total = sum(weights.values()) or 1.0
     lowered = [p.lower() for p in phrases]
     out: list[Candidate] = []
-    for article, art_score in ranked[: config.articles]:
-        title_terms = set(analyze(article.title))  # type: ignore[operator]
-        selections = select_quotes(
-            article.text, weights, n=config.quotes_per_article, max_chars=config.max_quote_chars
-        )
-        for nth, sel in enumerate(selections):
-            if not sel.quote.text:
-                continue
-            quote_terms = {sel.quote.text[s:e] for s, e in sel.quote.highlights}
-            covered = title_terms | set(analyze(" ".join(quote_terms)))  # type: ignore[operator]
-            confidence = sum(w for t, w in weights.items() if t in covered) / total
-            score = config.article_weight * art_score / top + config.quote_weight * sel.score / total
-            if lowered and any(p in sel.quote.text.lower() for p in lowered):
+    for rank, (article, art_score) in enumerate(ranked[: config.articles]):
+        title_terms = set(analyze(article.title))
+        index = sentences(article)
+        found = window_features(index, profile, title_terms, max_chars=config.max_quote_chars)
+        if not found.lo.shape[0]:
+            continue
+        scores = linear(found.features, WINDOW_WEIGHTS)
+        cov = found.features[:, 0]
+        title_cov = title_coverage(title_terms, profile)
+        for nth, i in enumerate(pick_windows(found.lo, found.hi, scores, config.quotes_per_article)):
+            row = (art_score / top, math.log1p(rank), title_cov, found.article_cov, float(scores[i]),
+                   float(nth >= 1), float(nth >= 2), float(found.shown_cov[i]), float(cov[i]))  # fmt: skip
+            score = float(sum(w * x for w, x in zip(RESULT_WEIGHTS, row)))
+            selection = quote_window(article.text, index, int(found.lo[i]), int(found.hi[i]), profile, tokenize,
+                                     config.max_quote_chars)  # fmt: skip
+            if lowered and any(p in selection.quote.text.lower() for p in lowered):
                 score += config.phrase_bonus
-            out.append(Candidate(article, sel, score, art_score, confidence, nth))
+            out.append(Candidate(article, selection, score, art_score, float(found.shown_cov[i]), nth))
     out.sort(key=lambda c: (-c.score, c.nth))
     return out
+
+
+def quote_window(
+    text: str, index: SentenceIndex, lo: int, hi: int, profile: QuestionProfile, tokenize: Tokenizer,
+    max_chars: int,
+) -> Selection:  # fmt: skip
+    """The quote of sentences [lo, hi): only the window is tokenized (for highlights), not the article."""
+    start, end = int(index.starts[lo]), int(index.ends[hi - 1])
+    tokens = [(t, s + start, e + start) for t, s, e in tokenize(text[start:end])]
+    return make_quote(text, start, end, 0.0, tokens, profile.weights, max_chars)
 
 
 def story_key(article: Article) -> str:

@@ -1,0 +1,245 @@
+"""Sentence windows of an article and the features that say whether a window answers a question.
+
+Why windows and not the best-matching sentence: measured on the dev questions, the sentence that
+repeats the question's words is often *not* the one holding the answer — a quiz question restates the
+story ("Which airline said it will weigh passengers?") and the answer is the new name or number in the
+lead or in the next sentence. So every run of one to three consecutive sentences (within the quote
+budget) is a candidate, described by a few general features, and a linear model scores it:
+
+- how much of the question's IDF mass the window covers, with the title (what the user is shown) and
+  its best single sentence (proximity: terms together in one sentence beat terms spread over three);
+- where it is: news leads state the news, so the first sentences get a prior;
+- answer-type cues: a "how many / what year" question prefers windows with numbers that are not in the
+  question; a "who / which / where" question prefers capitalised names that are not in the question;
+- its shape (length, paragraph breaks inside: the next line of a scraped page is often a caption).
+
+The article side (BM25 score relative to the best, rank, title match) is added by the ranker so that one
+model decides between "a second window of the best article" and "the best window of the fifth".
+
+The per-article analysis (:class:`SentenceIndex`) does not depend on the question, so the pipeline caches
+it: a question then costs a few numpy operations per article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .quote import MAX_QUOTE_CHARS, MAX_SENTENCES, split_sentences
+
+Analyze = Callable[[str], list[str]]
+
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
+# "how many", "how much", "what percentage", "what year", "when": the answer is a number or a date.
+_WANTS_NUMBER = re.compile(
+    r"\b(how (many|much|old|long|far|tall|big|often|high|fast)|(what|which) (year|percent\w*|number|"
+    r"amount|age|date|day|month|decade|century|price|score|rank\w*)|when)\b",
+    re.IGNORECASE,
+)
+# "who", "which X", "where", "what is the name": the answer is a name.
+_WANTS_NAME = re.compile(r"\b(who|whom|whose|which|where|what (is|was) the name|named|called)\b", re.IGNORECASE)
+
+#: Feature names, in the order of the columns of :func:`window_features` plus the article columns the
+#: ranker appends (see :func:`bot.answer.rank.window_candidates`). The weights in
+#: :data:`bot.answer.rank.WINDOW_WEIGHTS` follow this order.
+WINDOW_FEATURES = (
+    "cov",  # share of the question's IDF mass in the window
+    "shown_cov",  # ... in the window or the title (what the user sees)
+    "best_sentence_cov",  # ... in the window's best single sentence
+    "repeat",  # IDF mass repeated across the window's sentences (stays on topic)
+    "lead",  # the window starts at the article's first sentence
+    "log_start",  # log(1 + index of the first sentence)
+    "two",  # two sentences
+    "three",  # three sentences
+    "chars",  # length / quote budget (capped: a longer sentence is trimmed to the budget)
+    "names",  # log(1 + capitalised words not in the question)
+    "numbers",  # log(1 + numbers not in the question)
+    "names_wanted",  # names × question wants a name
+    "numbers_wanted",  # numbers × question wants a number
+    "breaks",  # line breaks inside the window
+    "best_first",  # the best sentence opens the window (context follows it)
+    "rel_cov",  # cov minus the best cov in this article (≤ 0)
+)
+ARTICLE_FEATURES = ("art_score", "art_rank", "title_cov", "article_cov")
+FEATURES = (*WINDOW_FEATURES, *ARTICLE_FEATURES)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceIndex:
+    """The question-independent analysis of one article text (cached per article)."""
+
+    starts: np.ndarray  # character offset of each sentence
+    ends: np.ndarray
+    breaks: np.ndarray  # 1 where a line break separates sentence i from i + 1
+    postings: Mapping[str, np.ndarray]  # term → indices of the sentences containing it
+    names: tuple[tuple[str, ...], ...]  # per sentence: terms of its capitalised words
+    numbers: tuple[tuple[str, ...], ...]  # per sentence: its number terms
+
+    @property
+    def size(self) -> int:
+        """Number of sentences."""
+        return int(self.starts.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionProfile:
+    """What scoring needs from a question: IDF weights of its terms and the answer type it expects."""
+
+    weights: Mapping[str, float]
+    wants_number: bool = False
+    wants_name: bool = False
+
+    @property
+    def total(self) -> float:
+        """The question's IDF mass (1.0 when empty, to keep shares finite)."""
+        return sum(self.weights.values()) or 1.0
+
+
+def answer_type(question: str) -> tuple[bool, bool]:
+    """(wants a number, wants a name): general wh-word cues, no knowledge of particular questions."""
+    number = bool(_WANTS_NUMBER.search(question))
+    return number, bool(_WANTS_NAME.search(question)) and not number
+
+
+def index_sentences(text: str, analyze: Analyze, word_terms: Callable[[str], tuple[str, ...]]) -> SentenceIndex:
+    """Split ``text`` into sentences and record, per sentence, its terms, names and numbers."""
+    spans = split_sentences(text)
+    postings: dict[str, list[int]] = {}
+    names: list[tuple[str, ...]] = []
+    numbers: list[tuple[str, ...]] = []
+    for i, (s, e) in enumerate(spans):
+        sentence = text[s:e]
+        terms = analyze(sentence)
+        for term in dict.fromkeys(terms):
+            postings.setdefault(term, []).append(i)
+        numbers.append(tuple(dict.fromkeys(t for t in terms if t[0].isdigit())))
+        caps = []
+        for m in _CAPITALISED.finditer(sentence):
+            caps.extend(word_terms(m.group().lower()))
+        names.append(tuple(dict.fromkeys(caps)))
+    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
+    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
+    breaks = np.fromiter(
+        ("\n" in text[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)), dtype=np.int8,
+        count=max(len(spans) - 1, 0),
+    )  # fmt: skip
+    return SentenceIndex(
+        starts, ends, breaks, {t: np.asarray(v, dtype=np.int64) for t, v in postings.items()},
+        tuple(names), tuple(numbers),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """Candidate windows of one article: sentence ranges [lo, hi) and their feature rows."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    features: np.ndarray  # (n, len(WINDOW_FEATURES))
+    shown_cov: np.ndarray
+    article_cov: float
+
+
+def _sliding(values: np.ndarray, length: int, op: Callable[..., np.ndarray]) -> np.ndarray:
+    """``op`` over every run of ``length`` consecutive rows (axis 0)."""
+    out = values[: values.shape[0] - length + 1]
+    for k in range(1, length):
+        out = op(out, values[k : values.shape[0] - length + 1 + k])
+    return out
+
+
+def window_features(
+    index: SentenceIndex,
+    profile: QuestionProfile,
+    title_terms: set[str],
+    *,
+    max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_QUOTE_CHARS,
+) -> Windows:
+    """Every window of 1..``max_sentences`` sentences within ``max_chars`` that touches the question.
+
+    A window qualifies when it holds a question term or starts the article (the lead is a candidate
+    even when it repeats none of the question's words: it often names what the question leaves out).
+    """
+    n = index.size
+    terms = list(profile.weights)
+    empty = Windows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, len(WINDOW_FEATURES))),
+                    np.zeros(0), 0.0)  # fmt: skip
+    if n == 0 or not terms:
+        return empty
+    total = profile.total
+    w = np.array([profile.weights[t] for t in terms], dtype=np.float64) / total
+    matrix = np.zeros((n, len(terms)), dtype=bool)
+    for j, term in enumerate(terms):
+        rows = index.postings.get(term)
+        if rows is not None:
+            matrix[rows, j] = True
+    in_title = np.array([t in title_terms for t in terms], dtype=bool)
+    article_cov = float(w @ (matrix.any(axis=0) | in_title))
+    sentence_cov = matrix @ w
+    qset = set(terms)
+    names = np.array([sum(1 for t in s if t not in qset) for s in index.names], dtype=np.float64)
+    numbers = np.array([sum(1 for t in s if t not in qset) for s in index.numbers], dtype=np.float64)
+    parts = []
+    for length in range(1, min(max_sentences, n) + 1):
+        lo = np.arange(n - length + 1)
+        hi = lo + length
+        cover = _sliding(matrix, length, np.logical_or)
+        cov = cover @ w
+        chars = index.ends[hi - 1] - index.starts[lo]
+        keep = (cov > 0) | (lo == 0)
+        if length > 1:
+            keep &= chars <= max_chars
+        if not keep.any():
+            continue
+        shown = (cover | in_title) @ w
+        best = _sliding(sentence_cov, length, np.maximum)
+        repeat = _sliding(sentence_cov, length, np.add) - cov
+        brk = _sliding(index.breaks.astype(np.float64), length - 1, np.add) if length > 1 else np.zeros(len(lo))
+        n_names = _sliding(names, length, np.add)
+        n_numbers = _sliding(numbers, length, np.add)
+        cols = [
+            cov, shown, best, repeat, (lo == 0).astype(np.float64), np.log1p(lo),
+            np.full(len(lo), float(length == 2)), np.full(len(lo), float(length == 3)),
+            np.minimum(chars, max_chars) / max_chars, np.log1p(n_names), np.log1p(n_numbers),
+            np.log1p(n_names) * profile.wants_name, np.log1p(n_numbers) * profile.wants_number,
+            brk[: len(lo)], (sentence_cov[lo] >= best).astype(np.float64), cov,
+        ]  # fmt: skip
+        feats = np.column_stack(cols)[keep]
+        parts.append((lo[keep], hi[keep], feats, shown[keep]))
+    if not parts:
+        return empty
+    lo = np.concatenate([p[0] for p in parts])
+    hi = np.concatenate([p[1] for p in parts])
+    feats = np.concatenate([p[2] for p in parts])
+    feats[:, WINDOW_FEATURES.index("rel_cov")] -= feats[:, 0].max()
+    return Windows(lo, hi, feats, np.concatenate([p[3] for p in parts]), article_cov)
+
+
+def pick_windows(lo: np.ndarray, hi: np.ndarray, scores: np.ndarray, n: int) -> list[int]:
+    """Indices of up to ``n`` best-scoring windows that share no sentence (ties: earlier, shorter)."""
+    order = np.lexsort((hi - lo, lo, -scores))
+    used: set[int] = set()
+    chosen: list[int] = []
+    for i in order.tolist():
+        span = range(int(lo[i]), int(hi[i]))
+        if any(s in used for s in span):
+            continue
+        used.update(span)
+        chosen.append(i)
+        if len(chosen) >= n:
+            break
+    return chosen
+
+
+def title_coverage(title_terms: set[str], profile: QuestionProfile) -> float:
+    """Share of the question's IDF mass in the title."""
+    return sum(v for t, v in profile.weights.items() if t in title_terms) / profile.total
+
+
+def linear(features: np.ndarray, weights: Sequence[float], bias: float = 0.0) -> np.ndarray:
+    """The model: a weighted sum of the feature columns (a logit)."""
+    return features @ np.asarray(weights, dtype=np.float64) + bias

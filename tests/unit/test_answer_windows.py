@@ -1,0 +1,78 @@
+"""Sentence windows: per-article analysis, window features, answer-type cues, window picking."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.answer.rank import WINDOW_WEIGHTS
+from bot.answer.windows import (
+    WINDOW_FEATURES,
+    QuestionProfile,
+    answer_type,
+    index_sentences,
+    linear,
+    pick_windows,
+    window_features,
+)
+from bot.search.analyzer import default_analyzer
+
+AN = default_analyzer()
+TEXT = (
+    "Air New Zealand is asking 10,000 passengers to step on a scale.\n"
+    "The airline said the survey is voluntary. Passengers will be weighed before they board.\n"
+    "Weather was mild on Tuesday."
+)
+
+
+def profile(question: str) -> QuestionProfile:
+    number, name = answer_type(question)
+    return QuestionProfile({t: 1.0 for t in AN.analyze(question)}, number, name)
+
+
+def test_answer_type_cues() -> None:
+    assert answer_type("How many people were evacuated?") == (True, False)
+    assert answer_type("In what year did the war end?") == (True, False)
+    assert answer_type("Which airline will weigh passengers?") == (False, True)
+    assert answer_type("Who won the election?") == (False, True)
+    assert answer_type("Why did the markets fall?") == (False, False)
+
+
+def test_index_records_terms_names_numbers_and_breaks() -> None:
+    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    assert idx.size == 4
+    assert TEXT[idx.starts[1] : idx.ends[1]] == "The airline said the survey is voluntary."
+    assert list(idx.postings["passeng"]) == [0, 2]
+    assert "zealand" in idx.names[0] and "10" in idx.numbers[0]
+    assert list(idx.breaks) == [1, 0, 1]
+
+
+def test_windows_cover_matches_and_the_lead_within_budget() -> None:
+    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    found = window_features(idx, profile("Which airline will weigh passengers before they board?"), set(), max_chars=120)
+    spans = set(zip(found.lo.tolist(), found.hi.tolist()))
+    assert (0, 1) in spans and (2, 3) in spans
+    assert (3, 4) not in spans  # no question term, not the lead
+    assert all(idx.ends[h - 1] - idx.starts[lo] <= 120 for lo, h in spans if h - lo > 1)
+    assert found.features.shape == (len(spans), len(WINDOW_FEATURES))
+    cov = found.features[:, WINDOW_FEATURES.index("cov")]
+    assert cov.max() <= 1.0 and found.article_cov == 1.0
+
+
+def test_model_prefers_the_window_with_the_missing_name() -> None:
+    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    found = window_features(idx, profile("Which airline will weigh passengers?"), set(), max_sentences=1)
+    best = pick_windows(found.lo, found.hi, linear(found.features, WINDOW_WEIGHTS), 1)[0]
+    assert found.lo[best] == 0  # the lead names the airline; the others only repeat the question
+
+
+def test_pick_windows_never_overlap() -> None:
+    lo, hi = np.array([0, 1, 2, 3]), np.array([2, 3, 3, 4])
+    chosen = pick_windows(lo, hi, np.array([1.0, 0.9, 0.5, 0.1]), 3)
+    assert chosen == [0, 2, 3]
+
+
+def test_empty_text_and_question() -> None:
+    idx = index_sentences("", AN.analyze, AN.word_terms)
+    assert window_features(idx, profile("airline"), set()).lo.shape[0] == 0
+    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    assert window_features(idx, QuestionProfile({}), set()).lo.shape[0] == 0
