@@ -115,13 +115,19 @@ def _sentences(text: str, start: int, end: int, max_words: int) -> Iterator[tupl
     bounds = [m.end() for m in _SENTENCE_END.finditer(text, start, end) if not _abbreviation(text, m.start())]
     bounds.append(end)
     for b in bounds:
-        piece_end = len(text[pos:b].rstrip()) + pos
-        if piece_end <= pos:
-            continue
-        words = [m.span() for m in _WORDS.finditer(text, pos, piece_end)]
-        for i in range(0, len(words), max_words):
-            group = words[i : i + max_words]
-            yield group[0][0], group[-1][1], len(group)
+        piece = text[pos:b]
+        stripped = piece.strip()
+        if stripped:
+            s = pos + len(piece) - len(piece.lstrip())
+            e = s + len(stripped)
+            n = word_count(text, s, e)
+            if n <= max_words:
+                yield s, e, n
+            else:  # a runaway sentence: cut at words (only here are word positions needed)
+                words = [m.span() for m in _WORDS.finditer(text, s, e)]
+                for i in range(0, len(words), max_words):
+                    group = words[i : i + max_words]
+                    yield group[0][0], group[-1][1], len(group)
         pos = b
 
 

@@ -122,7 +122,7 @@ def doc_batches(items: Sequence[tuple[Article, _Encoded]], title_mode: str) -> t
         counts.append(len(enc.spans))
         a_ids.append(enc.title)
         a_ids.append(enc.body)
-        if title_mode == "prefix" and enc.title.size and enc.spans:
+        if title_mode == "prefix" and enc.title.size and len(enc.spans):
             bounds = np.concatenate([[0], np.cumsum(enc.lengths)])
             p_ids.append(np.concatenate([x for i in range(len(enc.spans))
                                          for x in (enc.title, enc.body[bounds[i]:bounds[i + 1]])]))  # fmt: skip
@@ -134,15 +134,15 @@ def doc_batches(items: Sequence[tuple[Article, _Encoded]], title_mode: str) -> t
     arts = [a for a, _ in items]
     keys = np.fromiter((int(a.id or 0) for a in arts), dtype=np.int64, count=len(arts))
     days = np.fromiter((day_number(a.published) for a in arts), dtype=np.int32, count=len(arts))
-    spans = [sp for _, enc in items for sp in enc.spans]
+    spans = np.concatenate([enc.spans for _, enc in items]) if items else np.zeros((0, 2), dtype=np.int32)
     empty = np.zeros(0, dtype=np.int32)
     passages = DocBatch(
         keys=np.repeat(keys, n),
         pos=np.concatenate([np.arange(c, dtype=np.int32) for c in counts]) if counts else empty,
         days=np.repeat(days, n),
         sources=[a.source for a, c in zip(arts, counts) for _ in range(c)],
-        starts=np.fromiter((sp[0] for sp in spans), dtype=np.int32, count=len(spans)),
-        ends=np.fromiter((sp[1] for sp in spans), dtype=np.int32, count=len(spans)),
+        starts=np.ascontiguousarray(spans[:, 0]),
+        ends=np.ascontiguousarray(spans[:, 1]),
         ids=np.concatenate(p_ids) if p_ids else empty,
         lengths=np.concatenate(p_lengths).astype(np.int64) if p_lengths else empty.astype(np.int64),
     )
@@ -164,7 +164,7 @@ class _Encoded:
     """An article's passages and term ids: the title's, and the body's (its passages' concatenated, the
     passages cover every body word) with each passage's count in ``lengths``."""
 
-    spans: list[tuple[int, int]]
+    spans: np.ndarray  # (passages, 2) int32: start and end offsets in the article text
     title: np.ndarray
     body: np.ndarray
     lengths: np.ndarray
@@ -174,7 +174,7 @@ def encode_article(vocab: Vocabulary, title: str, text: str) -> _Encoded:
     """Split into passages and encode title and passages."""
     spans = passage_spans(text)
     body, lengths = vocab.encode_many([text[s:e] for s, e in spans])
-    return _Encoded(spans, vocab.encode(title), body, lengths)
+    return _Encoded(np.array(spans, dtype=np.int32).reshape(-1, 2), vocab.encode(title), body, lengths)
 
 
 _WORKER_VOCAB: Vocabulary | None = None
