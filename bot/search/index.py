@@ -39,6 +39,7 @@ filter (``as_of``) cuts postings by binary search before any scoring.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -1222,8 +1223,21 @@ def _write_array(path: Path, arr: np.ndarray) -> list[int]:
 
 
 def _save(index: BM25Index, root: Path) -> None:
-    """New files first (segments only when not on disk yet), then the manifest, then swap CURRENT."""
+    """New files first (segments only when not on disk yet), then the manifest, then swap CURRENT.
+
+    An exclusive lock on ``root/LOCK`` serializes writers (say the bot and a CLI command), so one's
+    clean-up never removes files the other's new generation uses.
+    """
     root.mkdir(parents=True, exist_ok=True)
+    with open(root / "LOCK", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            _save_locked(index, root)
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _save_locked(index: BM25Index, root: Path) -> None:
     state = index._export()
     gen = uuid.uuid4().hex[:12]
     files: dict[str, list[int]] = {}
