@@ -25,6 +25,8 @@ Layout
 - Persistence: each save writes new files and a new manifest (sizes + CRC32 of every file), then swaps a
   ``CURRENT`` pointer with an atomic rename; immutable main-segment files are reused across saves. A
   missing, truncated or corrupt file raises :class:`IndexCorruptError` at load, never a half index.
+  Writers hold an exclusive lock on ``LOCK`` and readers a shared one while opening a generation, so old
+  files are deleted (after the swap) only when no reader is opening them. Merges never touch files.
 
 Answering a query fast and exactly
 ----------------------------------
@@ -1229,12 +1231,33 @@ def _save(index: BM25Index, root: Path) -> None:
     clean-up never removes files the other's new generation uses.
     """
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / "LOCK", "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            _save_locked(index, root)
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    with _dir_lock(root, exclusive=True):
+        _save_locked(index, root)
+
+
+@contextmanager
+def _dir_lock(root: Path, exclusive: bool) -> Iterator[None]:
+    """``flock`` on ``root/LOCK``: exclusive for a writer, shared for a reader.
+
+    A reader holds the shared lock from reading ``CURRENT`` until every file of that generation is open
+    (segments memory-mapped, the rest read), so a writer's clean-up can never delete a file under a
+    loading reader, however many saves happen meanwhile. Once loaded, deleting files is harmless (POSIX
+    keeps an open or mapped file alive). A directory where the lock file cannot be opened (read-only,
+    absent) is read without it: nobody can write there either.
+    """
+    try:
+        writable = exclusive or os.access(root, os.W_OK)
+        fd = os.open(root / "LOCK", (os.O_RDWR | os.O_CREAT) if writable else os.O_RDONLY, 0o644)
+    except OSError:
+        if exclusive:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _save_locked(index: BM25Index, root: Path) -> None:
@@ -1270,7 +1293,9 @@ def _save_locked(index: BM25Index, root: Path) -> None:
     _write_file(root / _CURRENT, lambda fh: fh.write(mname.encode("ascii")))
     fsync_dir(root)
     index._file_sums = files
-    _collect_garbage(root, keep={mname, previous} | set(files))
+    # clean up only after the swap, keeping whatever CURRENT now names (read back, not assumed) and the
+    # previous generation (a reader without the lock, e.g. an older build, may still be opening it)
+    _collect_garbage(root, keep={_read_current(root), mname, previous} | set(files))
 
 
 def _read_current(root: Path) -> str | None:
@@ -1299,6 +1324,13 @@ def _collect_garbage(root: Path, keep: set[str | None]) -> None:
 
 def _load_state(root: Path) -> dict:
     """Read and verify a saved index; every failure becomes one clear IndexCorruptError."""
+    if not (root / _CURRENT).exists():
+        raise IndexCorruptError(f"no index at {root} (missing or unreadable {_CURRENT})")
+    with _dir_lock(root, exclusive=False):  # no writer's clean-up while this generation is being opened
+        return _load_locked(root)
+
+
+def _load_locked(root: Path) -> dict:
     mname = _read_current(root)
     if mname is None:
         raise IndexCorruptError(f"no index at {root} (missing or unreadable {_CURRENT})")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.search.index import BM25Index, DocInput, IndexCorruptError, SearchFilters
+from bot.search.index import BM25Index, DocInput, IndexCorruptError, SearchFilters, Segment
 
 from .search_support import assert_same_ranking, reference_top, zipf_corpus, zipf_queries
 
@@ -352,3 +354,100 @@ def test_background_merges_keep_results_exact(collection: tuple) -> None:
     fresh.add(doc_inputs(live, days, sources))
     for q in zipf_queries(40, seed=81):
         assert results(inc, q) == results(fresh, q)
+
+
+def test_a_slow_reader_never_sees_files_deleted_by_later_saves(tmp_path: Path, collection: tuple,
+                                                               monkeypatch) -> None:  # fmt: skip
+    """Regression: a load that read CURRENT, then got overtaken by two saves (a merge in between), found
+    ``seg-….w.npy`` missing: the writer's clean-up had deleted the generation it was opening."""
+    import bot.search.index as ix
+
+    index = built(collection)
+    root = tmp_path / "ix"
+    index.save(root)
+    reading, release = threading.Event(), threading.Event()
+    real_verify = ix._verify
+
+    def slow_verify(path: Path, size: int, crc: int) -> None:
+        if threading.current_thread().name == "reader" and not reading.is_set():
+            reading.set()
+            release.wait(2.0)  # the writer saves meanwhile (it must wait for this load to finish)
+        real_verify(path, size, crc)
+
+    monkeypatch.setattr(ix, "_verify", slow_verify)
+    outcome: list[object] = []
+
+    def read() -> None:
+        try:
+            outcome.append(BM25Index.load(root))
+        except IndexCorruptError as exc:
+            outcome.append(exc)
+
+    def write() -> None:
+        for n in range(2):  # each save replaces main: the generation being read becomes garbage
+            index.add([DocInput(700_000 + n, 0, DAY0, terms=["w1", "w2"])])
+            index.merge()
+            index.save(root)
+
+    reader = threading.Thread(target=read, name="reader")
+    reader.start()
+    assert reading.wait(5.0)
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(0.5)
+    release.set()
+    reader.join()
+    writer.join()
+    assert isinstance(outcome[0], BM25Index), outcome[0]
+    again = BM25Index.load(root)
+    assert {700_000, 700_001} <= again.keys()
+
+
+def test_background_merge_then_saves_then_reopen(tmp_path: Path, collection: tuple, monkeypatch) -> None:
+    """Adds after a load go past the merge threshold; saves happen while the merge runs and after it is
+    swapped in; every reopen finds every file its CURRENT names, and nothing else but the previous one."""
+    import bot.search.index as ix
+
+    docs, days, sources = collection
+    keys = sorted(docs)
+    root = tmp_path / "ix"
+    first = BM25Index(fresh_limit=10**9)
+    with first.bulk():
+        first.add(doc_inputs({k: docs[k] for k in keys[: len(keys) // 2]}, days, sources))
+    first.save(root)
+    index = BM25Index.load(root, fresh_limit=1500, background_merge=True)
+    real_merge, started, go = ix.merge_segments, threading.Event(), threading.Event()
+
+    def slow_merge(*args: object) -> Segment:
+        if threading.current_thread().name.endswith("-merge"):
+            started.set()
+            go.wait(5.0)
+        return real_merge(*args)
+
+    monkeypatch.setattr(ix, "merge_segments", slow_merge)
+    for start in range(len(keys) // 2, len(keys), 25):
+        index.add(doc_inputs({k: docs[k] for k in keys[start : start + 25]}, days, sources))
+        if started.is_set():
+            index.save(root)  # a save while the merge runs (it references the old main's files)
+            check = BM25Index.load(root)
+            assert check.n_docs == index.n_docs
+            break
+    assert started.is_set()
+    go.set()
+    index.wait_for_merge()
+    assert index.dirty
+    index.save(root)
+    for rest in range(start + 25, len(keys), 25):
+        index.add(doc_inputs({k: docs[k] for k in keys[rest : rest + 25]}, days, sources))
+    index.wait_for_merge()
+    index.save(root)
+    index.save(root)
+    reopened = BM25Index.load(root)
+    reference = BM25Index()
+    reference.add(doc_inputs(docs, days, sources))
+    for q in zipf_queries(30, seed=91):
+        assert results(reopened, q) == results(reference, q)
+    current = json.loads((root / (root / "CURRENT").read_text().strip()).read_text())
+    on_disk = {p.name for p in root.glob("seg-*")} | {p.name for p in root.glob("gen-*")}
+    assert set(current["files"]) <= on_disk
+    assert len(list(root.glob("manifest-*.json"))) <= 2
