@@ -20,7 +20,14 @@ from bot.search.index import SearchFilters
 from bot.search.passages import passage_spans
 
 from .question import as_date, parse_question
-from .rank import Candidate, RankConfig, arrange, rerank_articles, window_candidates, with_confidence_floor
+from .rank import (
+    Candidate,
+    RankConfig,
+    arrange,
+    rerank_articles,
+    window_candidates,
+    with_confidence_floor,
+)
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
 from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences
 
@@ -134,8 +141,9 @@ class Answerer:
         weights = self._weights(terms)
         wants_number, wants_name = answer_type(parsed.text)
         profile = QuestionProfile(weights, wants_number, wants_name)
-        candidates = self._search(parsed, profile, as_of, windowed=parsed.date_from is not None)
-        if not candidates and parsed.date_from is not None:
+        windowed = parsed.date_from is not None and not self.config.soft_dates
+        candidates = self._search(parsed, profile, as_of, windowed=windowed)
+        if not candidates and windowed:
             candidates = self._search(parsed, profile, as_of, windowed=False)
         candidates = with_confidence_floor(candidates, self.config.min_confidence)
         if not candidates:
@@ -188,9 +196,12 @@ class Answerer:
         if not hits:
             return []
         articles = self.store.articles.get_many(h.article_id for h in hits)  # type: ignore[attr-defined]
+        window = None
+        if self.config.soft_dates and parsed.date_from is not None and parsed.date_to is not None:
+            window = (parsed.date_from - slack, parsed.date_to + slack)
         ranked = rerank_articles(
             ((h.article_id, h.score) for h in hits), articles, profile.weights, as_of, self.config,
-            self.analyzer.analyze,
+            self.analyzer.analyze, window,
         )
         candidates = window_candidates(ranked, profile, self.config, self._sentence_index, self.analyzer.analyze,
                                        self.analyzer.analyze_with_spans, parsed.phrases)  # fmt: skip
