@@ -51,6 +51,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from datetime import date
 from pathlib import Path
 
@@ -67,6 +68,7 @@ _EPOCH = date(1970, 1, 1).toordinal()
 _NO_TERM = -1  # a chunk that yields no term (stopword, punctuation, emoji)
 _MULTI = -2  # a chunk that yields several terms (looked up in a side table)
 _MARK = -3  # the separator between texts encoded together
+_UNSEEN = -4  # a chunk not in the cache yet (only while encoding)
 _SEPARATOR = "\ue000"  # a private-use character: never a word, never in news text (checked anyway)
 
 
@@ -222,12 +224,19 @@ class Vocabulary:
         return value
 
     def _raw_ids(self, text: str) -> np.ndarray:
-        """Chunk ids with multi-term chunks expanded (markers and no-term chunks kept)."""
+        """Chunk ids with multi-term chunks expanded (markers and no-term chunks kept).
+
+        One C-level pass maps known chunks (``dict.get`` with a default, straight into numpy); only the
+        positions of unseen chunks come back to Python, in text order, so new terms get ids in order of
+        first occurrence.
+        """
         chunks = split_chunks(text)
-        values = list(map(self._chunks.get, chunks))
-        if None in values:
-            values = [self._chunk_id(c) if v is None else v for c, v in zip(chunks, values)]
-        ids = np.array(values, dtype=np.int32)
+        lookup = self._chunks
+        ids = np.fromiter(map(lookup.get, chunks, repeat(_UNSEEN, len(chunks))), dtype=np.int32, count=len(chunks))
+        unseen = np.flatnonzero(ids == _UNSEEN)
+        if unseen.size:
+            fill = self._chunk_id
+            ids[unseen] = [lookup[c] if c in lookup else fill(c) for c in map(chunks.__getitem__, unseen.tolist())]
         multi = np.flatnonzero(ids == _MULTI)
         if multi.size == 0:
             return ids

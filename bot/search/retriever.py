@@ -28,7 +28,7 @@ import numpy as np
 from bot.models import Article
 
 from .analyzer import Analyzer, default_analyzer
-from .index import BM25Index, DocBatch, Hit, IndexCorruptError, SearchFilters, Vocabulary, day_number
+from .index import _SEPARATOR, BM25Index, DocBatch, Hit, IndexCorruptError, SearchFilters, Vocabulary, day_number
 from .passages import passage_spans
 
 if TYPE_CHECKING:
@@ -177,6 +177,33 @@ def encode_article(vocab: Vocabulary, title: str, text: str) -> _Encoded:
     return _Encoded(np.array(spans, dtype=np.int32).reshape(-1, 2), vocab.encode(title), body, lengths)
 
 
+def encode_articles(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> list[_Encoded]:
+    """:func:`encode_article` for many ``(title, text)`` pairs with one tokenizer call for all of them.
+
+    Texts are encoded in the same order as one by one (each article's passages, then its title), so new
+    terms get the same ids.
+    """
+    if len(pairs) < 2 or any(_SEPARATOR in title or _SEPARATOR in text for title, text in pairs):
+        return [encode_article(vocab, title, text) for title, text in pairs]
+    all_spans = [passage_spans(text) for _, text in pairs]
+    parts: list[str] = []
+    for (title, text), spans in zip(pairs, all_spans):
+        parts.extend([text[s:e] for s, e in spans])
+        parts.append(title)
+    ids, lengths = vocab.encode_many(parts)
+    ends = np.cumsum(lengths).tolist()
+    out = []
+    at, offset = 0, 0
+    for spans in all_spans:
+        n = len(spans)
+        body_end = ends[at + n - 1] if n else offset
+        title_end = ends[at + n]
+        out.append(_Encoded(np.array(spans, dtype=np.int32).reshape(-1, 2), ids[body_end:title_end],
+                            ids[offset:body_end], lengths[at : at + n]))  # fmt: skip
+        at, offset = at + n + 1, title_end
+    return out
+
+
 _WORKER_VOCAB: Vocabulary | None = None
 _WORKER_REPORTED = 0
 
@@ -187,10 +214,7 @@ def _encode_worker(pairs: list[tuple[str, str]]) -> tuple[int, list[str], list[t
     if _WORKER_VOCAB is None:
         _WORKER_VOCAB = Vocabulary(default_analyzer())
     vocab = _WORKER_VOCAB
-    out = []
-    for title, text in pairs:
-        enc = encode_article(vocab, title, text)
-        out.append((enc.spans, enc.title, enc.body, enc.lengths))
+    out = [(enc.spans, enc.title, enc.body, enc.lengths) for enc in encode_articles(vocab, pairs)]
     new_terms = vocab.terms[_WORKER_REPORTED:]
     _WORKER_REPORTED = len(vocab.terms)
     return os.getpid(), new_terms, out
@@ -212,7 +236,7 @@ def _encode_parallel(chunks: Iterable[list[Article]], vocab: Vocabulary,
     if ctx is None or workers < 2:
         for chunk in chunks:
             t0 = time.perf_counter()
-            encoded = [encode_article(vocab, a.title, a.text) for a in chunk if indexable(a)]
+            encoded = encode_articles(vocab, [(a.title, a.text) for a in chunk if indexable(a)])
             timings["tokenize"] = timings.get("tokenize", 0.0) + time.perf_counter() - t0
             yield chunk, encoded
         return

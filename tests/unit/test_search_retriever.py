@@ -6,6 +6,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import Settings
@@ -174,3 +175,22 @@ def test_a_big_backlog_is_applied_in_bulk(store: Store, tmp_path: Path, monkeypa
     ref = RankBM25Retriever(store)
     got = [(h.article_id, h.position, round(h.score, 9)) for h in r.search("otters winter Apple", 10)]
     assert got == [(h.article_id, h.position, round(h.score, 9)) for h in ref.search("otters winter Apple", 10)]
+
+
+def test_encode_articles_equals_one_by_one() -> None:
+    """Batch encoding gives each article the same arrays and the vocabulary the same ids in the same order."""
+    from bot.search.analyzer import default_analyzer
+    from bot.search.index import Vocabulary
+    from bot.search.retriever import encode_article, encode_articles
+
+    from .search_support import filler
+
+    pairs = [("Title one", paragraphs(filler(90, 1), filler(200, 2))), ("", filler(30, 3)), ("Only a title", ""),
+             ("Ünïcode ﬁ title", paragraphs("Straße x²y café naïve", filler(50, 4))), ("", "")]  # fmt: skip
+    one, many = Vocabulary(default_analyzer()), Vocabulary(default_analyzer())
+    expected = [encode_article(one, t, x) for t, x in pairs]
+    got = encode_articles(many, pairs)
+    assert one.terms == many.terms
+    for e, g in zip(expected, got, strict=True):
+        for name in ("spans", "title", "body", "lengths"):
+            assert np.array_equal(getattr(e, name), getattr(g, name)), name
