@@ -56,8 +56,40 @@ def split_passages(article: Article, min_words: int = MIN_WORDS, max_words: int 
 
 
 def passage_spans(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[tuple[int, int]]:
-    """``(start, end)`` of each passage of a cleaned article body (the index builder needs only these)."""
-    return _pack(list(_units(text, max_words)), min_words, max_words)
+    """``(start, end)`` of each passage of a cleaned article body (the index builder needs only these).
+
+    Equal to ``_pack(list(_units(text, max_words)), min_words, max_words)``, fused into one loop (no
+    generators, counts on the stripped paragraph): it runs once per paragraph of the whole corpus.
+    """
+    spans: list[list[int]] = []  # [start, end, words]
+    pos = 0
+    for para in text.split("\n\n"):
+        stripped = para.strip()
+        if stripped:
+            s = pos + para.find(stripped[0])  # everything before the first non-space is whitespace
+            e = s + len(stripped)
+            n = stripped.count(" ") + stripped.count("\n") + 1  # word_count(text, s, e)
+            if n <= max_words:
+                if spans and spans[-1][2] < min_words:
+                    last = spans[-1]
+                    last[1] = e
+                    last[2] += n
+                else:
+                    spans.append([s, e, n])
+            else:
+                for us, ue, un in _split_long(text, s, e, max_words):
+                    if spans and spans[-1][2] < min_words:
+                        last = spans[-1]
+                        last[1] = ue
+                        last[2] += un
+                    else:
+                        spans.append([us, ue, un])
+        pos += len(para) + 2
+    if len(spans) > 1 and spans[-1][2] < min_words:
+        tail = spans.pop()
+        spans[-1][1] = tail[1]
+        spans[-1][2] += tail[2]
+    return [(s, e) for s, e, _ in spans]
 
 
 def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
