@@ -105,6 +105,26 @@ class Analyzer:
         """Terms of one pre-split chunk (see :func:`split_chunks`), cached."""
         return self._chunks[chunk]
 
+    def chunks_terms(self, chunks: list[bytes]) -> list[tuple[str, ...]]:
+        """:meth:`chunk_terms` of many chunks (not cached): what a bulk build asks for its unseen chunks.
+
+        A chunk of ASCII letters and digits is one word that NFKC and case folding leave as it is (the
+        pre-split already lower-cased it), so those are stemmed together in one ``stemWords`` call; any
+        other chunk goes the general way.
+        """
+        simple = [c.decode("ascii") for c in chunks if c.isalnum() and c.isascii()]
+        stop = self._stopwords
+        words = [w for w in simple if w not in stop]
+        stems = dict(zip(words, self._stemmer.stemWords(words)))
+        out: list[tuple[str, ...]] = []
+        for c in chunks:
+            if c.isalnum() and c.isascii():
+                stem = stems.get(c.decode("ascii"))
+                out.append((stem,) if stem else ())
+            else:
+                out.append(self._chunks[c])
+        return out
+
     @property
     def cache_size(self) -> int:
         """Number of cached chunks (for diagnostics)."""

@@ -214,9 +214,9 @@ class Vocabulary:
         ends = np.concatenate([at_marks, cum[-1:]])
         return raw[valid], np.diff(np.concatenate([[0], ends])).astype(np.int64)
 
-    def _chunk_id(self, chunk: bytes) -> int:
-        """Analyze an unseen chunk once: its term id, _NO_TERM, or _MULTI (ids kept in ``multi``)."""
-        ids = [self.add(t) for t in self.analyzer.chunk_terms(chunk)]
+    def _set_chunk(self, chunk: bytes, terms: Sequence[str]) -> int:
+        """Record an unseen chunk's terms once: its term id, _NO_TERM, or _MULTI (ids kept in ``multi``)."""
+        ids = [self.add(t) for t in terms]
         value = _NO_TERM if not ids else ids[0] if len(ids) == 1 else _MULTI
         if value == _MULTI:
             self.multi[chunk] = np.asarray(ids, dtype=np.int32)
@@ -235,8 +235,11 @@ class Vocabulary:
         ids = np.fromiter(map(lookup.get, chunks, repeat(_UNSEEN, len(chunks))), dtype=np.int32, count=len(chunks))
         unseen = np.flatnonzero(ids == _UNSEEN)
         if unseen.size:
-            fill = self._chunk_id
-            ids[unseen] = [lookup[c] if c in lookup else fill(c) for c in map(chunks.__getitem__, unseen.tolist())]
+            # distinct new chunks in order of first occurrence, analyzed together, then given ids in that order
+            new = list(dict.fromkeys(map(chunks.__getitem__, unseen.tolist())))
+            for chunk, terms in zip(new, self.analyzer.chunks_terms(new)):
+                self._set_chunk(chunk, terms)
+            ids[unseen] = list(map(lookup.__getitem__, map(chunks.__getitem__, unseen.tolist())))
         multi = np.flatnonzero(ids == _MULTI)
         if multi.size == 0:
             return ids
