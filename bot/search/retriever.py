@@ -113,38 +113,41 @@ def indexable(article: Article) -> bool:
 
 
 def doc_batches(items: Sequence[tuple[Article, _Encoded]], title_mode: str) -> tuple[DocBatch, DocBatch]:
-    """Columnar passage and article documents for encoded articles (one numpy concat per article)."""
-    p_ids: list[np.ndarray] = []
-    p_lengths: list[np.ndarray] = []
-    a_ids: list[np.ndarray] = []
-    counts = []
-    for _, enc in items:
-        counts.append(len(enc.spans))
-        a_ids.append(enc.title)
-        a_ids.append(enc.body)
-        if title_mode == "prefix" and enc.title.size and len(enc.spans):
-            bounds = np.concatenate([[0], np.cumsum(enc.lengths)])
-            p_ids.append(np.concatenate([x for i in range(len(enc.spans))
-                                         for x in (enc.title, enc.body[bounds[i]:bounds[i + 1]])]))  # fmt: skip
-            p_lengths.append(enc.lengths + enc.title.shape[0])
-        else:
-            p_ids.append(enc.body)
-            p_lengths.append(enc.lengths)
-    n = np.asarray(counts, dtype=np.int64)
+    """Columnar passage and article documents for encoded articles.
+
+    An article document is its title's ids then its body's; a passage is (in "prefix" mode) its article's
+    title ids then its slice of the body. All passages come out of one gather over the articles' ids.
+    """
+    n_items = len(items)
+    empty = np.zeros(0, dtype=np.int32)
+    counts = np.fromiter((len(enc.spans) for _, enc in items), dtype=np.int64, count=n_items)
+    t_len = np.fromiter((enc.title.shape[0] for _, enc in items), dtype=np.int64, count=n_items)
+    b_len = np.fromiter((enc.body.shape[0] for _, enc in items), dtype=np.int64, count=n_items)
+    a_ids = np.concatenate([x for _, enc in items for x in (enc.title, enc.body)]) if items else empty
+    p_len = np.concatenate([enc.lengths for _, enc in items]).astype(np.int64) if items else empty.astype(np.int64)
+    # where each article, and each passage's body slice (passages cover the body), start in a_ids
+    art_off = np.cumsum(t_len + b_len) - (t_len + b_len)
+    body_off = np.cumsum(p_len) - p_len + np.repeat(art_off + t_len - (np.cumsum(b_len) - b_len), counts)
+    prefix = np.repeat(t_len if title_mode == "prefix" else np.zeros_like(t_len), counts)
+    starts = np.stack([np.repeat(art_off, counts), body_off], axis=1).ravel()
+    lens = np.stack([prefix, p_len], axis=1).ravel()
+    out_off = np.cumsum(lens) - lens
+    gather = np.repeat(starts - out_off, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+    n = counts
     arts = [a for a, _ in items]
     keys = np.fromiter((int(a.id or 0) for a in arts), dtype=np.int64, count=len(arts))
     days = np.fromiter((day_number(a.published) for a in arts), dtype=np.int32, count=len(arts))
     spans = np.concatenate([enc.spans for _, enc in items]) if items else np.zeros((0, 2), dtype=np.int32)
-    empty = np.zeros(0, dtype=np.int32)
+    first = np.cumsum(counts) - counts
     passages = DocBatch(
         keys=np.repeat(keys, n),
-        pos=np.concatenate([np.arange(c, dtype=np.int32) for c in counts]) if counts else empty,
+        pos=(np.arange(spans.shape[0], dtype=np.int64) - np.repeat(first, counts)).astype(np.int32),
         days=np.repeat(days, n),
-        sources=[a.source for a, c in zip(arts, counts) for _ in range(c)],
+        sources=[a.source for a, c in zip(arts, counts.tolist()) for _ in range(c)],
         starts=np.ascontiguousarray(spans[:, 0]),
         ends=np.ascontiguousarray(spans[:, 1]),
-        ids=np.concatenate(p_ids) if p_ids else empty,
-        lengths=np.concatenate(p_lengths).astype(np.int64) if p_lengths else empty.astype(np.int64),
+        ids=a_ids[gather],
+        lengths=p_len + prefix,
     )
     articles = DocBatch(
         keys=keys,
@@ -153,8 +156,8 @@ def doc_batches(items: Sequence[tuple[Article, _Encoded]], title_mode: str) -> t
         sources=[a.source for a in arts],
         starts=np.zeros(len(arts), dtype=np.int32),
         ends=np.fromiter((len(a.text) for a in arts), dtype=np.int32, count=len(arts)),
-        ids=np.concatenate(a_ids) if a_ids else empty,
-        lengths=np.fromiter((e.title.shape[0] + e.body.shape[0] for _, e in items), dtype=np.int64, count=len(arts)),
+        ids=a_ids,
+        lengths=t_len + b_len,
     )
     return passages, articles
 
