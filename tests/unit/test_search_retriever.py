@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +194,30 @@ def test_encode_articles_equals_one_by_one() -> None:
     for e, g in zip(expected, got, strict=True):
         for name in ("spans", "title", "body", "lengths"):
             assert np.array_equal(getattr(e, name), getattr(g, name)), name
+
+
+def test_worker_processes_and_in_process_builds_are_identical(tmp_path: Path, monkeypatch) -> None:
+    """Whether the bulk build forks tokenizer workers (idle CPUs) or not, terms get the same ids in the
+    same order and the index answers the same."""
+    import bot.search.retriever as rt
+
+    s = Store(tmp_path / "many.sqlite3")
+    for i in range(1200):  # past one 500-article batch per worker
+        s.articles.upsert(article(i, paragraphs(filler(60, 2 * i), f"Item{i} café naïve. " + filler(50, 2 * i + 1)),
+                                  title=f"Report {i} x{i % 7}", day=date(2022, 1, 1) + timedelta(days=i % 300)))  # fmt: skip
+    built, here = [], []
+    real = rt.encode_articles
+    monkeypatch.setattr(rt, "encode_articles", lambda *a: here.append(1) or real(*a))  # counts in this process
+    for idle in (4.0, 0.0):
+        monkeypatch.setattr(rt, "idle_cpus", lambda idle=idle: idle)
+        r = IndexRetriever(s, None)
+        r.apply(s.articles.changes_since(0), bulk=True)
+        built.append(r)
+        here.append(idle)
+    assert here[0] == 4.0 and here[-1] == 0.0 and len(here) > 2  # forked: nothing encoded here; then here
+    forked, local = built
+    assert forked.passages.vocab.terms == local.passages.vocab.terms
+    for q in ("item17 café report", "x3 naive", "report 1150"):
+        assert [(h.article_id, h.position, h.score) for h in forked.search(q, 10)] == [
+            (h.article_id, h.position, h.score) for h in local.search(q, 10)]
+    s.close()
