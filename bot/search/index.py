@@ -204,10 +204,11 @@ class Vocabulary:
         """
         if not texts:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-        if len(texts) == 1 or any(_SEPARATOR in t for t in texts):
+        joined = f" {_SEPARATOR} ".join(texts)
+        if len(texts) == 1 or joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
             parts = [self.encode(t) for t in texts]
             return np.concatenate(parts), np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        raw = self._raw_ids(f" {_SEPARATOR} ".join(texts))
+        raw = self._raw_ids(joined)
         valid = raw >= 0
         cum = np.cumsum(valid)
         at_marks = cum[raw == _MARK]

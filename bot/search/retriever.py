@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -195,15 +196,17 @@ def encode_articles(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> list
         parts.append(title)
     ids, lengths = vocab.encode_many(parts)
     ends = np.cumsum(lengths).tolist()
+    flat = chain.from_iterable(chain.from_iterable(all_spans))
+    span_rows = np.fromiter(flat, dtype=np.int32, count=2 * (len(parts) - len(pairs))).reshape(-1, 2)
     out = []
-    at, offset = 0, 0
+    at, offset, row = 0, 0, 0
     for spans in all_spans:
         n = len(spans)
         body_end = ends[at + n - 1] if n else offset
         title_end = ends[at + n]
-        out.append(_Encoded(np.array(spans, dtype=np.int32).reshape(-1, 2), ids[body_end:title_end],
-                            ids[offset:body_end], lengths[at : at + n]))  # fmt: skip
-        at, offset = at + n + 1, title_end
+        out.append(_Encoded(span_rows[row : row + n], ids[body_end:title_end], ids[offset:body_end],
+                            lengths[at : at + n]))  # fmt: skip
+        at, offset, row = at + n + 1, title_end, row + n
     return out
 
 
