@@ -8,11 +8,10 @@ Every setting has the prefix ``NEWSBOT_`` except the token, which also answers t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 BUNDLED_CORPUS = PACKAGE_ROOT.parent / "corpus"

@@ -9,7 +9,6 @@ from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
 
-
 @dataclass(slots=True)
 class Article:
     """A cleaned news article.
@@ -47,13 +46,11 @@ def normalize_url(url: str) -> str:
     """Scheme https, host lower-cased without ``www.``, no query/fragment, no trailing ``/`` or ``/index.html``."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
+    host = host.removeprefix("www.")
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     path = parts.path
-    if path.endswith("/index.html"):
-        path = path[: -len("/index.html")]
+    path = path.removesuffix("/index.html")
     path = path.rstrip("/")
     if not host:  # a local file path or an opaque identifier: keep it, minus whitespace
         return url.strip()
@@ -68,7 +65,7 @@ def article_uid(url: str) -> str:
 def source_of(url: str) -> str:
     """The host of a URL without a leading ``www.`` (empty for non-URLs)."""
     host = (urlsplit(url.strip()).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def body_fingerprint(text: str) -> str:

@@ -13,7 +13,7 @@ from .db import Database
 from .state import FeedState, StateRepo
 from .subscriptions import SubscriptionRepo
 
-__all__ = ["Store", "ArticleRepo", "CorpusStats", "Outcome", "UpsertResult", "FeedState", "StateRepo", "Database"]
+__all__ = ["ArticleRepo", "CorpusStats", "Database", "FeedState", "Outcome", "StateRepo", "Store", "UpsertResult"]
 
 
 class Store:
@@ -26,7 +26,7 @@ class Store:
         self.subscriptions = SubscriptionRepo(self.db)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "Store":  # noqa: F821
+    def from_settings(cls, settings: Settings) -> Store:  # noqa: F821
         """Open the store the settings point at."""
         return cls(settings.database_path)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from .db import Database
 
@@ -53,7 +53,7 @@ class StateRepo:
                 "INSERT OR REPLACE INTO feeds (url, etag, last_modified, checked_at, last_error) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (state.url, state.etag, state.last_modified,
-                 state.checked_at or datetime.now(timezone.utc).isoformat(timespec="seconds"), state.last_error),
+                 state.checked_at or datetime.now(UTC).isoformat(timespec="seconds"), state.last_error),
             )  # fmt: skip
 
     def get(self, key: str, default: str | None = None) -> str | None:
