@@ -29,7 +29,7 @@ from .rank import (
     with_confidence_floor,
 )
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
-from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences
+from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,8 @@ class Answerer:
                           f"place, event or topic in the news. {HINT}")  # fmt: skip
         weights = self._weights(terms)
         wants_number, wants_name = answer_type(parsed.text)
-        profile = QuestionProfile(weights, wants_number, wants_name)
+        head = question_head(parsed.text, self.analyzer.analyze)
+        profile = QuestionProfile(weights, wants_number, wants_name, head)
         windowed = parsed.date_from is not None and not self.config.soft_dates
         candidates = self._search(parsed, profile, as_of, windowed=windowed)
         if not candidates and windowed:
@@ -204,7 +205,7 @@ class Answerer:
             self.analyzer.analyze, window,
         )
         candidates = window_candidates(ranked, profile, self.config, self._sentence_index, self.analyzer.analyze,
-                                       self.analyzer.analyze_with_spans, parsed.phrases)  # fmt: skip
+                                       self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
         return arrange(candidates, self.config.distinct_first)
 
     def _sentence_index(self, article: Article) -> SentenceIndex:

@@ -41,6 +41,8 @@ _WANTS_NUMBER = re.compile(
 )
 # "who", "which X", "where", "what is the name": the answer is a name.
 _WANTS_NAME = re.compile(r"\b(who|whom|whose|which|where|what (is|was) the name|named|called)\b", re.IGNORECASE)
+# "Which airline ...", "what company's ...": the noun after which/what is the kind of thing asked for.
+_HEAD = re.compile(r"\b(?:which|what)\s+([A-Za-z][\w-]*)", re.IGNORECASE)
 
 #: Feature names, in the order of the columns of :func:`window_features` plus the article columns the
 #: ranker appends (see :func:`bot.answer.rank.window_candidates`). The weights in
@@ -62,6 +64,9 @@ WINDOW_FEATURES = (
     "breaks",  # line breaks inside the window
     "best_first",  # the best sentence opens the window (context follows it)
     "rel_cov",  # cov minus the best cov in this article (≤ 0)
+    "has_best",  # holds the article's best-covered sentence
+    "anchor",  # holds the rarest question term that the article contains
+    "head",  # holds the term the question asks about ("which *airline*", "what *company*")
 )
 ARTICLE_FEATURES = ("art_score", "art_rank", "title_cov", "article_cov")
 FEATURES = (*WINDOW_FEATURES, *ARTICLE_FEATURES)
@@ -91,6 +96,7 @@ class QuestionProfile:
     weights: Mapping[str, float]
     wants_number: bool = False
     wants_name: bool = False
+    head: str = ""  # analysed term of the noun after which/what, "" when none
 
     @property
     def total(self) -> float:
@@ -102,6 +108,15 @@ def answer_type(question: str) -> tuple[bool, bool]:
     """(wants a number, wants a name): general wh-word cues, no knowledge of particular questions."""
     number = bool(_WANTS_NUMBER.search(question))
     return number, bool(_WANTS_NAME.search(question)) and not number
+
+
+def question_head(question: str, analyze: Analyze) -> str:
+    """The analysed noun after the first "which"/"what" ("" when it is a stopword or absent)."""
+    m = _HEAD.search(question)
+    if not m:
+        return ""
+    terms = analyze(m.group(1))
+    return terms[0] if terms else ""
 
 
 def index_sentences(text: str, analyze: Analyze, word_terms: Callable[[str], tuple[str, ...]]) -> SentenceIndex:
@@ -178,8 +193,12 @@ def window_features(
         if rows is not None:
             matrix[rows, j] = True
     in_title = np.array([t in title_terms for t in terms], dtype=bool)
-    article_cov = float(w @ (matrix.any(axis=0) | in_title))
+    present = matrix.any(axis=0)
+    article_cov = float(w @ (present | in_title))
     sentence_cov = matrix @ w
+    best_sentence = int(np.argmax(sentence_cov))
+    anchor = matrix[:, int(np.argmax(np.where(present, w, -1.0)))] if present.any() else np.zeros(n, dtype=bool)
+    head = matrix[:, terms.index(profile.head)] if profile.head in profile.weights else np.zeros(n, dtype=bool)
     qset = set(terms)
     names = np.array([sum(1 for t in s if t not in qset) for s in index.names], dtype=np.float64)
     numbers = np.array([sum(1 for t in s if t not in qset) for s in index.numbers], dtype=np.float64)
@@ -207,6 +226,9 @@ def window_features(
             np.minimum(chars, max_chars) / max_chars, np.log1p(n_names), np.log1p(n_numbers),
             np.log1p(n_names) * profile.wants_name, np.log1p(n_numbers) * profile.wants_number,
             brk[: len(lo)], (sentence_cov[lo] >= best).astype(np.float64), cov,
+            ((lo <= best_sentence) & (best_sentence < hi)).astype(np.float64),
+            _sliding(anchor, length, np.logical_or).astype(np.float64),
+            _sliding(head, length, np.logical_or).astype(np.float64),
         ]  # fmt: skip
         feats = np.column_stack(cols)[keep]
         parts.append((lo[keep], hi[keep], feats, shown[keep]))

@@ -76,3 +76,15 @@ def test_empty_text_and_question() -> None:
     assert window_features(idx, profile("airline"), set()).lo.shape[0] == 0
     idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
     assert window_features(idx, QuestionProfile({}), set()).lo.shape[0] == 0
+
+
+def test_question_head_and_its_feature() -> None:
+    from bot.answer.windows import question_head
+
+    assert question_head("Which airline will weigh passengers?", AN.analyze) == "airlin"
+    assert question_head("Who won?", AN.analyze) == ""
+    prof = QuestionProfile({"airlin": 1.0, "passeng": 1.0}, head="airlin")
+    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    found = window_features(idx, prof, set(), max_sentences=1)
+    head = found.features[:, WINDOW_FEATURES.index("head")]
+    assert {int(lo) for lo, h in zip(found.lo, head) if h} == {1}
