@@ -22,13 +22,14 @@ import re
 import statistics
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from bot.search.passages import passage_spans
 
 from .pipeline import Answerer, Ranked
+from .rank import passes_floor
 
 KS = (1, 3, 5, 10)
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
@@ -60,6 +61,9 @@ class QuestionResult:
     no_answer: bool
     ms: float
     shown: list[dict] = field(default_factory=list)
+    rank_no_floor: int | None = None  # ``rank`` had the no-answer floor been off
+    passage_rank_no_floor: int | None = None
+    no_answer_no_floor: bool = False
 
 
 @dataclass
@@ -109,8 +113,12 @@ def _passage_around(text: str, start: int, end: int) -> str:
     return text[spans[0][0] : spans[-1][1]]
 
 
-def evaluate_one(answerer: Answerer, q: dict) -> QuestionResult:
-    """Rank one question as of its date and score what would be shown."""
+def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> QuestionResult:
+    """Rank one question as of its date and score what would be shown, with and without ``floor``.
+
+    ``answerer`` must have its own floor off; ``floor`` (the shipped one) is applied here to the same
+    candidates, exactly as the pipeline applies it, so one ranking gives both figures.
+    """
     day = date.fromisoformat(q["date"])
     t0 = time.perf_counter()
     ranked: Ranked = answerer.rank(q["question"], as_of=day)
@@ -121,14 +129,25 @@ def evaluate_one(answerer: Answerer, q: dict) -> QuestionResult:
     passages = [
         f"{c.article.title}\n{_passage_around(c.article.text, c.selection.start, c.selection.end)}" for c in top
     ]
+    open_rank = first_hit(shown, answer)
+    open_passage_rank = first_hit(passages, answer)
+    open_no_answer = ranked.no_answer is not None
+    refused = open_no_answer or not passes_floor(ranked.candidates, floor)
     return QuestionResult(
         id=q["id"], date=q["date"], question=q["question"], answer=q["answer"],
-        answerable=bool(q.get("answer_in_corpus", True)), rank=first_hit(shown, answer),
-        passage_rank=first_hit(passages, answer), no_answer=ranked.no_answer is not None, ms=round(ms, 1),
+        answerable=bool(q.get("answer_in_corpus", True)), rank=None if refused else open_rank,
+        passage_rank=None if refused else open_passage_rank, no_answer=refused, ms=round(ms, 1),
         shown=[{"article_id": c.article.id, "title": c.article.title, "url": c.article.url,
                 "published": c.article.published.isoformat(), "quote": c.selection.quote.text,
                 "score": round(c.score, 4), "confidence": round(c.confidence, 3)} for c in top],
+        rank_no_floor=open_rank, passage_rank_no_floor=open_passage_rank, no_answer_no_floor=open_no_answer,
     )  # fmt: skip
+
+
+def without_floor(results: Sequence[QuestionResult]) -> list[QuestionResult]:
+    """The same results as if the no-answer floor were off (for the floor-off row of the table)."""
+    return [replace(r, rank=r.rank_no_floor, passage_rank=r.passage_rank_no_floor, no_answer=r.no_answer_no_floor)
+            for r in results]  # fmt: skip
 
 
 def summarize(results: Sequence[QuestionResult]) -> Summary:
@@ -154,10 +173,17 @@ def summarize(results: Sequence[QuestionResult]) -> Summary:
 
 
 def run_eval(answerer: Answerer, questions: Sequence[dict], progress: bool = False) -> list[QuestionResult]:
-    """Evaluate every question (one process: the index is in memory, each question takes ~0.1 s)."""
+    """Evaluate every question with ``answerer``'s configuration (its no-answer floor included).
+
+    Questions are ranked by a twin answerer with the floor off and the floor applied afterwards, so the
+    results also carry the floor-off figures (:func:`without_floor`) at no extra cost.
+    """
+    floor = answerer.config.min_score
+    twin = Answerer(answerer.store, answerer.retriever, config=replace(answerer.config, min_score=None),
+                    analyzer=answerer.analyzer)  # fmt: skip
     results = []
     for i, q in enumerate(questions, 1):
-        results.append(evaluate_one(answerer, q))
+        results.append(evaluate_one(twin, q, floor))
         if progress and i % 250 == 0:
             print(f"  {i}/{len(questions)} questions", flush=True)
     return results
@@ -178,11 +204,11 @@ def write_report(path: Path | str, results: Sequence[QuestionResult], summary: S
 
 def format_table(rows: Sequence[tuple[str, Summary]]) -> str:
     """A small table: one row per system, recall on shown text plus the full-passage diagnostic."""
-    head = f"{'system':34s} " + " ".join(f"R@{k:<4d}" for k in KS) + "  MRR    R@5(passage) no-answer(unans) p50 ms"
+    head = f"{'system':38s} " + " ".join(f"R@{k:<4d}" for k in KS) + "  MRR    R@5(passage) no-answer(unans) p50 ms"
     lines = [head]
     for name, s in rows:
         lines.append(
-            f"{name:34s} " + " ".join(f"{s.recall[k]:.3f} " for k in KS)
+            f"{name:38s} " + " ".join(f"{s.recall[k]:.3f} " for k in KS)
             + f" {s.mrr:.3f}  {s.passage_recall[5]:.3f}        {s.no_answer_rate_unanswerable:.3f}"
             + f"            {s.p50_ms:.0f}"
         )  # fmt: skip

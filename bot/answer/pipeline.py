@@ -24,9 +24,9 @@ from .rank import (
     Candidate,
     RankConfig,
     arrange,
+    passes_floor,
     rerank_articles,
     window_candidates,
-    with_confidence_floor,
 )
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
 from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
@@ -146,7 +146,8 @@ class Answerer:
         candidates = self._search(parsed, profile, as_of, windowed=windowed)
         if not candidates and windowed:
             candidates = self._search(parsed, profile, as_of, windowed=False)
-        candidates = with_confidence_floor(candidates, self.config.min_confidence)
+        if not passes_floor(candidates, self.config.min_score):
+            candidates = []
         if not candidates:
             when = f" {parsed.date_label}" if parsed.date_label else ""
             return Ranked(parsed, as_of, [], f"I found nothing in the news{when} that answers this. {HINT}")

@@ -19,26 +19,52 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="per-question JSON report (default %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--sample", type=int, default=None, help="N questions spread evenly over the file")
+    p.add_argument("--floor", default=None, metavar="SCORE",
+                   help="no-answer floor on the best result's score to evaluate instead of the shipped one "
+                        "('none' = off)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table and the key=value line, write the report."""
-    from bot.answer.evaluate import Baseline, format_table, load_questions, run_eval, summarize, write_report
+    from bot.answer.evaluate import (
+        Baseline,
+        format_table,
+        load_questions,
+        run_eval,
+        summarize,
+        without_floor,
+        write_report,
+    )
     from bot.services import open_services
 
     if not args.questions.exists():
         print(f"error: no such file: {args.questions}")
         return 2
     questions = load_questions(args.questions, limit=args.limit, sample=args.sample)
-    services = open_services()
+    config = None
+    if args.floor is not None:
+        from dataclasses import replace
+
+        from bot.answer.rank import RankConfig
+
+        try:
+            floor = None if args.floor.lower() in ("none", "off") else float(args.floor)
+        except ValueError:
+            print(f"error: --floor takes a number or 'none', not {args.floor!r}")
+            return 2
+        config = replace(RankConfig(), min_score=floor)
+    services = open_services(config=config)
     try:
         results = run_eval(services.answerer, questions, progress=not args.quiet)
     finally:
         services.close()
     summary = summarize(results)
-    rows = [("answers (quote + title)", summary)]
+    open_summary = summarize(without_floor(results))
+    floor = services.answerer.config.min_score
+    rows = [("answers, no-answer floor off", open_summary),
+            (f"answers, floor {floor} (shipped)" if floor is not None else "answers (shipped, no floor)", summary)]
     baseline_results = None
     if args.baseline:
         corpus = args.corpus or args.questions.parent / "articles.jsonl.gz"
@@ -49,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             print("building the baseline (rank-bm25 over raw passages)...", flush=True)
         baseline_results = Baseline(corpus).evaluate(questions)
         rows.insert(0, ("baseline: rank-bm25, raw, no dates", summarize(baseline_results)))
+    if floor is None:
+        rows = [r for r in rows if not r[0].startswith("answers, no-answer floor off")]
     print(format_table(rows))
     print(f"answerable n={summary.n}, unanswerable n={summary.n_unanswerable}; full-passage recall "
           + " ".join(f"R@{k}={v:.3f}" for k, v in summary.passage_recall.items())
@@ -57,5 +85,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"report: {args.report}")
     if baseline_results is not None:
         print(summarize(baseline_results).line("baseline: "))
+    print(open_summary.line("floor off: "))
     print(summary.line())
     return 0

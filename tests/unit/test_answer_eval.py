@@ -53,3 +53,14 @@ def test_dev_sample_recall_floor() -> None:
     summary = summarize(results)
     assert summary.recall[1] >= 0.30 and summary.recall[5] >= 0.38, summary.line()
     assert summary.p50_ms < 500
+
+
+def test_floor_off_figures_come_from_the_same_run() -> None:
+    from bot.answer.evaluate import without_floor
+
+    refused = QuestionResult("i", "2022-01-01", "q", "a", True, None, None, True, 10.0, rank_no_floor=2)
+    kept = QuestionResult("j", "2022-01-01", "q", "a", True, 1, 1, False, 10.0, rank_no_floor=1)
+    assert summarize([refused, kept]).recall[3] == 0.5
+    opened = without_floor([refused, kept])
+    assert [r.rank for r in opened] == [2, 1] and not any(r.no_answer for r in opened)
+    assert summarize(opened).recall[3] == 1.0

@@ -153,3 +153,19 @@ def test_date_prior_is_soft_around_a_named_window() -> None:
     assert inside == 1.0 and week_before == 0.5  # outside loses gradually, nothing is filtered out
     assert date_prior(date(2022, 11, 30), AS_OF, None, cfg) == 1.0  # no window: plain recency
     assert date_prior(date(2022, 9, 1), AS_OF, None, cfg) < 1.0
+
+
+def test_no_answer_floor_is_on_the_best_result_score() -> None:
+    from bot.answer.rank import passes_floor
+
+    assert RankConfig().min_score is not None
+    assert not passes_floor([], None)
+
+
+def test_floor_refuses_weak_matches(answerer: Answerer) -> None:
+    from dataclasses import replace
+
+    strict = Answerer(answerer.store, answerer.retriever, config=replace(answerer.config, min_score=1e9))
+    assert strict.answer("NATO ministers Bucharest", as_of=AS_OF).no_answer
+    lenient = Answerer(answerer.store, answerer.retriever, config=replace(answerer.config, min_score=None))
+    assert lenient.answer("pizza", as_of=AS_OF).items
