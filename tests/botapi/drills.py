@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .models import StoredMessage, User
@@ -126,12 +126,22 @@ def _score_chat(
 
 
 async def load_drill(
-    server: BotApiServer, *, chats: int = 200, per_chat: int = 5, timeout: float = 240.0
+    server: BotApiServer,
+    *,
+    chats: int = 200,
+    per_chat: int = 5,
+    timeout: float = 240.0,
+    questions: Sequence[str] | None = None,
 ) -> DrillReport:
-    """Drill 1: ``chats`` users each ask ``per_chat`` questions at the same moment."""
+    """Drill 1: ``chats`` users each ask ``per_chat`` questions at the same moment (from ``questions``,
+    round robin, or a few built-in ones)."""
     users = [server.add_user(f"User{i}") for i in range(chats)]
+    pick = None
+    if questions:
+        pool = list(questions)
+        pick = lambda u, i: pool[(u * per_chat + i) % len(pool)]
     cpu_start, started = _cpu(), time.monotonic()
-    asked = await ask_everyone(server, users, per_chat)
+    asked = await ask_everyone(server, users, per_chat, pick)
     return await collect(server, asked, timeout, started, cpu_start)
 
 
