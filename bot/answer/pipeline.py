@@ -138,10 +138,7 @@ class Answerer:
             what = "an empty question" if not parsed.text else "only very common words"
             return Ranked(parsed, as_of, [], f"I got {what}, nothing to search for. Ask about a person, "
                           f"place, event or topic in the news. {HINT}")  # fmt: skip
-        weights = self._weights(terms)
-        wants_number, wants_name = answer_type(parsed.text)
-        head = question_head(parsed.text, self.analyzer.analyze)
-        profile = QuestionProfile(weights, wants_number, wants_name, head)
+        profile = self.profile(parsed)
         windowed = parsed.date_from is not None and not self.config.soft_dates
         candidates = self._search(parsed, profile, as_of, windowed=windowed)
         if not candidates and windowed:
@@ -188,6 +185,22 @@ class Answerer:
     def _search(
         self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool
     ) -> list[Candidate]:
+        ranked = self.ranked_articles(parsed, profile, as_of, windowed=windowed)
+        candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
+                                       self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
+        return arrange(candidates, self.config.distinct_first)
+
+    def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
+        """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""
+        terms = self.analyzer.analyze(parsed.text)
+        wants_number, wants_name = answer_type(parsed.text)
+        head = question_head(parsed.text, self.analyzer.analyze)
+        return QuestionProfile(self._weights(terms), wants_number, wants_name, head)
+
+    def ranked_articles(
+        self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool = False
+    ) -> list[tuple[Article, float]]:
+        """BM25 article hits up to ``as_of``, re-scored (title, date prior, junk) — before any quoting."""
         slack = timedelta(days=self.config.date_slack_days)
         if windowed and parsed.date_from is not None and parsed.date_to is not None:
             filters = SearchFilters(date_from=parsed.date_from - slack, date_to=min(parsed.date_to + slack, as_of))
@@ -201,15 +214,12 @@ class Answerer:
         window = None
         if self.config.soft_dates and parsed.date_from is not None and parsed.date_to is not None:
             window = (parsed.date_from - slack, parsed.date_to + slack)
-        ranked = rerank_articles(
+        return rerank_articles(
             ((h.article_id, h.score) for h in hits), articles, profile.weights, as_of, self.config,
             self.analyzer.analyze, window,
         )
-        candidates = window_candidates(ranked, profile, self.config, self._sentence_index, self.analyzer.analyze,
-                                       self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
-        return arrange(candidates, self.config.distinct_first)
 
-    def _sentence_index(self, article: Article) -> SentenceIndex:
+    def sentence_index(self, article: Article) -> SentenceIndex:
         """The article's sentence analysis, from a small LRU (it does not depend on the question)."""
         key = (int(article.id or 0), len(article.text), hash(article.text[:200]))
         with self._lock:

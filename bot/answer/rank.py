@@ -74,6 +74,7 @@ class Candidate:
     article_score: float
     confidence: float  # share of the question's IDF mass in title + quote, 0..1
     nth: int = 0  # 0 = the best quote of its article, 1 = the second, ...
+    features: tuple[float, ...] = ()  # the result model's inputs (RESULT_FEATURES), for fitting
 
 
 def date_prior(published: date, as_of: date, window: tuple[date, date] | None, config: RankConfig) -> float:
@@ -162,6 +163,8 @@ def window_candidates(
     tokenize: Tokenizer,
     phrases: Sequence[str] = (),
     as_of: date | None = None,
+    window_weights: Sequence[float] = WINDOW_WEIGHTS,
+    result_weights: Sequence[float] = RESULT_WEIGHTS,
 ) -> list[Candidate]:
     """The best windows of the top articles, each scored as a result (higher = more likely the answer).
 
@@ -180,19 +183,19 @@ def window_candidates(
         found = window_features(index, profile, title_terms, max_chars=config.max_quote_chars)
         if not found.lo.shape[0]:
             continue
-        scores = linear(found.features, WINDOW_WEIGHTS)
+        scores = linear(found.features, window_weights)
         cov = found.features[:, 0]
         title_cov = title_coverage(title_terms, profile)
         log_age = math.log1p(max((as_of - article.published).days, 0)) if as_of else 0.0
         for nth, i in enumerate(pick_windows(found.lo, found.hi, scores, config.quotes_per_article)):
             row = (art_score / top, math.log1p(rank), title_cov, found.article_cov, float(scores[i]),
                    float(nth >= 1), float(nth >= 2), float(found.shown_cov[i]), float(cov[i]), log_age)  # fmt: skip
-            score = float(sum(w * x for w, x in zip(RESULT_WEIGHTS, row)))
+            score = float(sum(w * x for w, x in zip(result_weights, row)))
             selection = quote_window(article.text, index, int(found.lo[i]), int(found.hi[i]), profile, tokenize,
                                      config.max_quote_chars)  # fmt: skip
             if lowered and any(p in selection.quote.text.lower() for p in lowered):
                 score += config.phrase_bonus
-            out.append(Candidate(article, selection, score, art_score, float(found.shown_cov[i]), nth))
+            out.append(Candidate(article, selection, score, art_score, float(found.shown_cov[i]), nth, row))
     out.sort(key=lambda c: (-c.score, c.nth))
     return out
 
