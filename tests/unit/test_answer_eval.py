@@ -41,7 +41,7 @@ def test_dev_sample_recall_floor() -> None:
         pytest.skip(f"needs the shared dev questions at {DEV}")
     if not data_dir:
         pytest.skip("set NEWSBOT_EVAL_DATA_DIR to a data dir with ../shared/data/news/articles.jsonl.gz ingested")
-    from bot.answer.evaluate import load_questions, run_eval
+    from bot.answer.evaluate import load_questions, run_eval, without_floor
     from bot.config import load_settings
     from bot.services import open_services
 
@@ -51,7 +51,10 @@ def test_dev_sample_recall_floor() -> None:
     finally:
         services.close()
     summary = summarize(results)
-    assert summary.recall[1] >= 0.30 and summary.recall[5] >= 0.38, summary.line()
+    # On this sample the shipped pipeline gives R@1 .382 R@5 .506 (floor on), .406/.535 with it off.
+    assert summary.recall[1] >= 0.35 and summary.recall[5] >= 0.47, summary.line()
+    open_summary = summarize(without_floor(results))
+    assert open_summary.recall[5] >= summary.recall[5] and summary.no_answer_rate_unanswerable >= 0.2
     assert summary.p50_ms < 500
 
 
