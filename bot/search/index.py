@@ -51,8 +51,8 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np

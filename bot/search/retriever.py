@@ -19,8 +19,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -29,7 +29,16 @@ import numpy as np
 from bot.models import Article
 
 from .analyzer import Analyzer, default_analyzer
-from .index import _SEPARATOR, BM25Index, DocBatch, Hit, IndexCorruptError, SearchFilters, Vocabulary, day_number
+from .index import (
+    _SEPARATOR,
+    BM25Index,
+    DocBatch,
+    Hit,
+    IndexCorruptError,
+    SearchFilters,
+    Vocabulary,
+    day_number,
+)
 from .passages import passage_spans
 
 if TYPE_CHECKING:
