@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESULTS = 10  # results kept per question (pages of `limit` through them)
 _CACHE_SIZE = 128
-_SENTENCE_CACHE_SIZE = 4096  # analysed articles kept (~20 per question; news questions cluster on stories)
+_SENTENCE_CACHE_SIZE = 2048  # analysed articles kept: ~75 KB each (~150 MB); ~20 per question, which cluster on stories
 
 HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
 

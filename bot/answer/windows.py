@@ -79,7 +79,7 @@ class SentenceIndex:
     starts: np.ndarray  # character offset of each sentence
     ends: np.ndarray
     breaks: np.ndarray  # 1 where a line break separates sentence i from i + 1
-    postings: Mapping[str, np.ndarray]  # term → indices of the sentences containing it
+    postings: Mapping[str, tuple[int, ...]]  # term → indices of the sentences containing it, ascending
     names: tuple[tuple[str, ...], ...]  # per sentence: terms of its capitalised words
     numbers: tuple[tuple[str, ...], ...]  # per sentence: its number terms
 
@@ -142,7 +142,7 @@ def index_sentences(text: str, analyze: Analyze, word_terms: Callable[[str], tup
         count=max(len(spans) - 1, 0),
     )  # fmt: skip
     return SentenceIndex(
-        starts, ends, breaks, {t: np.asarray(v, dtype=np.int64) for t, v in postings.items()},
+        starts, ends, breaks, {t: tuple(v) for t, v in postings.items()},
         tuple(names), tuple(numbers),
     )  # fmt: skip
 
