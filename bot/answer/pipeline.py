@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESULTS = 10  # results kept per question (pages of `limit` through them)
 _CACHE_SIZE = 128
+_SPARE_ARTICLES = 10  # read beyond the quoted ones, in case some were deleted since the index saw them
 _SENTENCE_CACHE_SIZE = 2048  # analysed articles kept: ~75 KB each (~150 MB); ~20 per question, which cluster on stories
 
 HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
@@ -210,14 +211,19 @@ class Answerer:
         hits = self.retriever.search_articles(query, k=self.config.pool, filters=filters)  # type: ignore[attr-defined]
         if not hits:
             return []
-        articles = self.store.articles.get_many(h.article_id for h in hits)  # type: ignore[attr-defined]
+        # Rerank on what the hits carry (title, date); only the articles that will be quoted are read.
+        stubs = {h.article_id: Article(url="", title=h.title, text="", published=h.published, source=h.source,
+                                       id=h.article_id) for h in hits}  # fmt: skip
         window = None
         if self.config.soft_dates and parsed.date_from is not None and parsed.date_to is not None:
             window = (parsed.date_from - slack, parsed.date_to + slack)
-        return rerank_articles(
-            ((h.article_id, h.score) for h in hits), articles, profile.weights, as_of, self.config,
+        ranked = rerank_articles(
+            ((h.article_id, h.score) for h in hits), stubs, profile.weights, as_of, self.config,
             self.analyzer.analyze, window,
         )
+        wanted = ranked[: self.config.articles + _SPARE_ARTICLES]
+        full = self.store.articles.get_many(a.id for a, _ in wanted)  # type: ignore[attr-defined]
+        return [(full[a.id], score) for a, score in wanted if a.id in full and indexable(full[a.id], as_of)]
 
     def sentence_index(self, article: Article) -> SentenceIndex:
         """The article's sentence analysis, from a small LRU (it does not depend on the question)."""
@@ -250,6 +256,11 @@ class Answerer:
             for a in found
         ]  # fmt: skip
         return Ranked(parsed, as_of, candidates)
+
+
+def indexable(article: Article, as_of: date) -> bool:
+    """Whether a stored article may be quoted as of ``as_of`` (not deleted, not flagged, not later)."""
+    return not article.deleted and not article.flagged and article.published <= as_of
 
 
 def to_item(candidate: Candidate) -> AnswerItem:
