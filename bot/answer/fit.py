@@ -84,7 +84,9 @@ def result_group(answerer: Answerer, q: dict, window_weights: Sequence[float]) -
     if not found:
         return None
     answer = normalize_answer(q["answer"])
-    y = np.asarray([answer in normalize(f"{c.article.title}\n{c.selection.quote.text}") for c in found], float)
+    y = np.asarray(
+        [answer in normalize(f"{c.article.title}\n{c.selection.quote.text}") for c in found], float
+    )
     if not y.any():
         return None
     return np.asarray([c.features for c in found], dtype=np.float64), y
@@ -149,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"held-out stage 1: first window right {top1(held, w1):.3f} (shipped weights "
               f"{top1(held, WINDOW_WEIGHTS):.3f}) over {len(held)} articles")  # fmt: skip
         held2 = [g for q in test if (g := result_group(answerer, q, w1)) is not None]
-        print(f"held-out stage 2: first result right {top1(held2, w2):.3f} of questions with a right candidate")
+        print(
+            f"held-out stage 2: first result right {top1(held2, w2):.3f} of questions with a right candidate"
+        )
         w1, w2 = fit_both(answerer, questions)
     finally:
         services.close()

@@ -40,7 +40,9 @@ _WANTS_NUMBER = re.compile(
     re.IGNORECASE,
 )
 # "who", "which X", "where", "what is the name": the answer is a name.
-_WANTS_NAME = re.compile(r"\b(who|whom|whose|which|where|what (is|was) the name|named|called)\b", re.IGNORECASE)
+_WANTS_NAME = re.compile(
+    r"\b(who|whom|whose|which|where|what (is|was) the name|named|called)\b", re.IGNORECASE
+)
 # "Which airline ...", "what company's ...": the noun after which/what is the kind of thing asked for.
 _HEAD = re.compile(r"\b(?:which|what)\s+([A-Za-z][\w-]*)", re.IGNORECASE)
 
@@ -119,7 +121,9 @@ def question_head(question: str, analyze: Analyze) -> str:
     return terms[0] if terms else ""
 
 
-def index_sentences(text: str, analyze: Analyze, word_terms: Callable[[str], tuple[str, ...]]) -> SentenceIndex:
+def index_sentences(
+    text: str, analyze: Analyze, word_terms: Callable[[str], tuple[str, ...]]
+) -> SentenceIndex:
     """Split ``text`` into sentences and record, per sentence, its terms, names and numbers."""
     spans = split_sentences(text)
     postings: dict[str, list[int]] = {}
@@ -197,8 +201,12 @@ def window_features(
     article_cov = float(w @ (present | in_title))
     sentence_cov = matrix @ w
     best_sentence = int(np.argmax(sentence_cov))
-    anchor = matrix[:, int(np.argmax(np.where(present, w, -1.0)))] if present.any() else np.zeros(n, dtype=bool)
-    head = matrix[:, terms.index(profile.head)] if profile.head in profile.weights else np.zeros(n, dtype=bool)
+    anchor = (
+        matrix[:, int(np.argmax(np.where(present, w, -1.0)))] if present.any() else np.zeros(n, dtype=bool)
+    )
+    head = (
+        matrix[:, terms.index(profile.head)] if profile.head in profile.weights else np.zeros(n, dtype=bool)
+    )
     qset = set(terms)
     names = np.array([sum(1 for t in s if t not in qset) for s in index.names], dtype=np.float64)
     numbers = np.array([sum(1 for t in s if t not in qset) for s in index.numbers], dtype=np.float64)
@@ -217,7 +225,9 @@ def window_features(
         shown = (cover | in_title) @ w
         best = _sliding(sentence_cov, length, np.maximum)
         repeat = _sliding(sentence_cov, length, np.add) - cov
-        brk = _sliding(index.breaks.astype(np.float64), length - 1, np.add) if length > 1 else np.zeros(len(lo))
+        brk = (
+            _sliding(index.breaks.astype(np.float64), length - 1, np.add) if length > 1 else np.zeros(len(lo))
+        )
         n_names = _sliding(names, length, np.add)
         n_numbers = _sliding(numbers, length, np.add)
         cols = [

@@ -48,7 +48,9 @@ def test_index_records_terms_names_numbers_and_breaks() -> None:
 
 def test_windows_cover_matches_and_the_lead_within_budget() -> None:
     idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
-    found = window_features(idx, profile("Which airline will weigh passengers before they board?"), set(), max_chars=120)
+    found = window_features(
+        idx, profile("Which airline will weigh passengers before they board?"), set(), max_chars=120
+    )
     spans = set(zip(found.lo.tolist(), found.hi.tolist()))
     assert (0, 1) in spans and (2, 3) in spans
     assert (3, 4) not in spans  # no question term, not the lead
