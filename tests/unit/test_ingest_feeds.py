@@ -3,9 +3,7 @@ links, conditional GET (ETag and Last-Modified), and dead feeds (timeout, 404, H
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -16,18 +14,6 @@ from .ingest_support import FIXTURES, LocalServer
 
 FULL = (FIXTURES / "feed-full.xml").read_bytes()
 RSS = "application/rss+xml"
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    srv = LocalServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "db.sqlite3")
 
 
 def _summary_feed(server: LocalServer, storm_status: int = 200) -> str:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import pytest
 
 from bot.ingest import ingest
 from bot.store import Store
@@ -15,18 +12,6 @@ from bot.store import Store
 from .ingest_support import FIXTURES, LocalServer
 
 NAV_AND_FOOTER = ("Most read", "All rights reserved", "Subscribe", "Council approves new budget", "Home")
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    srv = LocalServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "db.sqlite3")
 
 
 def test_html_file_with_metadata(store: Store) -> None:

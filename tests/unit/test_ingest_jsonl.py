@@ -6,8 +6,6 @@ import gzip
 import json
 from pathlib import Path
 
-import pytest
-
 from bot.ingest import ingest
 from bot.ingest.clean import MAX_TEXT_CHARS
 from bot.store import Store
@@ -32,11 +30,6 @@ def _record(i: int, **overrides: object) -> dict:
 
 def _lines(records: list[dict]) -> bytes:
     return b"".join(json.dumps(r).encode("utf-8") + b"\n" for r in records)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "db.sqlite3")
 
 
 def test_plain_and_gzip_jsonl(tmp_path: Path, store: Store) -> None:

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.models import Article
 from bot.store import Store
 from bot.store.subscriptions import AddOutcome
 from bot.subscribe.planner import MARK_ID, Batch, BurstPolicy, batches_for, plan_deliveries
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "db.sqlite3")
-    yield s
-    s.close()
 
 
 def art(n: int, title: str, text: str = "Body text.") -> Article:

@@ -1,0 +1,28 @@
+"""Fixtures shared by the unit tests: an empty store and the local HTTP server of the ingest tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+
+from .ingest_support import LocalServer
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty store in a fresh SQLite file, closed afterwards."""
+    s = Store(tmp_path / "db.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A local HTTP server on 127.0.0.1 serving canned routes (see ingest_support.LocalServer)."""
+    srv = LocalServer().start()
+    yield srv
+    srv.stop()
