@@ -501,7 +501,8 @@ def _cut(docs: np.ndarray, s: int, e: int, window: tuple[int, int, int] | None) 
         return [(s, e)]
     lo, hi, upto = window
     part = docs[s:e]
-    a, b, c = (s + int(x) for x in np.searchsorted(part, [lo, hi, upto]))
+    # bounds in the postings' own dtype: a Python list would make searchsorted cast the whole slice
+    a, b, c = (s + int(x) for x in part.searchsorted(np.array((lo, hi, upto), dtype=part.dtype)))
     if hi >= upto:
         return [(a, e)] if e > a else []
     return [(x, y) for x, y in ((a, b), (c, e)) if y > x]
@@ -913,8 +914,9 @@ class BM25Index:
         if filters is None or (filters.date_from is None and filters.date_to is None) or self._sorted_upto == 0:
             return None
         days = self._cols["day"].view[: self._sorted_upto]
-        lo = int(np.searchsorted(days, day_number(filters.date_from))) if filters.date_from else 0
-        hi = int(np.searchsorted(days, day_number(filters.date_to), "right")) if filters.date_to else days.shape[0]
+        # int32 bounds: a Python int makes searchsorted copy all the days to int64 first (~0.15 ms)
+        lo = int(days.searchsorted(np.int32(day_number(filters.date_from)))) if filters.date_from else 0
+        hi = int(days.searchsorted(np.int32(day_number(filters.date_to)), "right")) if filters.date_to else days.shape[0]
         return lo, max(lo, hi), self._sorted_upto
 
     def _update_sorted(self, first: int) -> None:
