@@ -915,8 +915,11 @@ class BM25Index:
             return None
         days = self._cols["day"].view[: self._sorted_upto]
         # int32 bounds: a Python int makes searchsorted copy all the days to int64 first (~0.15 ms)
-        lo = int(days.searchsorted(np.int32(day_number(filters.date_from)))) if filters.date_from else 0
-        hi = int(days.searchsorted(np.int32(day_number(filters.date_to)), "right")) if filters.date_to else days.shape[0]
+        lo, hi = 0, days.shape[0]
+        if filters.date_from:
+            lo = int(days.searchsorted(np.int32(day_number(filters.date_from))))
+        if filters.date_to:
+            hi = int(days.searchsorted(np.int32(day_number(filters.date_to)), "right"))
         return lo, max(lo, hi), self._sorted_upto
 
     def _update_sorted(self, first: int) -> None:
