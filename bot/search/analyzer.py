@@ -170,7 +170,13 @@ def split_chunks(text: str) -> list[bytes]:
     """
     if not text:
         return []
-    return text.encode("utf-8", "surrogatepass").translate(_SPLIT_TABLE).split()
+    return split_bytes(text).split()
+
+
+def split_bytes(text: str) -> bytes:
+    """UTF-8 of ``text`` with ASCII separators as spaces and ASCII lower-cased: the chunks are the runs of
+    non-space bytes (what :func:`split_chunks` returns; a bulk build finds them with numpy instead)."""
+    return text.encode("utf-8", "surrogatepass").translate(_SPLIT_TABLE)
 
 
 _DEFAULT: Analyzer | None = None

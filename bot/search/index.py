@@ -52,14 +52,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from .analyzer import Analyzer, default_analyzer, split_chunks
+from .analyzer import Analyzer, default_analyzer, split_bytes
 from .bm25 import Params, floored_idf, length_norm, term_scores
+from .chunks import MAX_KEY_BYTES, KeyTable, chunk_keys, chunk_spans
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +166,19 @@ class Hit:
 
 
 class Vocabulary:
-    """Term ↔ id, plus a chunk cache so encoding text is one C-level dict lookup per word."""
+    """Term ↔ id, plus a chunk cache so encoding text costs numpy passes, not Python calls, per word."""
 
     def __init__(self, analyzer: Analyzer, terms: Iterable[str] = ()) -> None:
         self.analyzer = analyzer
         self.terms: list[str] = list(terms)
         self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
         self.multi: dict[bytes, np.ndarray] = {}
-        # bytes chunk → term id, _NO_TERM or _MULTI; a plain dict (C-speed lookups), misses filled below
-        self._chunks: dict[bytes, int] = {_SEPARATOR.encode("utf-8"): _MARK}
+        # chunk → term id, _NO_TERM or _MULTI: chunks of up to 16 bytes as numpy keys, longer ones by bytes
+        self._keys = KeyTable()
+        self._long: dict[bytes, int] = {}
+        mark = _SEPARATOR.encode("utf-8")
+        k1, k2, _ = chunk_keys(mark, np.zeros(1, dtype=np.intp), np.array([len(mark)], dtype=np.intp))
+        self._keys.insert(k1, k2, np.array([_MARK], dtype=np.int32))
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -215,43 +219,71 @@ class Vocabulary:
         ends = np.concatenate([at_marks, cum[-1:]])
         return raw[valid], np.diff(np.concatenate([[0], ends])).astype(np.int64)
 
+    def _raw_ids(self, text: str) -> np.ndarray:
+        """Chunk ids with multi-term chunks expanded (markers and no-term chunks kept).
+
+        Chunks are found and looked up in numpy (:mod:`bot.search.chunks`): a chunk of up to 16 bytes is an
+        exact key in :attr:`_keys`, a longer one goes through the ``_long`` dict. Only unseen chunks come
+        back to Python, distinct and in text order, so new terms get ids in order of first occurrence.
+        """
+        data = split_bytes(text)
+        starts, ends = chunk_spans(data)
+        k1, k2, long = chunk_keys(data, starts, ends)
+        ids = self._keys.lookup(k1, k2, _UNSEEN)
+        long_at = np.flatnonzero(long).tolist()
+        long_chunks = [data[s:e] for s, e in zip(starts[long_at].tolist(), ends[long_at].tolist())]
+        if long_at:
+            ids[long_at] = [self._long.get(c, _UNSEEN) for c in long_chunks]
+        unseen = np.flatnonzero(ids == _UNSEEN)
+        if unseen.size:
+            self._learn(data, starts, ends, k1, k2, long, unseen)
+            short = unseen[~long[unseen]]
+            ids[short] = self._keys.lookup(k1[short], k2[short], _UNSEEN)
+            if long_at:
+                ids[long_at] = [self._long[c] for c in long_chunks]
+        multi = np.flatnonzero(ids == _MULTI)
+        if multi.size == 0:
+            return ids
+        pieces = [self.multi[data[s:e]] for s, e in zip(starts[multi].tolist(), ends[multi].tolist())]
+        counts = np.ones(ids.shape[0], dtype=np.int64)
+        counts[multi] = [p.shape[0] for p in pieces]
+        out = np.repeat(ids, counts)
+        first = np.cumsum(counts)[multi] - counts[multi]
+        at = np.concatenate([np.arange(s, s + p.shape[0]) for s, p in zip(first.tolist(), pieces)])
+        out[at] = np.concatenate(pieces)
+        return out
+
+    def _learn(self, data: bytes, starts: np.ndarray, ends: np.ndarray, k1: np.ndarray, k2: np.ndarray,
+               long: np.ndarray, unseen: np.ndarray) -> None:  # fmt: skip
+        """Analyze the distinct unseen chunks at positions ``unseen`` (ascending) in order of first
+        occurrence, give their new terms ids in that order, and record them (keys or the long dict)."""
+        # first occurrence of each distinct short key: a stable sort groups equal keys, position order kept
+        short = unseen[~long[unseen]]
+        order = np.lexsort((k2[short], k1[short]))
+        s1, s2 = k1[short][order], k2[short][order]
+        head = np.ones(order.shape[0], dtype=np.bool_)
+        head[1:] = (s1[1:] != s1[:-1]) | (s2[1:] != s2[:-1])
+        firsts = np.sort(short[order[head]])
+        # long chunks are few: found by bytes
+        at = np.sort(np.concatenate([firsts, unseen[long[unseen]]]))
+        chunks = [data[s:e] for s, e in zip(starts[at].tolist(), ends[at].tolist())]
+        new = list(dict.fromkeys(chunks))  # distinct (repeated long chunks), first occurrence order
+        values = [self._set_chunk(c, t) for c, t in zip(new, self.analyzer.chunks_terms(new))]
+        keyed = [i for i, c in enumerate(new) if len(c) <= MAX_KEY_BYTES]
+        if keyed:
+            where = firsts  # the keyed new chunks are exactly the firsts, in the same (text) order
+            self._keys.insert(k1[where], k2[where], np.array([values[i] for i in keyed], dtype=np.int32))
+
     def _set_chunk(self, chunk: bytes, terms: Sequence[str]) -> int:
-        """Record an unseen chunk's terms once: its term id, _NO_TERM, or _MULTI (ids kept in ``multi``)."""
+        """An unseen chunk's value: its term id, _NO_TERM, or _MULTI (ids kept in ``multi``); long chunks
+        are recorded here, keyed ones by the caller."""
         ids = [self.add(t) for t in terms]
         value = _NO_TERM if not ids else ids[0] if len(ids) == 1 else _MULTI
         if value == _MULTI:
             self.multi[chunk] = np.asarray(ids, dtype=np.int32)
-        self._chunks[chunk] = value
+        if len(chunk) > MAX_KEY_BYTES:
+            self._long[chunk] = value
         return value
-
-    def _raw_ids(self, text: str) -> np.ndarray:
-        """Chunk ids with multi-term chunks expanded (markers and no-term chunks kept).
-
-        One C-level pass maps known chunks (``dict.get`` with a default, straight into numpy); only the
-        positions of unseen chunks come back to Python, in text order, so new terms get ids in order of
-        first occurrence.
-        """
-        chunks = split_chunks(text)
-        lookup = self._chunks
-        ids = np.fromiter(map(lookup.get, chunks, repeat(_UNSEEN, len(chunks))), dtype=np.int32, count=len(chunks))
-        unseen = np.flatnonzero(ids == _UNSEEN)
-        if unseen.size:
-            # distinct new chunks in order of first occurrence, analyzed together, then given ids in that order
-            new = list(dict.fromkeys(map(chunks.__getitem__, unseen.tolist())))
-            for chunk, terms in zip(new, self.analyzer.chunks_terms(new)):
-                self._set_chunk(chunk, terms)
-            ids[unseen] = list(map(lookup.__getitem__, map(chunks.__getitem__, unseen.tolist())))
-        multi = np.flatnonzero(ids == _MULTI)
-        if multi.size == 0:
-            return ids
-        pieces = [self.multi[chunks[i]] for i in multi.tolist()]
-        counts = np.ones(ids.shape[0], dtype=np.int64)
-        counts[multi] = [p.shape[0] for p in pieces]
-        out = np.repeat(ids, counts)
-        starts = np.cumsum(counts)[multi] - counts[multi]
-        at = np.concatenate([np.arange(s, s + p.shape[0]) for s, p in zip(starts.tolist(), pieces)])
-        out[at] = np.concatenate(pieces)
-        return out
 
     def encode_terms(self, terms: Sequence[str]) -> np.ndarray:
         """Ids of already-analyzed terms (adding new ones)."""
