@@ -1,4 +1,4 @@
-"""Chunks of pre-split text as numbers, so a bulk build maps words to term ids in numpy, not per word in Python.
+"""Chunks of pre-split text as numbers, so a build maps words to term ids in numpy, not per word in Python.
 
 The analyzer's pre-split (:func:`bot.search.analyzer.split_bytes`) leaves a byte string where chunks are runs
 of bytes other than a space. Turning each chunk into a ``bytes`` object and looking it up in a dict costs

@@ -527,20 +527,26 @@ class _QueryTerm:
 
 _BAR_SAMPLE = 1024  # documents sampled from the rarest terms for the first bar
 _DENSE_RATIO = 50  # candidates are found by scanning every slot once postings exceed 1/50 of the slots
+_FIRST_SHARE = 1 / 3  # share of a question's postings (rarest terms first) accumulated before the bar
 _SKIP_MIN = 4096  # a list this long gets its real maximum impact as its bound (else the saturation limit)
 _SKIP_SHARE = 0.3  # the commonest terms are skipped while together they add less than this share of the bar
 
 
-def _cut(docs: np.ndarray, s: int, e: int, window: tuple[int, int, int] | None) -> list[tuple[int, int]]:
-    """Position ranges of ``docs[s:e]`` that can pass a date window (see :meth:`BM25Index._date_window`)."""
+def _cut(docs: np.ndarray, s: int, e: int, window: tuple[int, int, int] | None,
+         bounds: np.ndarray | None = None) -> list[tuple[int, int]]:  # fmt: skip
+    """Position ranges of ``docs[s:e]`` that can pass a date window (see :meth:`BM25Index._date_window`).
+
+    ``bounds`` is the window as an array of ``docs``' dtype (made here when not given): a Python list or
+    int would make searchsorted cast the whole slice first.
+    """
     if e <= s:
         return []
     if window is None:
         return [(s, e)]
-    lo, hi, upto = window
-    part = docs[s:e]
-    # bounds in the postings' own dtype: a Python list would make searchsorted cast the whole slice
-    a, b, c = (s + int(x) for x in part.searchsorted(np.array((lo, hi, upto), dtype=part.dtype)))
+    _, hi, upto = window
+    if bounds is None:
+        bounds = np.array(window, dtype=docs.dtype)
+    a, b, c = (docs[s:e].searchsorted(bounds) + s).tolist()
     if hi >= upto:
         return [(a, e)] if e > a else []
     return [(x, y) for x, y in ((a, b), (c, e)) if y > x]
@@ -931,19 +937,22 @@ class BM25Index:
         Slots below ``_sorted_upto`` are in publication order, so a date filter turns into a slot range
         there and postings outside it are cut off by binary search instead of being scored and dropped.
         """
-        planned = []
-        segments = [(seg, *impact_drift(seg.avgdl, stats.avgdl)) for seg in (self._main, self._fresh)]
         window = self._date_window(filters)
-        for tid, count in qterms:
-            lists = []
-            for seg, lo, hi in segments:
-                if tid >= seg.n_terms:
-                    continue
-                s, e = int(seg.indptr[tid]), int(seg.indptr[tid + 1])
-                for a, b in _cut(seg.docs, s, e, window):
-                    lists.append(_Postings(seg.docs[a:b], seg.tf[a:b], seg.w[a:b], lo, hi))
-            if lists:
-                planned.append(_QueryTerm(tid, count, float(stats.idf[tid]), lists, sum(p.size for p in lists)))
+        lists: dict[int, list[_Postings]] = {tid: [] for tid, _ in qterms}
+        for seg in (self._main, self._fresh):
+            known = [tid for tid, _ in qterms if tid < seg.n_terms]
+            if not known or seg.n_postings == 0:
+                continue
+            lo, hi = impact_drift(seg.avgdl, stats.avgdl)
+            docs, tf, w = seg.docs, seg.tf, seg.w
+            bounds = None if window is None else np.array(window, dtype=docs.dtype)
+            rows = np.array(known, dtype=np.int64)
+            for tid, s, e in zip(known, seg.indptr[rows].tolist(), seg.indptr[rows + 1].tolist()):
+                for a, b in _cut(docs, s, e, window, bounds):
+                    lists[tid].append(_Postings(docs[a:b], tf[a:b], w[a:b], lo, hi))
+        idf = stats.idf
+        planned = [_QueryTerm(tid, count, float(idf[tid]), lists[tid], sum(p.size for p in lists[tid]))
+                   for tid, count in qterms if lists[tid]]  # fmt: skip
         planned.sort(key=lambda q: q.size)
         return planned
 
@@ -1042,7 +1051,7 @@ class BM25Index:
         sample = self._bar_sample(terms, k, filters)
         total = sum(qt.size for qt in terms)
         first, upto = 1, terms[0].size
-        while first < len(terms) and upto + terms[first].size <= total // 3:
+        while first < len(terms) and upto + terms[first].size <= total * _FIRST_SHARE:
             upto += terms[first].size
             first += 1
         split, theta, parts = len(terms), -np.inf, []
