@@ -34,7 +34,8 @@ def chunk_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
 def chunk_keys(
     data: bytes, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact keys ``(k1, k2)`` of chunks of at most 16 bytes, and a mask of the longer ones (keys 0, 0).
+    """Exact keys ``(k1, k2)`` of chunks of at most 16 bytes, and a mask of the longer ones (keys 0, 1:
+    never a chunk's key, so never found in a :class:`KeyTable`).
 
     Reads 8 bytes at each chunk start through a byte-strided uint64 view and masks off what follows the
     chunk; the second word only for chunks longer than 8 bytes (one in ten).
@@ -51,18 +52,20 @@ def chunk_keys(
     long = lens > MAX_KEY_BYTES
     if long.any():
         k1[long] = 0
-        k2[long] = 0
+        k2[long] = 1
     return k1, k2, long
 
 
 class KeyTable:
     """``(k1, k2) → int32`` for chunk keys: linear-probing hash table in numpy arrays, vectorized both ways.
 
-    Exact (both key words are compared), kept at most half full; deterministic. Not thread-safe on its
-    own: the vocabulary that owns it is used under the index lock.
+    Exact (both key words are compared), kept at most half full; deterministic. An empty slot holds key
+    (0, 0) and the value ``missing``, so a lookup that lands on one needs no second pass. Not thread-safe
+    on its own: the vocabulary that owns it is used under the index lock.
     """
 
-    def __init__(self, bits: int = 12) -> None:
+    def __init__(self, missing: int, bits: int = 12) -> None:
+        self.missing = missing
         self._alloc(bits)
         self.count = 0
 
@@ -70,40 +73,40 @@ class KeyTable:
         self.bits = bits
         self.k1 = np.zeros(1 << bits, dtype=np.uint64)
         self.k2 = np.zeros(1 << bits, dtype=np.uint64)
-        self.val = np.zeros(1 << bits, dtype=np.int32)
+        self.val = np.full(1 << bits, self.missing, dtype=np.int32)
 
     def __len__(self) -> int:
         return self.count
 
     def _slots(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
-        h = k1 * _MUL1
-        h += k2 * _MUL2
+        h = k2 * _MUL2
+        h ^= k1
+        h *= _MUL1
         h >>= np.uint64(64 - self.bits)
-        return h.astype(np.intp)
+        return h.view(np.int64)  # < 2**bits: the same numbers, usable as indices without a copy
 
-    def lookup(self, k1: np.ndarray, k2: np.ndarray, missing: int) -> np.ndarray:
-        """Value of each key, ``missing`` where absent (keys (0, 0) are always absent)."""
-        out = np.full(k1.shape[0], missing, dtype=np.int32)
-        if k1.shape[0] == 0 or self.count == 0:
-            return out
+    def lookup(self, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+        """Value of each key, ``missing`` where absent."""
         slots = self._slots(k1, k2)
-        at = None  # positions still probing (None: all, the common first round)
+        out = self.val[slots]
+        t1 = self.k1[slots]
+        other = t1 != k1
+        other |= self.k2[slots] != k2
+        other &= t1 != _EMPTY  # an empty slot: absent, and its value is already ``missing``
+        at = np.flatnonzero(other)
+        slots = slots[at]
         mask = (1 << self.bits) - 1
-        while True:
-            q1 = k1 if at is None else k1[at]
-            q2 = k2 if at is None else k2[at]
+        while at.size:  # the few keys whose slot holds another key: probe the next slots
+            slots = (slots + 1) & mask
+            q1, q2 = k1[at], k2[at]
+            out[at] = self.val[slots]
             t1 = self.k1[slots]
-            hit = t1 == q1
-            hit &= self.k2[slots] == q2
-            hit &= q1 != _EMPTY
-            found = np.flatnonzero(hit)
-            out[found if at is None else at[found]] = self.val[slots[found]]
-            # keep probing where the slot holds another key (not where it is empty or matched)
-            more = np.flatnonzero((t1 != _EMPTY) & ~hit)
-            if more.size == 0:
-                return out
-            at = more if at is None else at[more]
-            slots = (slots[more] + 1) & mask
+            other = t1 != q1
+            other |= self.k2[slots] != q2
+            other &= t1 != _EMPTY
+            keep = np.flatnonzero(other)
+            at, slots = at[keep], slots[keep]
+        return out
 
     def insert(self, k1: np.ndarray, k2: np.ndarray, values: np.ndarray) -> None:
         """Add distinct keys that are not in the table yet (not checked)."""

@@ -174,7 +174,7 @@ class Vocabulary:
         self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
         self.multi: dict[bytes, np.ndarray] = {}
         # chunk → term id, _NO_TERM or _MULTI: chunks of up to 16 bytes as numpy keys, longer ones by bytes
-        self._keys = KeyTable()
+        self._keys = KeyTable(missing=_UNSEEN)
         self._long: dict[bytes, int] = {}
         mark = _SEPARATOR.encode("utf-8")
         k1, k2, _ = chunk_keys(mark, np.zeros(1, dtype=np.intp), np.array([len(mark)], dtype=np.intp))
@@ -229,7 +229,7 @@ class Vocabulary:
         data = split_bytes(text)
         starts, ends = chunk_spans(data)
         k1, k2, long = chunk_keys(data, starts, ends)
-        ids = self._keys.lookup(k1, k2, _UNSEEN)
+        ids = self._keys.lookup(k1, k2)
         long_at = np.flatnonzero(long).tolist()
         long_chunks = [data[s:e] for s, e in zip(starts[long_at].tolist(), ends[long_at].tolist())]
         if long_at:
@@ -238,7 +238,7 @@ class Vocabulary:
         if unseen.size:
             self._learn(data, starts, ends, k1, k2, long, unseen)
             short = unseen[~long[unseen]]
-            ids[short] = self._keys.lookup(k1[short], k2[short], _UNSEEN)
+            ids[short] = self._keys.lookup(k1[short], k2[short])
             if long_at:
                 ids[long_at] = [self._long[c] for c in long_chunks]
         multi = np.flatnonzero(ids == _MULTI)

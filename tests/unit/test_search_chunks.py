@@ -40,12 +40,12 @@ def test_chunk_keys_are_exact_up_to_16_bytes() -> None:
     assert long.tolist() == [len(w) > MAX_KEY_BYTES for w in words]
     keys = {(a, b): w for a, b, w, lg in zip(k1.tolist(), k2.tolist(), words, long.tolist()) if not lg}
     assert len(keys) == sum(len(w) <= MAX_KEY_BYTES for w in words)  # distinct chunks, distinct keys
-    assert all(k1[long] == 0) and all(k2[long] == 0)
+    assert all(k1[long] == 0) and all(k2[long] == 1)
 
 
 def test_key_table_behaves_like_a_dict_through_growth_and_collisions() -> None:
     rng = np.random.default_rng(5)
-    table = KeyTable(bits=4)  # tiny: forces growth and long probe runs
+    table = KeyTable(missing=-7, bits=4)  # tiny: forces growth and long probe runs
     truth: dict[tuple[int, int], int] = {}
     for step in range(30):
         n = int(rng.integers(1, 400))
@@ -61,6 +61,6 @@ def test_key_table_behaves_like_a_dict_through_growth_and_collisions() -> None:
             truth.update(zip(new, vals.tolist()))
         probe1 = np.concatenate([k1, rng.integers(1, 60, 50, dtype=np.uint64), np.zeros(3, dtype=np.uint64)])
         probe2 = np.concatenate([k2, np.zeros(53, dtype=np.uint64)])
-        got = table.lookup(probe1, probe2, -7).tolist()
+        got = table.lookup(probe1, probe2).tolist()
         assert got == [truth.get((a, b), -7) for a, b in zip(probe1.tolist(), probe2.tolist())]
         assert 2 * len(table) <= 1 << table.bits
