@@ -4,8 +4,9 @@ Pipeline, per word: find words in the *original* text (runs of Unicode letters a
 lower-case + NFKC + case-fold the word, drop English stopwords, Snowball-stem the rest. Normalizing per
 word (not per text) is what lets :meth:`Analyzer.analyze_with_spans` point back into the original string
 for highlighting. It is fast because Python touches each *distinct* chunk once: text is pre-split in C
-(bytes.translate + split) and chunks map to terms through a cache (the shared corpus has 36 M words but
-~0.3 M distinct chunks), so tokenizing is a C loop plus one dict lookup per word.
+(bytes.translate + split) and chunks map to terms through a cache (the shared corpus has 37 M words but
+~0.3 M distinct chunks), so tokenizing is a C loop plus one dict lookup per word. The index's bulk path
+goes further and maps chunks to term ids without a Python object per word (:mod:`bot.search.chunks`).
 """
 
 from __future__ import annotations

@@ -35,8 +35,10 @@ Each posting also stores ``w``, its tf saturation at the average length of when 
 length has moved by a known factor since, each true score lies in a known band around its approximation.
 The k-th best approximation among the rarest term's documents sets a bar, only documents whose band
 reaches it are scored exactly from tf (usually about k of them), so top-k and scores are those of
-rank-bm25 over the live collection. Slots of a bulk build are numbered by publication date, so a date
-filter (``as_of``) cuts postings by binary search before any scoring.
+rank-bm25 over the live collection. The commonest terms, when all they can add stays well under the bar,
+are not scanned at all but looked up for the remaining candidates (MaxScore). Slots of a bulk build are
+numbered by publication date, so a date filter (``as_of``) cuts postings by binary search before any
+scoring.
 """
 
 from __future__ import annotations
