@@ -113,17 +113,18 @@ class Analyzer:
         pre-split already lower-cased it), so those are stemmed together in one ``stemWords`` call; any
         other chunk goes the general way.
         """
-        simple = [c.decode("ascii") for c in chunks if c.isalnum() and c.isascii()]
+        simple = [c.isascii() and c.isalnum() for c in chunks]
         stop = self._stopwords
-        words = [w for w in simple if w not in stop]
+        words = [w for w in (c.decode("ascii") for c, ok in zip(chunks, simple) if ok) if w not in stop]
         stems = dict(zip(words, self._stemmer.stemWords(words)))
+        get, general = stems.get, self._chunks.__getitem__
         out: list[tuple[str, ...]] = []
-        for c in chunks:
-            if c.isalnum() and c.isascii():
-                stem = stems.get(c.decode("ascii"))
+        for c, ok in zip(chunks, simple):
+            if ok:
+                stem = get(c.decode("ascii"))
                 out.append((stem,) if stem else ())
             else:
-                out.append(self._chunks[c])
+                out.append(general(c))
         return out
 
     @property
