@@ -64,3 +64,24 @@ def test_key_table_behaves_like_a_dict_through_growth_and_collisions() -> None:
         got = table.lookup(probe1, probe2).tolist()
         assert got == [truth.get((a, b), -7) for a, b in zip(probe1.tolist(), probe2.tolist())]
         assert 2 * len(table) <= 1 << table.bits
+
+
+def test_vocabulary_encodes_exactly_what_the_analyzer_finds() -> None:
+    """Random text of short, long (> 16 bytes), multi-term, non-ASCII and stopword chunks: the numpy path's
+    ids name exactly the analyzer's terms, in order, whether the chunks are new or already known."""
+    from bot.search.analyzer import Analyzer
+    from bot.search.index import Vocabulary
+
+    rng = random.Random(11)
+    pieces = ["the", "nato", "Bucharest", "a" * 16, "b" * 17, "counterterrorism", "counterterrorisms",
+              "2022–23", "covid‑19", "Biden’s", "ﬁnance", "ＮＡＴＯ", "東京", "😀", "x²y", "e\u0301", "U.S.",
+              "don't", "—", "...", "ab" * 12, "Straße", "\ue001", "élan", "1,000,000"]  # fmt: skip
+    analyzer = Analyzer()
+    vocab = Vocabulary(analyzer)
+    for _ in range(200):
+        text = "".join(rng.choice(pieces) + rng.choice([" ", "  ", "\n", ", ", "-", ""]) for _ in range(30))
+        assert [vocab.terms[i] for i in vocab.encode(text).tolist()] == analyzer.analyze(text)
+        texts = [text[: len(text) // 3], text[len(text) // 3 :], ""]
+        ids, lengths = vocab.encode_many(texts)
+        assert [vocab.terms[i] for i in ids.tolist()] == [t for x in texts for t in analyzer.analyze(x)]
+        assert lengths.tolist() == [len(analyzer.analyze(x)) for x in texts]
