@@ -1095,6 +1095,8 @@ class BM25Index:
                 rest = 0.0
                 if first < len(terms):
                     parts.append(self._accumulate(terms[first:], acc))
+                if sample.shape[0] >= k:  # e.g. a one-term query: its bar still cuts the candidates
+                    theta = self._bar(acc, sample, k)
             docs = np.concatenate(parts) if len(parts) > 1 else parts[0]
             # the accumulated slots lie between the first and last slot of the lists (each ascending)
             lists = [p for qt in terms[:split] for p in qt.lists]
