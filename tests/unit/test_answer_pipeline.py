@@ -123,9 +123,10 @@ def test_latest_and_topic(answerer: Answerer) -> None:
 
 
 def test_rank_helpers() -> None:
-    assert recency_prior(0, 60) == 1.0 and recency_prior(60, 60) == 0.5 and recency_prior(10, 0) == 1.0
+    assert recency_prior(0, 0.1) == 1.0 and recency_prior(10, 0) == 1.0
+    assert 1.0 > recency_prior(7, 0.1) > recency_prior(90, 0.1) > recency_prior(1000, 0.1) > 0.4
     assert story_key(ARTICLES[0]) == story_key(ARTICLES[3])
-    assert RankConfig().recency_days > 0
+    assert RankConfig().recency_power > 0
 
 
 def test_services_fresh_clone_quotes_the_seed_article(tmp_path: Path) -> None:
