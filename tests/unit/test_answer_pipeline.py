@@ -147,11 +147,12 @@ def test_services_fresh_clone_quotes_the_seed_article(tmp_path: Path) -> None:
 def test_date_prior_is_soft_around_a_named_window() -> None:
     from bot.answer.rank import date_prior
 
-    cfg = RankConfig(window_days=7)
+    cfg = RankConfig()
     window = (date(2022, 11, 21), date(2022, 11, 28))
     inside = date_prior(date(2022, 11, 25), AS_OF, window, cfg)
     week_before = date_prior(date(2022, 11, 14), AS_OF, window, cfg)
-    assert inside == 1.0 and week_before == 0.5  # outside loses gradually, nothing is filtered out
+    month_before = date_prior(date(2022, 10, 21), AS_OF, window, cfg)
+    assert inside == 1.0 and 1.0 > week_before > month_before > 0.5  # outside loses gradually, none filtered
     assert date_prior(date(2022, 11, 30), AS_OF, None, cfg) == 1.0  # no window: plain recency
     assert date_prior(date(2022, 9, 1), AS_OF, None, cfg) < 1.0
 
