@@ -32,6 +32,15 @@ article score with the article's best passage score from the passage index, a re
 how recent the top hits are, a coverage exponent on the article score, a different title bonus (0 or
 1), 35 instead of 20 quoted articles, 5 instead of 3 windows per article, and dropping the USA Today
 "50 states" roundups.
+
+Measured for the article ranking (offline, article recall = answer anywhere in a top-k article of the
+200 BM25 hits, fitted on 2022 questions and checked on 2023 ones and vice versa) and not kept: a
+listwise linear reranker over BM25, rank, age, title/body/lead coverage of the question's IDF mass, best
+30-token window (proximity), length and source gains at most a point over the power prior alone and not
+in both years; dropping the question's head noun ("which *country*") from the query costs 1–2 points;
+dropping quiz scaffolding words ("how many", "reportedly", "according") changes nothing; reprints of one
+story fill 0.06 of the top 20 article slots on average, so collapsing them before quoting gains nothing.
+The BM25 pool of 200 holds an answering article for 92 % of answerable questions (1000: 97 %).
 """
 
 from __future__ import annotations
