@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import psutil
 import pytest
 
 from bot.chat.app import build_application
@@ -123,13 +124,17 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(botapi: BotApiServ
         botapi.send_text(alice, alice, "Why did NATO ministers meet in Bucharest?")
         [reply] = await botapi.wait_for_bot_messages(alice, 1, timeout=10)
         assert "Bucharest" in (reply.text or "")
+        children = psutil.Process(proc.pid).children(recursive=True)  # answer workers (one per CPU)
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(proc.communicate(), timeout=15)
+        _, alive = psutil.wait_procs(children, timeout=5)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert not alive, f"processes left after SIGTERM: {alive}"
     log = stderr.decode()
+    assert children and "worker processes" in log  # the default: answers came from the workers
     assert "Traceback" not in log and botapi.token not in log
     assert "sendMessage" in log  # DEBUG logging was on, and still no token
