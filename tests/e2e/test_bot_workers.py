@@ -4,6 +4,7 @@ left behind after a stop."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -13,8 +14,9 @@ import psutil
 import pytest
 
 from bot.chat.common import workers_of
+from bot.chat.workers import AnswerWorkers
 from tests.botapi import BotApiServer
-from tests.e2e.bot_fixtures import BotRunner, make_settings, new_article, seed
+from tests.e2e.bot_fixtures import BotRunner, make_settings, new_article, open_test_services, seed
 
 QUESTION = "Why did NATO ministers meet in Bucharest?"
 
@@ -74,7 +76,8 @@ async def test_workers_see_new_articles_as_soon_as_the_bot_does(
 
 
 async def test_dead_workers_mean_answers_in_the_bot_process(botapi: BotApiServer, runner: BotRunner) -> None:
-    for pid in worker_pids():
+    killed = worker_pids()
+    for pid in killed:
         os.kill(pid, signal.SIGKILL)
     alice = botapi.add_user("Alice")
     for n, question in enumerate([QUESTION, "grain deal"], start=1):
@@ -83,6 +86,8 @@ async def test_dead_workers_mean_answers_in_the_bot_process(botapi: BotApiServer
         assert "Sorry" not in (replies[-1].text or "")
     assert not workers_of(runner.app).running
     assert "Bucharest" in (replies[0].text or "") and "grain" in (replies[1].text or "").lower()
+    children = lambda: {p.pid for p in psutil.Process().children()}  # noqa: E731
+    await botapi.wait_for(lambda: not killed & children(), what="the dead workers reaped, no zombies")
 
 
 async def test_stop_leaves_no_worker_process(botapi: BotApiServer, runner: BotRunner) -> None:
@@ -90,3 +95,35 @@ async def test_stop_leaves_no_worker_process(botapi: BotApiServer, runner: BotRu
     assert len(pids) == 2
     await runner.stop()
     assert not pids & {p.pid for p in psutil.Process().children()}  # exited and reaped: no zombies
+
+
+async def test_workers_that_cannot_start_leave_answers_in_the_bot_process(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, botapi)
+    seed(settings)
+    services = open_test_services(settings)
+    try:
+        unreachable = settings.model_copy(update={"database_url": "sqlite:////dev/null/no/newsbot.sqlite3"})
+        workers = AnswerWorkers(dataclasses.replace(services, settings=unreachable), 1)
+        assert await workers.start() is False and not workers.running
+        answer = await workers.answer(QUESTION, limit=2)
+        assert "Bucharest" in answer.items[0].quote.text
+        assert not worker_pids()
+    finally:
+        services.close()
+
+
+async def test_the_reference_backend_answers_in_the_bot_process(botapi: BotApiServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, botapi, search_backend="rank-bm25", answer_workers=2)
+    seed(settings)
+    bot_runner = BotRunner(botapi, settings)
+    await bot_runner.start()
+    try:
+        assert not workers_of(bot_runner.app).running and not worker_pids()
+        alice = botapi.add_user("Alice")
+        botapi.send_text(alice, alice, QUESTION)
+        [reply] = await botapi.wait_for_bot_messages(alice, 1)
+        assert "Bucharest" in (reply.text or "")
+    finally:
+        await bot_runner.stop()
