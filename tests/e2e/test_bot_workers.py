@@ -46,6 +46,11 @@ def worker_pids() -> set[int]:
     }
 
 
+def child_pids() -> set[int]:
+    """Every child process of this test process, zombies included."""
+    return {p.pid for p in psutil.Process().children()}
+
+
 async def test_workers_answer_questions_more_pages_and_inline_queries(
     botapi: BotApiServer, runner: BotRunner
 ) -> None:
@@ -86,15 +91,14 @@ async def test_dead_workers_mean_answers_in_the_bot_process(botapi: BotApiServer
         assert "Sorry" not in (replies[-1].text or "")
     assert not workers_of(runner.app).running
     assert "Bucharest" in (replies[0].text or "") and "grain" in (replies[1].text or "").lower()
-    children = lambda: {p.pid for p in psutil.Process().children()}  # noqa: E731
-    await botapi.wait_for(lambda: not killed & children(), what="the dead workers reaped, no zombies")
+    await botapi.wait_for(lambda: not killed & child_pids(), what="the dead workers reaped, no zombies")
 
 
 async def test_stop_leaves_no_worker_process(botapi: BotApiServer, runner: BotRunner) -> None:
     pids = worker_pids()
     assert len(pids) == 2
     await runner.stop()
-    assert not pids & {p.pid for p in psutil.Process().children()}  # exited and reaped: no zombies
+    assert not pids & child_pids()  # exited and reaped: no zombies
 
 
 async def test_workers_that_cannot_start_leave_answers_in_the_bot_process(
