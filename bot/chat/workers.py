@@ -20,6 +20,7 @@ process, next to the index they refresh.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 START_TIMEOUT = 120.0  # seconds for every worker to import, open the index and answer a first question
 
 
@@ -135,10 +137,24 @@ def _open_worker(database_path: Path, index_dir: Path, config: RankConfig | None
 
     global _answerer
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the bot stops us
+    _exit_with_parent()
     store = Store(database_path)
     retriever = ReadOnlyIndex(store, index_dir)
     retriever.open()
     _answerer = Answerer(store, retriever, config=config)
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux for SIGTERM when the bot process dies, even by SIGKILL or the OOM killer: a worker
+    waiting for tasks would otherwise wait forever. Elsewhere the bot's own shutdown is all there is."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the bot died before the request took effect
+        os._exit(0)
 
 
 def _catch_up(seq: int) -> Answerer:
