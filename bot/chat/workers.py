@@ -12,9 +12,10 @@ Each task carries the store change counter the bot's index has reached; a worker
 the store's changes first, so a worker never answers from an older corpus than the bot process would.
 
 Workers are spawned (not forked: the bot has threads) at start-up; when they cannot start, or die, the
-bot logs it once and answers in its own process as before. ``NEWSBOT_ANSWER_WORKERS=0`` keeps everything
-in process. Only ``answer`` goes to the workers: ``/latest``, subscriptions and deliveries stay in the bot
-process, next to the index they refresh.
+bot logs it once and answers in its own process as before (spawned workers import the main module, so a
+script that starts the bot itself needs the ``if __name__ == "__main__":`` guard; ``python -m bot`` has
+it). ``NEWSBOT_ANSWER_WORKERS=0`` keeps everything in process. Only ``answer`` goes to the workers:
+``/latest``, subscriptions and deliveries stay in the bot process, next to the index they refresh.
 """
 
 from __future__ import annotations
