@@ -60,7 +60,15 @@ class Settings(BaseSettings):
     search_backend: Literal["index", "rank-bm25"] = "index"
     max_subscriptions_per_chat: int = Field(default=20, ge=1)
     answer_results: int = Field(default=3, ge=1, le=10)
+    #: worker processes that answer questions; None = one per CPU, 0 = in the bot process (threads)
+    answer_workers: int | None = Field(default=None, ge=0)
     log_level: str = "INFO"
+
+    @field_validator("answer_workers", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        """``NEWSBOT_ANSWER_WORKERS=`` (left empty in .env) means the default, one per CPU."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     _split = field_validator("corpus_paths", "feed_urls", "watch_dirs", "admin_user_ids", mode="before")(
         _split_list

@@ -8,6 +8,7 @@ Handlers live in their feature modules and stay thin.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import time
@@ -36,10 +37,11 @@ from telegram.ext import (
 )
 
 from . import ask, delivery, help, inline, latest, membership, subscriptions
-from .common import OPTIONS_KEY, SERVICES_KEY, BotOptions, services_of
+from .common import OPTIONS_KEY, SERVICES_KEY, WORKERS_KEY, BotOptions, services_of, workers_of
 from .errors import on_error
 from .logging import install_token_redaction
 from .ratelimit import ChatRateLimiter
+from .workers import AnswerWorkers, default_workers
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -85,6 +87,8 @@ def build_application(
     )
     app.bot_data[SERVICES_KEY] = services
     app.bot_data[OPTIONS_KEY] = options
+    workers = default_workers() if settings.answer_workers is None else settings.answer_workers
+    app.bot_data[WORKERS_KEY] = AnswerWorkers(services, workers)
     app.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(services)
     register_handlers(app)
     schedule_jobs(app, settings, options)
@@ -142,7 +146,8 @@ def schedule_jobs(
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Command menus per scope: private chats, group members, group admins."""
+    """Answer workers started; command menus per scope: private chats, group members, group admins."""
+    await workers_of(app).start()
     bot = app.bot
     menus = [
         (help.PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
@@ -158,6 +163,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Say what stays queued: those deliveries go out after the next start, none of them twice."""
+    """Stop the answer workers; say what stays queued: those deliveries go out after the next start."""
+    await asyncio.to_thread(workers_of(app).close)
     left = services_of(app).store.subscriptions.pending_count()
     log.info("bot stopped; %d deliveries stay queued for the next start", left)

@@ -1,9 +1,9 @@
 """Questions: private messages, `/ask`, replies to and mentions of the bot in groups; the "More" button.
 
-The answer pipeline does the work (in a thread: it is CPU-bound); this module decides *whether* a
-message is a question for the bot, replies to it with the rendered answer, and pages through further
-results by editing that reply. The button carries a short key of a stored query, so it still works
-after a restart, and says plainly that the results expired once the key is gone.
+The answer pipeline does the work (in a worker process or a thread: it is CPU-bound); this module
+decides *whether* a message is a question for the bot, replies to it with the rendered answer, and pages
+through further results by editing that reply. The button carries a short key of a stored query, so it
+still works after a restart, and says plainly that the results expired once the key is gone.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from telegram.ext import ContextTypes, filters
 from bot.answer.render import answer_html, is_web_link
 from bot.answer.types import Answer
 
-from .common import command_args, in_thread, page_data, parse_page_data, services_of
+from .common import answer_for, command_args, page_data, parse_page_data, services_of
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, 
     services = services_of(context)
     limit = services.settings.answer_results
     as_of = message.date.date() if message.date else date.today()
-    answer = await in_thread(services.answerer.answer, question, as_of=as_of, offset=0, limit=limit)
+    answer = await answer_for(context, question, as_of=as_of, offset=0, limit=limit)
     markup = None
     if answer.has_more:
         key = services.store.subscriptions.save_query("ask", question, as_of=as_of.isoformat(), size=limit)
@@ -116,9 +116,7 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await query.answer()
     as_of = date.fromisoformat(stored.as_of) if stored.as_of else None
-    answer = await in_thread(
-        services.answerer.answer, stored.text, as_of=as_of, offset=parsed[2], limit=stored.size or 3
-    )
+    answer = await answer_for(context, stored.text, as_of=as_of, offset=parsed[2], limit=stored.size or 3)
     try:
         await query.edit_message_text(
             answer_html(answer),

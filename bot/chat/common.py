@@ -20,13 +20,18 @@ from bot.subscribe.planner import BurstPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import date
 
+    from bot.answer.types import Answer
     from bot.services import Services
+
+    from .workers import AnswerWorkers
 
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "newsbot.services"
 OPTIONS_KEY = "newsbot.options"
+WORKERS_KEY = "newsbot.workers"
 T = TypeVar("T")
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -66,6 +71,26 @@ def options_of(context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, A
     """The options the application was built with."""
     app = context if isinstance(context, Application) else context.application
     return app.bot_data[OPTIONS_KEY]
+
+
+def workers_of(
+    context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any],
+) -> AnswerWorkers:
+    """The answer workers the application was built with."""
+    app = context if isinstance(context, Application) else context.application
+    return app.bot_data[WORKERS_KEY]
+
+
+async def answer_for(
+    context: ContextTypes.DEFAULT_TYPE,
+    question: str,
+    *,
+    as_of: date | None = None,
+    offset: int = 0,
+    limit: int = 3,
+) -> Answer:
+    """A page of the answer to ``question``: in a worker process, or off the event loop in this one."""
+    return await workers_of(context).answer(question, as_of=as_of, offset=offset, limit=limit)
 
 
 async def in_thread(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

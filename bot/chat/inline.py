@@ -18,7 +18,7 @@ from bot.answer.render import article_card_html, esc, fmt_date, highlight_html, 
 from bot.answer.types import AnswerItem
 from bot.models import Article
 
-from .common import in_thread, options_of, services_of
+from .common import answer_for, in_thread, options_of, services_of
 
 MAX_OFFSET = 1000  # deeper pages are never useful and would only cost BM25 time
 QUOTE_BUDGET = 3000  # characters of quote in a chosen result; keeps the message far below 4096
@@ -33,7 +33,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = query.query.strip()
     size = options.inline_results
     if text:
-        answer = await in_thread(services.answerer.answer, text, offset=offset, limit=size)
+        answer = await answer_for(context, text, offset=offset, limit=size)
         results = [item_result(item) for item in _unique(answer.items)]
         more, shown = answer.has_more, len(answer.items)
     else:

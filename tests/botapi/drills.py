@@ -2,7 +2,8 @@
 wait until each has an answer, and report what a user and an operator would care about.
 
 The drills only talk to :class:`BotApiServer`; the test that calls them starts the bot. CPU is that of
-the whole test process, which also runs the fake server.
+the whole test process, which also runs the fake server, and separately that of its child processes
+(the bot's answer workers).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import psutil
 
 from .models import StoredMessage, User
 from .records import RequestRecord
@@ -40,7 +43,8 @@ class DrillReport:
     injected_faults: int = 0
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
-    cpu_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process: the bot's event loop (and its threads) plus the fake server
+    child_cpu_seconds: float = 0.0  # the bot's child processes (answer workers), when it has any
 
     @property
     def rate_limited(self) -> list[RequestRecord]:
@@ -60,19 +64,31 @@ class DrillReport:
         throughput = self.answered / self.elapsed if self.elapsed else 0.0
         cpu = 100.0 * self.cpu_seconds / self.elapsed if self.elapsed else 0.0
         median = statistics.median(self.latencies) if self.latencies else float("nan")
+        per_answer = 1000 * (self.cpu_seconds + self.child_cpu_seconds) / max(self.answered, 1)
         return (
             f"{self.chats} chats × {self.questions // max(self.chats, 1)} questions: answered "
             f"{self.answered}/{self.questions}, unanswered {len(self.unanswered)}, duplicate answers "
             f"{sum(self.extra_answers.values())}, refused {len(self.refused)} "
             f"(429: {len(self.rate_limited)}), injected faults {self.injected_faults}; "
             f"{self.elapsed:.1f} s, {throughput:.1f} answers/s, latency p50 {median:.2f} s "
-            f"p99 {self.percentile(0.99):.2f} s, CPU {self.cpu_seconds:.1f} s ({cpu:.0f}% of one core)"
+            f"p99 {self.percentile(0.99):.2f} s; CPU: test process {self.cpu_seconds:.1f} s "
+            f"({cpu:.0f}% of one core), child processes {self.child_cpu_seconds:.1f} s, {per_answer:.0f} ms per answer"
         )
 
 
 def _cpu() -> float:
     """CPU seconds used by this process (bot + fake server), all threads."""
     return time.process_time()
+
+
+def _child_cpu() -> float:
+    """CPU seconds used so far by this process's live children (the bot's answer workers)."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = child.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 async def ask_everyone(
@@ -93,6 +109,7 @@ async def collect(
     started: float,
     cpu_start: float,
     settle: float = 1.0,
+    child_cpu_start: float = 0.0,
 ) -> DrillReport:
     """Wait until every chat has as many bot messages as questions (or timeout), then score."""
     total = sum(len(q) for q in asked.values())
@@ -105,6 +122,7 @@ async def collect(
         await server.wait_for(all_answered, timeout, "every question answered")
     report.elapsed = time.monotonic() - started
     report.cpu_seconds = _cpu() - cpu_start
+    report.child_cpu_seconds = _child_cpu() - child_cpu_start
     await asyncio.sleep(settle)  # late duplicates would show up here
     for chat, questions in asked.items():
         _score_chat(report, chat, questions, server.bot_messages(chat))
@@ -140,9 +158,9 @@ async def load_drill(
     if questions:
         pool = list(questions)
         pick = lambda u, i: pool[(u * per_chat + i) % len(pool)]
-    cpu_start, started = _cpu(), time.monotonic()
+    child_start, cpu_start, started = _child_cpu(), _cpu(), time.monotonic()
     asked = await ask_everyone(server, users, per_chat, pick)
-    return await collect(server, asked, timeout, started, cpu_start)
+    return await collect(server, asked, timeout, started, cpu_start, child_cpu_start=child_start)
 
 
 async def fault_drill(
@@ -157,6 +175,6 @@ async def fault_drill(
     faults.fail_next(10, methods=["sendMessage"])
     faults.drop_next(5, methods=["sendMessage"])
     faults.during(outage, "slow", seconds=6.0, methods=["sendMessage"])
-    cpu_start, started = _cpu(), time.monotonic()
+    child_start, cpu_start, started = _child_cpu(), _cpu(), time.monotonic()
     asked = await ask_everyone(server, users, per_chat)
-    return await collect(server, asked, timeout, started, cpu_start, settle=3.0)
+    return await collect(server, asked, timeout, started, cpu_start, settle=3.0, child_cpu_start=child_start)

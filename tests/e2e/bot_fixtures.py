@@ -133,6 +133,7 @@ def make_settings(tmp_path: Path, server: BotApiServer, **overrides: Any) -> Set
         "watch_dirs": [],
         "max_subscriptions_per_chat": 3,
         "answer_results": 2,
+        "answer_workers": 0,  # answers in the test process; tests/e2e/test_bot_workers.py runs the pool
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -185,6 +186,8 @@ class BotRunner:
         if app.running:
             await app.stop()
         await app.shutdown()
+        if app.post_shutdown is not None:  # run_polling() would call it; stopping by hand, we do
+            await app.post_shutdown(app)
         self.services.close()
 
     async def restart(self) -> Application:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import psutil
 import pytest
 
 from bot.chat.app import build_application
@@ -123,13 +124,43 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(botapi: BotApiServ
         botapi.send_text(alice, alice, "Why did NATO ministers meet in Bucharest?")
         [reply] = await botapi.wait_for_bot_messages(alice, 1, timeout=10)
         assert "Bucharest" in (reply.text or "")
+        children = psutil.Process(proc.pid).children(recursive=True)  # answer workers (one per CPU)
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(proc.communicate(), timeout=15)
+        _, alive = psutil.wait_procs(children, timeout=5)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert not alive, f"processes left after SIGTERM: {alive}"
     log = stderr.decode()
+    assert children and "worker processes" in log  # the default: answers came from the workers
     assert "Traceback" not in log and botapi.token not in log
     assert "sendMessage" in log  # DEBUG logging was on, and still no token
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers follow a killed bot on Linux")
+async def test_answer_workers_do_not_outlive_a_killed_bot(botapi: BotApiServer, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, botapi)
+    seed(settings)
+    env = clean_env(
+        NEWSBOT_TOKEN=botapi.token, NEWSBOT_BOT_API_BASE_URL=botapi.base_url,
+        NEWSBOT_DATA_DIR=str(settings.data_dir), NEWSBOT_CORPUS_PATHS="[]", NEWSBOT_ANSWER_WORKERS="2",
+    )  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await botapi.wait_for(lambda: botapi.calls["getUpdates"] > 0, timeout=30, what="the bot polling")
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 2
+        proc.kill()  # SIGKILL: no shutdown code runs in the bot
+        await proc.wait()
+        _, alive = await asyncio.to_thread(psutil.wait_procs, children, timeout=10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert not alive, f"processes left after the bot was killed: {alive}"

@@ -2,9 +2,10 @@
 and under Telegram faults, against the local Bot API server with Telegram's default flood limits.
 
 Drill 1: 200 private chats × 5 real dev questions at once, against the full shared corpus (skipped
-without ``../shared``; set NEWSBOT_DRILL_DATA_DIR to a data dir that already holds it to skip the ~1 min
-ingest) → all answered, none twice, no refused request (no 429), with throughput, p50/p99 update→reply
-latency and CPU printed.
+without ``../shared``, or NEWSBOT_SHARED_NEWS naming its ``data/news`` folder; set NEWSBOT_DRILL_DATA_DIR
+to a data dir that already holds it to skip the ~1 min ingest) → all answered, none twice, no refused
+request (no 429), with throughput, p50/p99 update→reply latency and CPU printed. The bot answers in its
+production default (one answer worker process per CPU); NEWSBOT_ANSWER_WORKERS=0 compares in-process.
 Drill 2: 429 storms, 502s, dropped connections and timeouts for a while, then recovery → every question
 still gets exactly one answer.
 """
@@ -22,7 +23,10 @@ import pytest
 from tests.botapi import BotApiServer
 from tests.botapi.drills import DrillReport, fault_drill, load_drill
 
-SHARED_NEWS = Path(__file__).resolve().parents[3] / "shared" / "data" / "news"
+#: ``../shared/data/news`` beside the checkout; NEWSBOT_SHARED_NEWS points elsewhere (a git worktree).
+SHARED_NEWS = Path(
+    os.environ.get("NEWSBOT_SHARED_NEWS") or Path(__file__).resolve().parents[3] / "shared" / "data" / "news"
+)
 ARTICLES = SHARED_NEWS / "articles.jsonl.gz"
 QUESTIONS = SHARED_NEWS / "questions-dev.jsonl"
 
@@ -62,11 +66,18 @@ def full_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+def _answer_workers() -> int | None:
+    """The production default (one answer worker per CPU), or NEWSBOT_ANSWER_WORKERS to compare."""
+    given = os.environ.get("NEWSBOT_ANSWER_WORKERS", "").strip()
+    return int(given) if given else None
+
+
 async def _start(botapi: BotApiServer, tmp_path: Path, **overrides: Any) -> Any:
     """Start the real application (production BotOptions) polling ``botapi``."""
     harness = _harness()
     from bot.chat.common import BotOptions
 
+    overrides.setdefault("answer_workers", _answer_workers())
     settings = harness.make_settings(tmp_path, botapi, **overrides)
     if "data_dir" not in overrides:
         harness.seed(settings)

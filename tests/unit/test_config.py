@@ -77,3 +77,14 @@ def test_unsupported_database_url_is_one_clear_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("NEWSBOT_DATABASE_URL", "postgresql://db/news")
     with pytest.raises(SettingsError, match="NEWSBOT_DATABASE_URL"):
         _ = load_settings().database_path
+
+
+def test_answer_workers_default_to_one_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().answer_workers is None  # the bot starts one per CPU
+    monkeypatch.setenv("NEWSBOT_ANSWER_WORKERS", "")  # left empty in .env: still the default
+    assert load_settings().answer_workers is None
+    monkeypatch.setenv("NEWSBOT_ANSWER_WORKERS", "0")
+    assert load_settings().answer_workers == 0
+    monkeypatch.setenv("NEWSBOT_ANSWER_WORKERS", "-1")
+    with pytest.raises(SettingsError, match="NEWSBOT_ANSWER_WORKERS"):
+        load_settings()

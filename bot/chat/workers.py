@@ -1,0 +1,179 @@
+"""Answer questions in worker processes, so that answering uses every core and the event loop only talks
+to Telegram.
+
+The answer pipeline is CPU-bound Python: in threads of the bot's own process it holds the GIL, so the
+whole bot answers on one core, and the event loop waits for the GIL (up to the switch interval) every
+time it wants to send a reply. :class:`AnswerWorkers` runs ``Answerer.answer`` in a pool of worker
+processes instead. Each worker opens its own store connection and the saved search index (its big
+arrays memory-mapped, so the page cache holds them once for all processes), and never writes either:
+the bot process still owns the index, refreshes it from the store and saves it.
+
+Each task carries the store change counter the bot's index has reached; a worker that is behind applies
+the store's changes first, so a worker never answers from an older corpus than the bot process would.
+
+Workers are spawned (not forked: the bot has threads) at start-up; when they cannot start, or die, the
+bot logs it once and answers in its own process as before (spawned workers import the main module, so a
+script that starts the bot itself needs the ``if __name__ == "__main__":`` guard; ``python -m bot`` has
+it). ``NEWSBOT_ANSWER_WORKERS=0`` keeps everything in process. Only ``answer`` goes to the workers:
+``/latest``, subscriptions and deliveries stay in the bot process, next to the index they refresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.answer.pipeline import Answerer
+    from bot.answer.rank import RankConfig
+    from bot.answer.types import Answer
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
+START_TIMEOUT = 120.0  # seconds for every worker to import, open the index and answer a first question
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class AnswerWorkers:
+    """``answer()`` in a process pool, or in a thread of this process when there is none."""
+
+    def __init__(self, services: Services, processes: int) -> None:
+        self.services = services
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether answers go to worker processes (False: in this process)."""
+        return self._pool is not None
+
+    async def start(self) -> bool:
+        """Start the workers and wait until each has answered once; False (answers stay here) on failure.
+
+        Only the passage index backend can be shared this way; the reference backend stays in process.
+        """
+        from bot.search.retriever import IndexRetriever
+
+        retriever = self.services.retriever
+        if self.processes < 1 or self._pool is not None or not isinstance(retriever, IndexRetriever):
+            return self.running
+        settings = self.services.settings
+        pool = ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open_worker,
+            initargs=(settings.database_path, settings.index_dir, self.services.answerer.config),
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            warmups = [loop.run_in_executor(pool, _warm_up, retriever.seq) for _ in range(self.processes)]
+            await asyncio.wait_for(asyncio.gather(*warmups), START_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - no spawn, no index, a bug: answer here instead
+            log.warning("answer workers did not start (%r); answering in the bot process", exc)
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+            return False
+        self._pool = pool
+        log.info("answering in %d worker processes", self.processes)
+        return True
+
+    async def answer(
+        self, question: str, *, as_of: date | None = None, offset: int = 0, limit: int = 3
+    ) -> Answer:
+        """``Answerer.answer`` in a worker, or in a thread here when the workers are stopped or broken."""
+        answerer = self.services.answerer
+        pool = self._pool
+        if pool is not None:
+            seq = self.services.retriever.seq  # type: ignore[attr-defined]
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    pool, _answer, question, as_of, offset, limit, seq
+                )
+            except BrokenExecutor as exc:
+                if self._pool is pool:  # the first to notice says so, once
+                    self._pool = None
+                    log.error("answer workers died (%s); answering in the bot process from now on", exc)
+                    pool.shutdown(wait=False, cancel_futures=True)
+        return await asyncio.to_thread(answerer.answer, question, as_of=as_of, offset=offset, limit=limit)
+
+    def close(self) -> None:
+        """Stop the workers after the answers in flight (idempotent); no process outlives this call."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- in the worker processes ---------------------------------------------------------------------------
+
+_answerer: Answerer | None = None
+
+
+def _open_worker(database_path: Path, index_dir: Path, config: RankConfig | None) -> None:
+    """Worker start: its own store connection and a read-only view of the saved index."""
+    from bot.answer.pipeline import Answerer
+    from bot.search.retriever import IndexRetriever
+    from bot.store import Store
+
+    class ReadOnlyIndex(IndexRetriever):
+        """The bot process saves the index; its workers only read it and catch up from the store."""
+
+        def save(self) -> None:
+            """Never written from a worker."""
+
+    global _answerer
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the bot stops us
+    _exit_with_parent()
+    store = Store(database_path)
+    retriever = ReadOnlyIndex(store, index_dir)
+    retriever.open()
+    _answerer = Answerer(store, retriever, config=config)
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux for SIGTERM when the bot process dies, even by SIGKILL or the OOM killer: a worker
+    waiting for tasks would otherwise wait forever. Elsewhere the bot's own shutdown is all there is."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the bot died before the request took effect
+        os._exit(0)
+
+
+def _catch_up(seq: int) -> Answerer:
+    """The worker's answerer, its index at least as new as the bot process's (``seq``)."""
+    if _answerer is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("answer worker not initialised")
+    retriever = _answerer.retriever
+    if retriever.seq < seq:  # type: ignore[attr-defined]
+        retriever.refresh()  # type: ignore[attr-defined]
+    return _answerer
+
+
+def _warm_up(seq: int) -> int:
+    """Open everything and answer once, so the first user does not wait for page faults; the pid."""
+    _catch_up(seq).answer("news", limit=1)
+    return os.getpid()
+
+
+def _answer(question: str, as_of: date | None, offset: int, limit: int, seq: int) -> Answer:
+    """One page of an answer, computed in a worker."""
+    return _catch_up(seq).answer(question, as_of=as_of, offset=offset, limit=limit)
