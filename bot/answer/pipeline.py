@@ -29,7 +29,14 @@ from .rank import (
     window_candidates,
 )
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
-from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
+from .windows import (
+    QuestionProfile,
+    SentenceIndex,
+    answer_type,
+    index_sentences,
+    question_head,
+    question_pairs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +196,14 @@ class Answerer:
         ranked = self.ranked_articles(parsed, profile, as_of, windowed=windowed)
         candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
                                        self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
-        return arrange(candidates, self.config.distinct_first)
+        return arrange(candidates, self.config.distinct_first, self.config.second_min)
 
     def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
         """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""
         terms = self.analyzer.analyze(parsed.text)
         wants_number, wants_name = answer_type(parsed.text)
         head = question_head(parsed.text, self.analyzer.analyze)
-        return QuestionProfile(self._weights(terms), wants_number, wants_name, head)
+        return QuestionProfile(self._weights(terms), wants_number, wants_name, head, question_pairs(terms))
 
     def ranked_articles(
         self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool = False

@@ -42,9 +42,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
+
 from bot.models import Article
 
-from .quote import MAX_QUOTE_CHARS, Selection, Tokenizer, make_quote
+from .quote import Selection, Tokenizer, make_quote
 from .windows import QuestionProfile, SentenceIndex, linear, pick_windows, title_coverage, window_features
 
 _QUIZ = re.compile(r"\bquiz\b", re.IGNORECASE)
@@ -68,11 +70,15 @@ class RankConfig:
     # unanswerable dev questions better than term coverage: at 7.2 it refuses ~40 % of unanswerable
     # questions for ~2.5 points of recall@5 (coverage 0.55 refused 50 % for 6 points; see the eval).
     # None disables the floor.
-    min_score: float | None = 7.2
+    min_score: float | None = 6.5
+    # A second (third, ...) quote of an article already shown is kept only when its own score reaches
+    # this: with one strong article the list should not repeat it with a weak quote.
+    second_min: float | None = 6.0
     date_slack_days: int = 1  # news of a day is often published the day after
     soft_dates: bool = True  # a date named in the question weighs articles (date_prior), it does not filter
     window_days: float = 7.0  # τ of the prior on the distance in days outside the question's date window
-    max_quote_chars: int = MAX_QUOTE_CHARS
+    max_quote_chars: int = 600  # ≤ 3 × (600 + title) fits Telegram's 4096 with room to spare
+    quote_sentences: int = 4  # sentences a quote may hold (a heading or byline is one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +162,13 @@ def rerank_articles(
 #: that hold the answer outside their title. Fitted on one half and checked on the other, the first window
 #: holds the answer 43 % of the time against 33 % for term coverage alone (the weights are the refit on
 #: all of them).
-WINDOW_WEIGHTS = (1.402, 2.630, 0.089, 0.426, 0.681, -0.099, 0.215, 0.668, 1.647, 0.183, 0.095, 1.274, 2.017,
-                  0.089, 0.169, 1.402, 0.224, 0.022, 0.416)  # fmt: skip
+WINDOW_WEIGHTS = (0.891, 2.308, -0.333, 0.594, 0.831, -0.231, -0.432, -0.536, 2.433, 0.168, 0.104, -0.007, 1.942,
+                  0.076, 0.106, 0.891, 0.205, 0.01, 0.456, 0.771, 0.115, 0.954, 0.116, 0.179, 0.524, 1.285)  # fmt: skip
 #: Stage 2, ordering the chosen windows of all top articles: weights of :data:`RESULT_FEATURES`, fitted the
 #: same way with one softmax per question over every candidate window.
 RESULT_FEATURES = ("art_score", "art_rank", "title_cov", "article_cov", "window", "second", "third",
-                   "shown_cov", "cov", "log_age")  # fmt: skip
-RESULT_WEIGHTS = (1.467, -0.223, 0.601, 2.117, 0.620, -0.271, 0.097, 2.266, 0.910, -0.236)
+                   "shown_cov", "cov", "log_age", "window_share", "window_gap")  # fmt: skip
+RESULT_WEIGHTS = (1.229, -0.2, 0.851, 2.512, 0.531, -0.348, 0.075, 2.331, 0.915, -0.289, 0.161, -0.284)
 
 
 def window_candidates(
@@ -191,16 +197,22 @@ def window_candidates(
     for rank, (article, art_score) in enumerate(ranked[: config.articles]):
         title_terms = set(analyze(article.title))
         index = sentences(article)
-        found = window_features(index, profile, title_terms, max_chars=config.max_quote_chars)
+        found = window_features(index, profile, title_terms, max_sentences=config.quote_sentences,
+                                max_chars=config.max_quote_chars)  # fmt: skip
         if not found.lo.shape[0]:
             continue
         scores = linear(found.features, window_weights)
         cov = found.features[:, 0]
         title_cov = title_coverage(title_terms, profile)
         log_age = math.log1p(max((as_of - article.published).days, 0)) if as_of else 0.0
+        # How the window stands among its article's: log of its softmax share (a window that clearly
+        # beats the others is more likely the right one), and its gap to the article's best.
+        best = float(scores.max())
+        norm = best + math.log(float(np.exp(scores - best).sum()))
         for nth, i in enumerate(pick_windows(found.lo, found.hi, scores, config.quotes_per_article)):
             row = (art_score / top, math.log1p(rank), title_cov, found.article_cov, float(scores[i]),
-                   float(nth >= 1), float(nth >= 2), float(found.shown_cov[i]), float(cov[i]), log_age)  # fmt: skip
+                   float(nth >= 1), float(nth >= 2), float(found.shown_cov[i]), float(cov[i]), log_age,
+                   float(scores[i]) - norm, float(scores[i]) - best)  # fmt: skip
             score = float(sum(w * x for w, x in zip(result_weights, row)))
             selection = quote_window(article.text, index, int(found.lo[i]), int(found.hi[i]), profile, tokenize,
                                      config.max_quote_chars)  # fmt: skip
@@ -233,15 +245,19 @@ def _quote_key(candidate: Candidate) -> str:
     return _NONWORD.sub(" ", text).strip()
 
 
-def arrange(candidates: Sequence[Candidate], distinct_first: int) -> list[Candidate]:
+def arrange(
+    candidates: Sequence[Candidate], distinct_first: int, second_min: float | None = None
+) -> list[Candidate]:
     """Final order: reprints removed, the first ``distinct_first`` from different articles.
 
     A reprint is the same story under another URL (same title, or the same quoted text); its best
     quote was already shown. Later quotes of an article already shown keep their place after the
-    distinct head, so a user paging with "More" still sees them.
+    distinct head, so a user paging with "More" still sees them — when their own score reaches
+    ``second_min`` (else the article shows once: a weak second quote of one article is noise).
     """
     seen_story: dict[str, int] = {}
     seen_quote: set[str] = set()
+    seen_article: set[int] = set()
     unique: list[Candidate] = []
     for c in candidates:
         aid = c.article.id or 0
@@ -251,7 +267,10 @@ def arrange(candidates: Sequence[Candidate], distinct_first: int) -> list[Candid
         qkey = _quote_key(c)
         if qkey in seen_quote:
             continue
+        if aid in seen_article and second_min is not None and c.score < second_min:
+            continue
         seen_quote.add(qkey)
+        seen_article.add(aid)
         unique.append(c)
     head: list[Candidate] = []
     rest: list[Candidate] = []

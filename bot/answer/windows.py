@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -44,6 +45,7 @@ _WANTS_NAME = re.compile(
     r"\b(who|whom|whose|which|where|what (is|was) the name|named|called)\b", re.IGNORECASE
 )
 # "Which airline ...", "what company's ...": the noun after which/what is the kind of thing asked for.
+_END = frozenset(".!?…:;\"'”’)]")
 _HEAD = re.compile(r"\b(?:which|what)\s+([A-Za-z][\w-]*)", re.IGNORECASE)
 
 #: Feature names, in the order of the columns of :func:`window_features` plus the article columns the
@@ -69,6 +71,13 @@ WINDOW_FEATURES = (
     "has_best",  # holds the article's best-covered sentence
     "anchor",  # holds the rarest question term that the article contains
     "head",  # holds the term the question asks about ("which *airline*", "what *company*")
+    "local_cov",  # cov with each term also weighted by its rarity inside the article (topic words count less)
+    "local_best",  # ... of the window's best single sentence
+    "pairs",  # share of the question's adjacent term pairs found adjacent in the window (paraphrase)
+    "asks",  # sentences of the window that end in "?" (a heading that asks, not an answer)
+    "headings",  # sentences of the window without end punctuation (headings, captions, bylines, links)
+    "rel_start",  # start sentence / sentences in the article
+    "names_title",  # log(1 + capitalised words in neither the question nor the title) × wants a name
 )
 ARTICLE_FEATURES = ("art_score", "art_rank", "title_cov", "article_cov")
 FEATURES = (*WINDOW_FEATURES, *ARTICLE_FEATURES)
@@ -84,6 +93,8 @@ class SentenceIndex:
     postings: Mapping[str, tuple[int, ...]]  # term → indices of the sentences containing it, ascending
     names: tuple[tuple[str, ...], ...]  # per sentence: terms of its capitalised words
     numbers: tuple[tuple[str, ...], ...]  # per sentence: its number terms
+    asks: np.ndarray  # 1 where the sentence ends in "?"
+    headings: np.ndarray  # 1 where the sentence has no end punctuation (a heading, caption, byline)
 
     @property
     def size(self) -> int:
@@ -99,6 +110,7 @@ class QuestionProfile:
     wants_number: bool = False
     wants_name: bool = False
     head: str = ""  # analysed term of the noun after which/what, "" when none
+    pairs: tuple[str, ...] = ()  # adjacent analysed terms of the question, as "a b" (see index_sentences)
 
     @property
     def total(self) -> float:
@@ -110,6 +122,11 @@ def answer_type(question: str) -> tuple[bool, bool]:
     """(wants a number, wants a name): general wh-word cues, no knowledge of particular questions."""
     number = bool(_WANTS_NUMBER.search(question))
     return number, bool(_WANTS_NAME.search(question)) and not number
+
+
+def question_pairs(terms: Sequence[str]) -> tuple[str, ...]:
+    """Adjacent analysed terms of the question as "a b" keys (the keys :func:`index_sentences` posts)."""
+    return tuple(dict.fromkeys(" ".join(p) for p in pairwise(terms) if p[0] != p[1]))
 
 
 def question_head(question: str, analyze: Analyze) -> str:
@@ -129,11 +146,18 @@ def index_sentences(
     postings: dict[str, list[int]] = {}
     names: list[tuple[str, ...]] = []
     numbers: list[tuple[str, ...]] = []
+    asks: list[bool] = []
+    headings: list[bool] = []
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
         terms = analyze(sentence)
         for term in dict.fromkeys(terms):
             postings.setdefault(term, []).append(i)
+        for pair in dict.fromkeys(map(" ".join, pairwise(terms))):
+            postings.setdefault(pair, []).append(i)
+        last = sentence[-1]
+        asks.append(last == "?")
+        headings.append(last not in _END)
         numbers.append(tuple(dict.fromkeys(t for t in terms if t[0].isdigit())))
         caps = []
         for m in _CAPITALISED.finditer(sentence):
@@ -147,7 +171,7 @@ def index_sentences(
     )  # fmt: skip
     return SentenceIndex(
         starts, ends, breaks, {t: tuple(v) for t, v in postings.items()},
-        tuple(names), tuple(numbers),
+        tuple(names), tuple(numbers), np.array(asks, dtype=np.float64), np.array(headings, dtype=np.float64),
     )  # fmt: skip
 
 
@@ -207,7 +231,20 @@ def window_features(
     head = (
         matrix[:, terms.index(profile.head)] if profile.head in profile.weights else np.zeros(n, dtype=bool)
     )
+    # Local rarity: a term in every sentence is the article's topic and says little about where the
+    # answer is; one in two sentences points at them.
+    df = matrix.sum(axis=0)
+    lw = w * np.log1p(n / np.maximum(df, 1)) * present
+    lw = lw / (lw.sum() or 1.0)
+    local_sentence = matrix @ lw
+    pairs = [p for p in profile.pairs if p in index.postings]
+    pair_hits = np.zeros(n, dtype=np.float64)
+    for p in pairs:
+        pair_hits[list(index.postings[p])] += 1.0
+    pair_hits /= max(len(profile.pairs), 1)
     qset = set(terms)
+    names_title = np.array([sum(1 for t in s if t not in qset and t not in title_terms) for s in index.names],
+                           dtype=np.float64)  # fmt: skip
     names = np.array([sum(1 for t in s if t not in qset) for s in index.names], dtype=np.float64)
     numbers = np.array([sum(1 for t in s if t not in qset) for s in index.numbers], dtype=np.float64)
     parts = []
@@ -239,6 +276,9 @@ def window_features(
             ((lo <= best_sentence) & (best_sentence < hi)).astype(np.float64),
             _sliding(anchor, length, np.logical_or).astype(np.float64),
             _sliding(head, length, np.logical_or).astype(np.float64),
+            cover @ lw, _sliding(local_sentence, length, np.maximum), _sliding(pair_hits, length, np.add),
+            _sliding(index.asks, length, np.add), _sliding(index.headings, length, np.add), lo / n,
+            np.log1p(_sliding(names_title, length, np.add)) * profile.wants_name,
         ]  # fmt: skip
         feats = np.column_stack(cols)[keep]
         parts.append((lo[keep], hi[keep], feats, shown[keep]))
