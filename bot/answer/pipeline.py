@@ -29,14 +29,7 @@ from .rank import (
     window_candidates,
 )
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
-from .windows import (
-    QuestionProfile,
-    SentenceIndex,
-    answer_type,
-    index_sentences,
-    question_head,
-    question_pairs,
-)
+from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +196,7 @@ class Answerer:
         terms = self.analyzer.analyze(parsed.text)
         wants_number, wants_name = answer_type(parsed.text)
         head = question_head(parsed.text, self.analyzer.analyze)
-        return QuestionProfile(self._weights(terms), wants_number, wants_name, head, question_pairs(terms))
+        return QuestionProfile(self._weights(terms), wants_number, wants_name, head)
 
     def ranked_articles(
         self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool = False
