@@ -64,6 +64,9 @@ class QuestionResult:
     rank_no_floor: int | None = None  # ``rank`` had the no-answer floor been off
     passage_rank_no_floor: int | None = None
     no_answer_no_floor: bool = False
+    # rank of the first *distinct article* among the results (floor off) whose title + full text holds the
+    # answer: how often retrieval put the right article in front of the quoting (diagnostic)
+    article_rank: int | None = None
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Summary:
     no_answer_rate_answerable: float
     p50_ms: float
     n_unanswerable: int
+    article_recall: dict[int, float] = field(default_factory=dict)
 
     def line(self, prefix: str = "") -> str:
         """One line of key=value figures."""
@@ -132,6 +136,8 @@ def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> Que
     open_rank = first_hit(shown, answer)
     open_passage_rank = first_hit(passages, answer)
     open_no_answer = ranked.no_answer is not None
+    distinct = list({c.article.id: c.article for c in ranked.candidates}.values())[: max(KS)]
+    article_rank = first_hit([f"{a.title}\n{a.text}" for a in distinct], answer)
     refused = open_no_answer or not passes_floor(ranked.candidates, floor)
     return QuestionResult(
         id=q["id"], date=q["date"], question=q["question"], answer=q["answer"],
@@ -141,6 +147,7 @@ def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> Que
                 "published": c.article.published.isoformat(), "quote": c.selection.quote.text,
                 "score": round(c.score, 4), "confidence": round(c.confidence, 3)} for c in top],
         rank_no_floor=open_rank, passage_rank_no_floor=open_passage_rank, no_answer_no_floor=open_no_answer,
+        article_rank=article_rank,
     )  # fmt: skip
 
 
@@ -169,6 +176,7 @@ def summarize(results: Sequence[QuestionResult]) -> Summary:
         no_answer_rate_answerable=sum(r.no_answer for r in answerable) / n,
         p50_ms=statistics.median([r.ms for r in results]) if results else 0.0,
         n_unanswerable=len(others),
+        article_recall=recall(r.article_rank for r in answerable),
     )
 
 

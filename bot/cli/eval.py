@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"answerable n={summary.n}, unanswerable n={summary.n_unanswerable}; full-passage recall "
           + " ".join(f"R@{k}={v:.3f}" for k, v in summary.passage_recall.items())
           + f"; no-answer on answerable {summary.no_answer_rate_answerable:.3f}")
+    print("article recall (answer anywhere in the title + text of the top-k distinct quoted articles, floor off) "
+          + " ".join(f"R@{k}={v:.3f}" for k, v in summary.article_recall.items()))
     write_report(args.report, results, summary, baseline_results)
     print(f"report: {args.report}")
     if baseline_results is not None:

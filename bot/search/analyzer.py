@@ -4,8 +4,9 @@ Pipeline, per word: find words in the *original* text (runs of Unicode letters a
 lower-case + NFKC + case-fold the word, drop English stopwords, Snowball-stem the rest. Normalizing per
 word (not per text) is what lets :meth:`Analyzer.analyze_with_spans` point back into the original string
 for highlighting. It is fast because Python touches each *distinct* chunk once: text is pre-split in C
-(bytes.translate + split) and chunks map to terms through a cache (the shared corpus has 36 M words but
-~0.3 M distinct chunks), so tokenizing is a C loop plus one dict lookup per word.
+(bytes.translate + split) and chunks map to terms through a cache (the shared corpus has 37 M words but
+~0.3 M distinct chunks), so tokenizing is a C loop plus one dict lookup per word. The index's bulk path
+goes further and maps chunks to term ids without a Python object per word (:mod:`bot.search.chunks`).
 """
 
 from __future__ import annotations
@@ -112,17 +113,18 @@ class Analyzer:
         pre-split already lower-cased it), so those are stemmed together in one ``stemWords`` call; any
         other chunk goes the general way.
         """
-        simple = [c.decode("ascii") for c in chunks if c.isalnum() and c.isascii()]
+        simple = [c.isascii() and c.isalnum() for c in chunks]
         stop = self._stopwords
-        words = [w for w in simple if w not in stop]
+        words = [w for w in (c.decode("ascii") for c, ok in zip(chunks, simple) if ok) if w not in stop]
         stems = dict(zip(words, self._stemmer.stemWords(words)))
+        get, general = stems.get, self._chunks.__getitem__
         out: list[tuple[str, ...]] = []
-        for c in chunks:
-            if c.isalnum() and c.isascii():
-                stem = stems.get(c.decode("ascii"))
+        for c, ok in zip(chunks, simple):
+            if ok:
+                stem = get(c.decode("ascii"))
                 out.append((stem,) if stem else ())
             else:
-                out.append(self._chunks[c])
+                out.append(general(c))
         return out
 
     @property
@@ -170,7 +172,13 @@ def split_chunks(text: str) -> list[bytes]:
     """
     if not text:
         return []
-    return text.encode("utf-8", "surrogatepass").translate(_SPLIT_TABLE).split()
+    return split_bytes(text).split()
+
+
+def split_bytes(text: str) -> bytes:
+    """UTF-8 of ``text`` with ASCII separators as spaces and ASCII lower-cased: the chunks are the runs of
+    non-space bytes (what :func:`split_chunks` returns; a bulk build finds them with numpy instead)."""
+    return text.encode("utf-8", "surrogatepass").translate(_SPLIT_TABLE)
 
 
 _DEFAULT: Analyzer | None = None

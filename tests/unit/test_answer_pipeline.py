@@ -123,9 +123,10 @@ def test_latest_and_topic(answerer: Answerer) -> None:
 
 
 def test_rank_helpers() -> None:
-    assert recency_prior(0, 60) == 1.0 and recency_prior(60, 60) == 0.5 and recency_prior(10, 0) == 1.0
+    assert recency_prior(0, 0.1) == 1.0 and recency_prior(10, 0) == 1.0
+    assert 1.0 > recency_prior(7, 0.1) > recency_prior(90, 0.1) > recency_prior(1000, 0.1) > 0.4
     assert story_key(ARTICLES[0]) == story_key(ARTICLES[3])
-    assert RankConfig().recency_days > 0
+    assert RankConfig().recency_power > 0
 
 
 def test_services_fresh_clone_quotes_the_seed_article(tmp_path: Path) -> None:
@@ -146,11 +147,12 @@ def test_services_fresh_clone_quotes_the_seed_article(tmp_path: Path) -> None:
 def test_date_prior_is_soft_around_a_named_window() -> None:
     from bot.answer.rank import date_prior
 
-    cfg = RankConfig(window_days=7)
+    cfg = RankConfig()
     window = (date(2022, 11, 21), date(2022, 11, 28))
     inside = date_prior(date(2022, 11, 25), AS_OF, window, cfg)
     week_before = date_prior(date(2022, 11, 14), AS_OF, window, cfg)
-    assert inside == 1.0 and week_before == 0.5  # outside loses gradually, nothing is filtered out
+    month_before = date_prior(date(2022, 10, 21), AS_OF, window, cfg)
+    assert inside == 1.0 and 1.0 > week_before > month_before > 0.5  # outside loses gradually, none filtered
     assert date_prior(date(2022, 11, 30), AS_OF, None, cfg) == 1.0  # no window: plain recency
     assert date_prior(date(2022, 9, 1), AS_OF, None, cfg) < 1.0
 

@@ -451,3 +451,39 @@ def test_background_merge_then_saves_then_reopen(tmp_path: Path, collection: tup
     on_disk = {p.name for p in root.glob("seg-*")} | {p.name for p in root.glob("gen-*")}
     assert set(current["files"]) <= on_disk
     assert len(list(root.glob("manifest-*.json"))) <= 2
+
+
+@pytest.mark.parametrize("share", [0.3, 1.0])
+def test_skipped_common_terms_never_change_the_top_k(monkeypatch, share: float) -> None:
+    """MaxScore: with skipping forced on (every list gets its real bound, any share of the bar), common
+    terms probed only for candidates still give rank-bm25's top k, with dates, a fresh segment, deletes."""
+    import bot.search.index as ix
+
+    monkeypatch.setattr(ix, "_SKIP_MIN", 1)
+    monkeypatch.setattr(ix, "_SKIP_SHARE", share)
+    monkeypatch.setattr(ix, "_FIRST_SHARE", 0.05)
+    probed = []
+    real_probe = BM25Index._probe
+    def probe(terms: list, cand: np.ndarray) -> np.ndarray:
+        probed.append(len(terms))
+        return real_probe(terms, cand)
+
+    monkeypatch.setattr(BM25Index, "_probe", staticmethod(probe))
+    docs = zipf_corpus(1500, vocab=120, seed=71)
+    index = BM25Index(fresh_limit=10**9)
+    with index.bulk():
+        index.add([DocInput(i + 1, 0, DAY0 + timedelta(days=i // 2), terms=docs[i]) for i in range(1200)])
+    index.add([DocInput(i + 1, 0, DAY0 + timedelta(days=i // 2), terms=docs[i]) for i in range(1200, 1500)])
+    gone = set(range(1, 1500, 7))
+    index.delete(gone)
+    live = [i for i in range(1500) if i + 1 not in gone]
+    ref = BM25Okapi([docs[i] for i in live])
+    for q in zipf_queries(80, vocab=120, seed=72):
+        scores = np.asarray(ref.get_scores(q))
+        for cutoff in (None, 400, 700):
+            f = None if cutoff is None else SearchFilters(date_to=DAY0 + timedelta(days=cutoff))
+            ok = [j for j, i in enumerate(live) if set(q) & set(docs[i]) and (f is None or i // 2 <= cutoff)]
+            ok.sort(key=lambda j: -scores[j])
+            got = index.search(q, 10, f)
+            assert [round(h.score, 9) for h in got] == [round(float(scores[j]), 9) for j in ok[:10]]
+    assert probed, "no query skipped a term: the test does not exercise the skipping"
