@@ -189,7 +189,7 @@ class Answerer:
         ranked = self.ranked_articles(parsed, profile, as_of, windowed=windowed)
         candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
                                        self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
-        return arrange(candidates, self.config.distinct_first)
+        return arrange(candidates, self.config.distinct_first, self.config.second_min)
 
     def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
         """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""

@@ -14,17 +14,37 @@ each of the top articles, scoring a result by both. On top of that:
 - words of the question in the title add a little (BM25 over title+body under-weights a title match);
 - pages that are quizzes (a list of questions with their options) are junk as answers: they quote the
   question, not the news, so they are dropped;
-- inside each of the top articles, every run of 1–3 sentences is a candidate quote, scored by a small
-  linear model over general features (see :mod:`bot.answer.windows`); the best windows of all top
-  articles are then ordered by a second linear model that also sees the article score, so a second
-  window of a dominant article can outrank the best window of a weak one;
+- inside each of the top articles, every run of 1–4 sentences within 600 characters is a candidate
+  quote, scored by a small linear model over general features (see :mod:`bot.answer.windows`); the
+  best windows of all top articles are then ordered by a second linear model that also sees the article
+  score and how far the window stands out among its article's, so a second window of a dominant
+  article can outrank the best window of a weak one;
 - the first two results come from different articles (forcing the first five to cost 1.4 points of
-  recall@5); after that the model's order stands, so a dominant article may show a second quote; the
-  same story reprinted by several outlets (same title or same quoted text) shows once.
+  recall@5); after that the model's order stands, so a dominant article may show a second quote — but
+  only when that quote's own score reaches ``second_min`` (6.0): an article shows once unless its
+  second quote is strong. The same story reprinted by several outlets (same title or same quoted text)
+  shows once.
 
-The two models' weights come from ``python -m bot.answer.fit`` on the dev questions. Fitted on the 2022
-questions alone they give the same recall on the 2023 ones as the weights fitted on both (R@1 .374 vs
-.373, R@5 .516 both): the features carry over in time rather than memorizing questions.
+Why quotes of up to 4 sentences / 600 characters (was 3 / 480): measured on the dev questions, where
+the answer is in a top article's text, the right window is that article's first only ~49 % of the
+time and the sentence holding the answer is 150 characters long at the median (90 % ≤ 256), while
+many "sentences" of scraped pages are headings, bylines and captions of a few words. Refitted for
+600/4, R@1 gains 1.5 points on each held-out year (fit 2022 → 2023: .375 → .393; 2023 → 2022: .465 →
+.477) at equal R@5; 560/3 gained half of that, 400/3 lost 1.6 points of R@5. Three results of 600
+characters with their titles stay far below Telegram's 4096.
+
+The two models' weights come from ``python -m bot.answer.fit`` on the dev questions; it checks them
+across time (fit on 2022, measure on 2023 and back), since a held-out set of later years judges them:
+fitted on the 2022 questions, the 2023 ones get R@1 .395 R@5 .516 (floor off; the previous models and
+quotes: .375 / .519); fitted on 2023, the 2022 ones get .474 / .610 (previous: .465 / .602). The gain is
+at rank 1 in both directions; recall at 5 holds.
+
+Measured for the order of results and not kept: a second quote kept only within a margin of its
+article's first (margins 0.5–3: −0.1 to −1.1 points of R@5), or only when it holds ≥ 30–60 % of the
+question's terms itself (−0.1 to −1.2 points); 1 or 3 instead of 2 distinct articles first (same).
+The result model's inputs ``window_share``/``window_gap`` (the window's log softmax share and gap
+among its article's windows) were fitted with the new window features; together they moved R@1
+.420 → .441 with the floor off (full dev, in-sample), R@5 .559 → .567.
 
 Measured on the dev set and not kept (no gain in recall at 1–10, some cost in latency): RM3-style
 pseudo-relevance feedback from the top 5–10 articles (10–40 terms, weight 0.15–0.5), fusing the
@@ -54,9 +74,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
+
 from bot.models import Article
 
-from .quote import MAX_QUOTE_CHARS, Selection, Tokenizer, make_quote
+from .quote import Selection, Tokenizer, make_quote
 from .windows import QuestionProfile, SentenceIndex, linear, pick_windows, title_coverage, window_features
 
 _QUIZ = re.compile(r"\bquiz\b", re.IGNORECASE)
@@ -80,14 +102,19 @@ class RankConfig:
     # points of recall@5 against 1 or 2 (.545 vs .559); 2 keeps a second article in view at no cost.
     distinct_first: int = 2
     # No answer when the best result's model score is below this. The score separates answerable from
-    # unanswerable dev questions better than term coverage: at 7.5 it refuses ~40 % of unanswerable
-    # questions for ~2.8 points of recall@5 (coverage 0.55 refused 50 % for 6 points; see the eval).
-    # With the power-law date prior article scores are closer together and result scores higher:
-    # 7.2 (the floor tuned with the old prior) then refused only 35 %. None disables the floor.
-    min_score: float | None = 7.5
+    # unanswerable dev questions better than term coverage. With the current models and the power-law
+    # date prior (full dev, floor off R@5 .580): 6.7 refuses 41 % of unanswerable questions for 2.7
+    # points of recall@5; 6.4: 36 % for 2.1; 6.6: 39 % for 2.4; 7.0: 46 % for 3.8; 7.5: 53 % for 5.6
+    # (coverage 0.55 refused 50 % for 6 points with the older models). None disables the floor.
+    min_score: float | None = 6.7
+    # A second (third, ...) quote of an article already shown is kept only when its own score reaches
+    # this: with one strong article the list should not repeat it with a weak quote. Measured (full
+    # dev, floor 6.4): 5.5 costs nothing, 6.0 0.1 point of R@5, 6.5 (= the floor) 0.3.
+    second_min: float | None = 6.0
     date_slack_days: int = 1  # news of a day is often published the day after
     soft_dates: bool = True  # a date named in the question weighs articles (date_prior), it does not filter
-    max_quote_chars: int = MAX_QUOTE_CHARS
+    max_quote_chars: int = 600  # ≤ 3 × (600 + title) fits Telegram's 4096 with room to spare
+    quote_sentences: int = 4  # sentences a quote may hold (a heading or byline is one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,16 +206,16 @@ def rerank_articles(
 
 #: Stage 1, choosing windows inside an article: weights of :data:`bot.answer.windows.WINDOW_FEATURES`.
 #: Fitted on the answerable dev questions with a listwise (softmax per article) objective over articles
-#: that hold the answer outside their title. Fitted on one half and checked on the other, the first window
-#: holds the answer 43 % of the time against 33 % for term coverage alone (the weights are the refit on
-#: all of them).
-WINDOW_WEIGHTS = (1.402, 2.630, 0.089, 0.426, 0.681, -0.099, 0.215, 0.668, 1.647, 0.183, 0.095, 1.274, 2.017,
-                  0.089, 0.169, 1.402, 0.224, 0.022, 0.416)  # fmt: skip
+#: that hold the answer outside their title (the weights are the refit on all of them). Fitted on 2022
+#: and checked on 2023, the first window holds the answer 40.5 % of the time (fitted on 2023, checked on
+#: 2022: 46.1 %); without local rarity and the line-shape features, 40.2 % and 46.1 % (480 chars / 3).
+WINDOW_WEIGHTS = (1.028, 2.288, -0.128, 0.767, 0.858, -0.233, -0.435, -0.538, 2.407, 0.164, 0.107, -0.016, 1.941,
+                  0.076, 0.105, 1.028, 0.213, -0.038, 0.445, 0.726, 0.158, 0.126, 0.183, 0.524, 1.295)  # fmt: skip
 #: Stage 2, ordering the chosen windows of all top articles: weights of :data:`RESULT_FEATURES`, fitted the
 #: same way with one softmax per question over every candidate window.
 RESULT_FEATURES = ("art_score", "art_rank", "title_cov", "article_cov", "window", "second", "third",
-                   "shown_cov", "cov", "log_age")  # fmt: skip
-RESULT_WEIGHTS = (1.467, -0.223, 0.601, 2.117, 0.620, -0.271, 0.097, 2.266, 0.910, -0.236)
+                   "shown_cov", "cov", "log_age", "window_share", "window_gap")  # fmt: skip
+RESULT_WEIGHTS = (1.135, -0.225, 0.745, 2.498, 0.521, -0.426, 0.112, 2.412, 0.931, -0.284, 0.167, -0.315)
 
 
 def window_candidates(
@@ -217,16 +244,22 @@ def window_candidates(
     for rank, (article, art_score) in enumerate(ranked[: config.articles]):
         title_terms = set(analyze(article.title))
         index = sentences(article)
-        found = window_features(index, profile, title_terms, max_chars=config.max_quote_chars)
+        found = window_features(index, profile, title_terms, max_sentences=config.quote_sentences,
+                                max_chars=config.max_quote_chars)  # fmt: skip
         if not found.lo.shape[0]:
             continue
         scores = linear(found.features, window_weights)
         cov = found.features[:, 0]
         title_cov = title_coverage(title_terms, profile)
         log_age = math.log1p(max((as_of - article.published).days, 0)) if as_of else 0.0
+        # How the window stands among its article's: log of its softmax share (a window that clearly
+        # beats the others is more likely the right one), and its gap to the article's best.
+        best = float(scores.max())
+        norm = best + math.log(float(np.exp(scores - best).sum()))
         for nth, i in enumerate(pick_windows(found.lo, found.hi, scores, config.quotes_per_article)):
             row = (art_score / top, math.log1p(rank), title_cov, found.article_cov, float(scores[i]),
-                   float(nth >= 1), float(nth >= 2), float(found.shown_cov[i]), float(cov[i]), log_age)  # fmt: skip
+                   float(nth >= 1), float(nth >= 2), float(found.shown_cov[i]), float(cov[i]), log_age,
+                   float(scores[i]) - norm, float(scores[i]) - best)  # fmt: skip
             score = float(sum(w * x for w, x in zip(result_weights, row)))
             selection = quote_window(article.text, index, int(found.lo[i]), int(found.hi[i]), profile, tokenize,
                                      config.max_quote_chars)  # fmt: skip
@@ -259,15 +292,19 @@ def _quote_key(candidate: Candidate) -> str:
     return _NONWORD.sub(" ", text).strip()
 
 
-def arrange(candidates: Sequence[Candidate], distinct_first: int) -> list[Candidate]:
+def arrange(
+    candidates: Sequence[Candidate], distinct_first: int, second_min: float | None = None
+) -> list[Candidate]:
     """Final order: reprints removed, the first ``distinct_first`` from different articles.
 
     A reprint is the same story under another URL (same title, or the same quoted text); its best
     quote was already shown. Later quotes of an article already shown keep their place after the
-    distinct head, so a user paging with "More" still sees them.
+    distinct head, so a user paging with "More" still sees them — when their own score reaches
+    ``second_min`` (else the article shows once: a weak second quote of one article is noise).
     """
     seen_story: dict[str, int] = {}
     seen_quote: set[str] = set()
+    seen_article: set[int] = set()
     unique: list[Candidate] = []
     for c in candidates:
         aid = c.article.id or 0
@@ -277,7 +314,10 @@ def arrange(candidates: Sequence[Candidate], distinct_first: int) -> list[Candid
         qkey = _quote_key(c)
         if qkey in seen_quote:
             continue
+        if aid in seen_article and second_min is not None and c.score < second_min:
+            continue
         seen_quote.add(qkey)
+        seen_article.add(aid)
         unique.append(c)
     head: list[Candidate] = []
     rest: list[Candidate] = []

@@ -171,3 +171,29 @@ def test_floor_refuses_weak_matches(answerer: Answerer) -> None:
     assert strict.answer("NATO ministers Bucharest", as_of=AS_OF).no_answer
     lenient = Answerer(answerer.store, answerer.retriever, config=replace(answerer.config, min_score=None))
     assert lenient.answer("pizza", as_of=AS_OF).items
+
+
+def test_one_article_shows_once_unless_its_second_quote_is_strong(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bot.answer.quote import Selection
+    from bot.answer.rank import Candidate, arrange
+    from bot.answer.types import Quote
+
+    one = replace(ARTICLES[0], id=1)
+    first = Candidate(one, Selection(Quote("NATO ministers met in Bucharest."), 0, 10, 0.0), 9.0, 1.0, 1.0)
+    weak = replace(first, selection=Selection(Quote("Snow fell later."), 20, 30, 0.0), score=5.0, nth=1)
+    strong = replace(weak, score=7.0)
+    assert arrange([first, weak], 2, 6.0) == [first]
+    assert arrange([first, strong], 2, 6.0) == [first, strong]
+    assert arrange([first, weak], 2, None) == [first, weak]
+    text = ("NATO foreign ministers met in Bucharest on Tuesday. " + "Filler sentence about the weather. " * 20
+            + "Snow fell on Bucharest later.")  # fmt: skip
+    store = Store(tmp_path / "db.sqlite3")
+    store.articles.upsert_many([art("https://dw.com/one", "NATO in Bucharest", text, date(2022, 11, 29))])
+    retriever = IndexRetriever(store, None)
+    retriever.open()
+    config = RankConfig(min_score=None)
+    answer = Answerer(store, retriever, config=config, today=lambda: AS_OF).answer("NATO ministers Bucharest")
+    assert answer.items[0].quote.text.startswith("NATO")
+    assert all(item.score >= config.second_min for item in answer.items[1:])

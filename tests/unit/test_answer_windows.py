@@ -90,3 +90,22 @@ def test_question_head_and_its_feature() -> None:
     found = window_features(idx, prof, set(), max_sentences=1)
     head = found.features[:, WINDOW_FEATURES.index("head")]
     assert {int(lo) for lo, h in zip(found.lo, head) if h} == {1}
+
+
+def test_headings_questions_and_local_rarity() -> None:
+    text = (
+        "Passengers: what to know?\n"
+        "Air New Zealand will weigh passengers before they board.\n"
+        "Passengers said the airline was polite. Passengers were calm\n"
+        "Weather was mild."
+    )
+    idx = index_sentences(text, AN.analyze, AN.word_terms)
+    assert list(idx.asks) == [1, 0, 0, 0, 0] and list(idx.headings) == [0, 0, 0, 1, 0]
+    terms = AN.analyze("Which airline will weigh passengers?")
+    prof = QuestionProfile({t: 1.0 for t in terms})
+    found = window_features(idx, prof, set(), max_sentences=1)
+    col = {name: found.features[:, WINDOW_FEATURES.index(name)] for name in ("local_cov", "asks")}
+    by_lo = {int(lo): i for i, lo in enumerate(found.lo)}
+    assert col["asks"][by_lo[0]] == 1.0
+    # "passengers" is in four sentences, "airline" in one: the rarer term counts for more locally
+    assert col["local_cov"][by_lo[2]] > col["local_cov"][by_lo[4 - 1]]
