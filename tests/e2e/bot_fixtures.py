@@ -8,6 +8,7 @@ auto-loads plugins from the root conftest, which belongs to the Bot API server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -244,10 +245,10 @@ class BotRunner:
         await asyncio.wait_for(caught_up(), timeout)
 
 
-@pytest.fixture(name="runner")
-async def runner_fixture(botapi: BotApiServer, tmp_path: Path) -> AsyncIterator[BotRunner]:
-    """A started bot on the fixture articles; stopped afterwards."""
-    settings = make_settings(tmp_path, botapi)
+@contextlib.asynccontextmanager
+async def started_runner(botapi: BotApiServer, tmp_path: Path, **overrides: object) -> AsyncIterator[BotRunner]:
+    """A started bot on the fixture articles (settings ``overrides`` applied); stopped on exit."""
+    settings = make_settings(tmp_path, botapi, **overrides)
     seed(settings)
     bot_runner = BotRunner(botapi, settings)
     await bot_runner.start()
@@ -257,3 +258,10 @@ async def runner_fixture(botapi: BotApiServer, tmp_path: Path) -> AsyncIterator[
         await bot_runner.stop()
         if bot_runner.writer is not None:
             bot_runner.writer.close()
+
+
+@pytest.fixture(name="runner")
+async def runner_fixture(botapi: BotApiServer, tmp_path: Path) -> AsyncIterator[BotRunner]:
+    """A started bot on the fixture articles; stopped afterwards."""
+    async with started_runner(botapi, tmp_path) as bot_runner:
+        yield bot_runner

@@ -16,7 +16,14 @@ import pytest
 from bot.chat.common import workers_of
 from bot.chat.workers import AnswerWorkers
 from tests.botapi import BotApiServer
-from tests.e2e.bot_fixtures import BotRunner, make_settings, new_article, open_test_services, seed
+from tests.e2e.bot_fixtures import (
+    BotRunner,
+    make_settings,
+    new_article,
+    open_test_services,
+    seed,
+    started_runner,
+)
 
 QUESTION = "Why did NATO ministers meet in Bucharest?"
 
@@ -24,16 +31,8 @@ QUESTION = "Why did NATO ministers meet in Bucharest?"
 @pytest.fixture(name="runner")
 async def pool_runner(botapi: BotApiServer, tmp_path: Path) -> AsyncIterator[BotRunner]:
     """A started bot on the fixture articles that answers in two worker processes."""
-    settings = make_settings(tmp_path, botapi, answer_workers=2)
-    seed(settings)
-    bot_runner = BotRunner(botapi, settings)
-    await bot_runner.start()
-    try:
+    async with started_runner(botapi, tmp_path, answer_workers=2) as bot_runner:
         yield bot_runner
-    finally:
-        await bot_runner.stop()
-        if bot_runner.writer is not None:
-            bot_runner.writer.close()
 
 
 def worker_pids() -> set[int]:
