@@ -56,47 +56,8 @@ def split_passages(article: Article, min_words: int = MIN_WORDS, max_words: int 
 
 
 def passage_spans(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[tuple[int, int]]:
-    """``(start, end)`` of each passage of a cleaned article body (the index builder needs only these).
-
-    Equal to ``_pack(list(_units(text, max_words)), min_words, max_words)``, fused into one loop (no
-    generators, counts on the stripped paragraph, the open passage in locals): it runs once per paragraph
-    of the whole corpus (1.1 M of them).
-    """
-    out: list[tuple[int, int]] = []
-    cs = ce = 0
-    cn = -1  # words of the open passage [cs, ce); -1: none open yet
-    pos = 0
-    for para in text.split("\n\n"):
-        stripped = para.strip()
-        if stripped:
-            if stripped is para:  # nothing stripped (the usual case): str.strip returns the same object
-                s, e = pos, pos + len(para)
-            else:
-                s = pos + para.find(stripped[0])  # everything before the first non-space is whitespace
-                e = s + len(stripped)
-            n = stripped.count(" ") + stripped.count("\n") + 1  # word_count(text, s, e)
-            if n <= max_words:
-                if 0 <= cn < min_words:
-                    ce, cn = e, cn + n
-                else:
-                    if cn >= 0:
-                        out.append((cs, ce))
-                    cs, ce, cn = s, e, n
-            else:
-                for us, ue, un in _split_long(text, s, e, max_words):
-                    if 0 <= cn < min_words:
-                        ce, cn = ue, cn + un
-                    else:
-                        if cn >= 0:
-                            out.append((cs, ce))
-                        cs, ce, cn = us, ue, un
-        pos += len(para) + 2
-    if cn >= 0:
-        if out and cn < min_words:  # a short tail joins the passage before it
-            out[-1] = (out[-1][0], ce)
-        else:
-            out.append((cs, ce))
-    return out
+    """``(start, end)`` of each passage of a cleaned article body (the index builder needs only these)."""
+    return _pack(list(_units(text, max_words)), min_words, max_words)
 
 
 def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-import pytest
-
 from bot.models import Article
 from bot.search.passages import MAX_WORDS, passage_spans, split_passages
 
@@ -73,16 +71,3 @@ def test_short_tail_joins_the_previous_passage() -> None:
     text = paragraphs(filler(80, 1), filler(5, 2))
     ps = split_passages(make(text))
     assert len(ps) == 1 and ps[0].end == len(text)
-
-
-@pytest.mark.parametrize(("min_words", "max_words"), [(40, 150), (5, 12), (1, 3)])
-def test_fused_passage_spans_equal_units_then_pack(min_words: int, max_words: int) -> None:
-    """The one-loop passage_spans equals the generator pipeline (paragraphs → units → pack)."""
-    from bot.search.passages import _pack, _units
-
-    texts = ["", "   ", "\n\n\n", " lead  space.\n\n\n  Next para here. Another one!\n \n", "x\n\n\n\ny z",
-             paragraphs(filler(300, 1), filler(10, 2), filler(3, 3)),
-             "A very long sentence " + " ".join(["word"] * 400) + ". Mr. Smith went. U.S. Gov. Ed said.",
-             "\u00a0Non-breaking\u00a0lead.\n\nTab\tseparated\twords here.\n\n" + filler(160, 4)]  # fmt: skip
-    for text in texts:
-        assert passage_spans(text, min_words, max_words) == _pack(list(_units(text, max_words)), min_words, max_words)
