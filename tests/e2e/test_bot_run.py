@@ -17,6 +17,7 @@ import pytest
 
 from bot.chat.app import build_application
 from bot.cli.run import webhook_options
+from bot.config import Settings
 from tests.botapi import BotApiServer
 from tests.e2e.bot_fixtures import BotRunner, make_settings, open_test_services, runner_fixture, seed  # noqa: F401
 
@@ -33,6 +34,19 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
+
+async def start_bot(botapi: BotApiServer, settings: Settings, **extra: str) -> asyncio.subprocess.Process:
+    """``python -m bot run`` in its own process against the local server, output piped for inspection."""
+    env = clean_env(
+        NEWSBOT_TOKEN=botapi.token, NEWSBOT_BOT_API_BASE_URL=botapi.base_url,
+        NEWSBOT_BOT_API_BASE_FILE_URL=botapi.base_file_url, NEWSBOT_DATA_DIR=str(settings.data_dir),
+        NEWSBOT_CORPUS_PATHS="[]", **extra,
+    )  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=settings.data_dir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
 
 
 def test_missing_token_is_one_clear_line(tmp_path: Path) -> None:
@@ -109,15 +123,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(botapi: BotApiServ
     pytest.importorskip("bot.services")
     settings = make_settings(tmp_path, botapi)
     seed(settings)
-    env = clean_env(
-        NEWSBOT_TOKEN=botapi.token, NEWSBOT_BOT_API_BASE_URL=botapi.base_url,
-        NEWSBOT_BOT_API_BASE_FILE_URL=botapi.base_file_url, NEWSBOT_DATA_DIR=str(settings.data_dir),
-        NEWSBOT_CORPUS_PATHS="[]", NEWSBOT_LOG_LEVEL="DEBUG",
-    )  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await start_bot(botapi, settings, NEWSBOT_LOG_LEVEL="DEBUG")
     try:
         await botapi.wait_for(lambda: botapi.calls["getUpdates"] > 0, timeout=30, what="the bot polling")
         alice = botapi.add_user("Alice")
@@ -144,14 +150,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(botapi: BotApiServ
 async def test_answer_workers_do_not_outlive_a_killed_bot(botapi: BotApiServer, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, botapi)
     seed(settings)
-    env = clean_env(
-        NEWSBOT_TOKEN=botapi.token, NEWSBOT_BOT_API_BASE_URL=botapi.base_url,
-        NEWSBOT_DATA_DIR=str(settings.data_dir), NEWSBOT_CORPUS_PATHS="[]", NEWSBOT_ANSWER_WORKERS="2",
-    )  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = await start_bot(botapi, settings, NEWSBOT_ANSWER_WORKERS="2")
     try:
         await botapi.wait_for(lambda: botapi.calls["getUpdates"] > 0, timeout=30, what="the bot polling")
         children = psutil.Process(proc.pid).children(recursive=True)
