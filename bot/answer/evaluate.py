@@ -67,6 +67,8 @@ class QuestionResult:
     # rank of the first *distinct article* among the results (floor off) whose title + full text holds the
     # answer: how often retrieval put the right article in front of the quoting (diagnostic)
     article_rank: int | None = None
+    # rank (floor off) had each result shown its first quote only, without the collapsed second excerpt
+    first_quote_rank: int | None = None
 
 
 @dataclass
@@ -82,6 +84,7 @@ class Summary:
     p50_ms: float
     n_unanswerable: int
     article_recall: dict[int, float] = field(default_factory=dict)
+    first_quote_recall: dict[int, float] = field(default_factory=dict)
 
     def line(self, prefix: str = "") -> str:
         """One line of key=value figures."""
@@ -129,10 +132,13 @@ def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> Que
     ms = (time.perf_counter() - t0) * 1000
     answer = normalize_answer(q["answer"])
     top = ranked.candidates[: max(KS)]
-    shown = [f"{c.article.title}\n{c.selection.quote.text}" for c in top]
+    firsts = [f"{c.article.title}\n{c.selection.quote.text}" for c in top]
+    shown = [f"{first}\n{c.extra.quote.text}" if c.extra else first for first, c in zip(firsts, top)]
     passages = [
-        f"{c.article.title}\n{_passage_around(c.article.text, c.selection.start, c.selection.end)}" for c in top
-    ]
+        "\n".join([c.article.title] + [_passage_around(c.article.text, sel.start, sel.end)
+                                       for sel in (c.selection, c.extra) if sel is not None])
+        for c in top
+    ]  # fmt: skip
     open_rank = first_hit(shown, answer)
     open_passage_rank = first_hit(passages, answer)
     open_no_answer = ranked.no_answer is not None
@@ -145,9 +151,10 @@ def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> Que
         passage_rank=None if refused else open_passage_rank, no_answer=refused, ms=round(ms, 1),
         shown=[{"article_id": c.article.id, "title": c.article.title, "url": c.article.url,
                 "published": c.article.published.isoformat(), "quote": c.selection.quote.text,
+                "more": c.extra.quote.text if c.extra else None,
                 "score": round(c.score, 4), "confidence": round(c.confidence, 3)} for c in top],
         rank_no_floor=open_rank, passage_rank_no_floor=open_passage_rank, no_answer_no_floor=open_no_answer,
-        article_rank=article_rank,
+        article_rank=article_rank, first_quote_rank=first_hit(firsts, answer),
     )  # fmt: skip
 
 
@@ -177,6 +184,7 @@ def summarize(results: Sequence[QuestionResult]) -> Summary:
         p50_ms=statistics.median([r.ms for r in results]) if results else 0.0,
         n_unanswerable=len(others),
         article_recall=recall(r.article_rank for r in answerable),
+        first_quote_recall=recall(r.first_quote_rank for r in answerable),
     )
 
 

@@ -20,13 +20,16 @@ from bot.search.index import SearchFilters
 from bot.search.passages import passage_spans
 
 from .question import as_date, parse_question
+from .quote import Selection
 from .rank import (
     Candidate,
     RankConfig,
     arrange,
     passes_floor,
+    quote_window,
     rerank_articles,
     window_candidates,
+    with_extras,
 )
 from .types import Answer, AnswerItem, ParsedQuestion, Quote
 from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
@@ -189,7 +192,14 @@ class Answerer:
         ranked = self.ranked_articles(parsed, profile, as_of, windowed=windowed)
         candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
                                        self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
-        return arrange(candidates, self.config.distinct_first, self.config.second_min)
+        requote = None
+        if self.config.extra_quote_chars > 0:
+
+            def requote(c: Candidate) -> Selection:
+                return quote_window(c.article.text, self.sentence_index(c.article), *c.window, profile,
+                                    self.analyzer.analyze_with_spans, self.config.extra_quote_chars)  # fmt: skip
+
+        return arrange(with_extras(candidates, requote), self.config.distinct_first, self.config.second_min)
 
     def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
         """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""
@@ -248,7 +258,7 @@ class Answerer:
         found = [a for a in found if a.published >= parsed.date_from][:MAX_RESULTS]
         if not found:
             return Ranked(parsed, as_of, [], f"I have no articles {parsed.date_label}. {HINT}")
-        from .quote import Selection, lead_sentences
+        from .quote import lead_sentences
 
         candidates = [
             Candidate(a, Selection(Quote(lead_sentences(a.text, max_chars=300, max_sentences=2)), 0, 0, 0.0),
@@ -273,6 +283,7 @@ def to_item(candidate: Candidate) -> AnswerItem:
         source=a.source,
         published=a.published,
         quote=candidate.selection.quote,
+        more=candidate.extra.quote if candidate.extra else None,
         score=round(candidate.score, 4),
         position=passage_position(a.text, candidate.selection.start),
     )

@@ -2,8 +2,8 @@
 
 Telegram's HTML mode accepts a handful of tags and refuses the whole message on one stray ``<``, so every
 piece of article text goes through :func:`esc` and the only tags we emit are ``b``, ``i``, ``a`` and
-``blockquote``. A message may hold at most 4096 characters *after* entity parsing (the visible text,
-counted in UTF-16 units), so messages are assembled from blocks: whole blocks while they fit, then the
+``blockquote`` (``expandable`` for a result's second excerpt). A message may hold at most 4096 characters
+*after* entity parsing (the visible text, counted in UTF-16 units), so messages are assembled from blocks: whole blocks while they fit, then the
 block that does not fit is rebuilt with its text cut at a sentence boundary — never cut as HTML, so a tag
 is never split.
 """
@@ -124,6 +124,11 @@ def highlight_html(quote: Quote, budget: int | None = None) -> str:
     return "".join(out)
 
 
+def more_html(quote: Quote, budget: int | None = None) -> str:
+    """A result's second excerpt, collapsed: Telegram shows its first lines and expands it on a tap."""
+    return f"<blockquote expandable>{highlight_html(quote, budget)}</blockquote>"
+
+
 def _item_meta(item: AnswerItem) -> str:
     return " · ".join(x for x in (item.source, fmt_date(item.published)) if x)
 
@@ -143,7 +148,10 @@ def _answer_item_html(number: int, item: AnswerItem) -> Callable[[int | None], s
         head = f"{number}. {_link(item.url, f'<b>{esc(title)}</b>')}\n<i>{esc(_item_meta(item))}</i>"
         quote_budget = None if budget is None else max(budget - visible_length(head) - 2, 40)
         quote = highlight_html(item.quote, quote_budget)
-        return f"{head}\n<blockquote>{quote}</blockquote>" if quote else head
+        out = f"{head}\n<blockquote>{quote}</blockquote>" if quote else head
+        if item.more and budget is None:  # a block squeezed into the last room gives up its second excerpt
+            out += f"\n{more_html(item.more)}"
+        return out
 
     return block
 
@@ -173,8 +181,10 @@ def answer_text(answer: Answer, *, bold: Callable[[str], str] | None = None) -> 
         lines += ["", f"{i}. {item.title}", f"   {_item_meta(item)}"]
         if is_web_link(item.url) or item.url:
             lines.append(f"   {item.url}")
-        quote = _plain_highlight(item.quote, bold) if bold else item.quote.text
-        lines += ["   > " + line for line in quote.splitlines() if line.strip()]
+        for n, excerpt in enumerate(q for q in (item.quote, item.more) if q):
+            text = _plain_highlight(excerpt, bold) if bold else excerpt.text
+            lines += ["   >"] if n else []  # the second excerpt of the same article, after a blank quote line
+            lines += ["   > " + line for line in text.splitlines() if line.strip()]
     if answer.has_more:
         lines += ["", f"(results {answer.offset + 1}–{answer.offset + len(answer.items)} of {answer.total})"]
     return "\n".join(lines)

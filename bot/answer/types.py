@@ -23,7 +23,7 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class AnswerItem:
-    """One result: an article and the quote from it that answers the question."""
+    """One result: an article, the quote from it that answers the question, and maybe a second excerpt."""
 
     article_id: int
     title: str
@@ -33,6 +33,7 @@ class AnswerItem:
     quote: Quote
     score: float = 0.0
     position: int = 0  # passage position in the article
+    more: Quote | None = None  # a second excerpt of the same article (shown collapsed), None when none
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,16 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.answer.render import article_card_html, esc, fmt_date, highlight_html, is_web_link
+from bot.answer.render import (
+    TELEGRAM_LIMIT,
+    article_card_html,
+    esc,
+    fmt_date,
+    highlight_html,
+    is_web_link,
+    more_html,
+    visible_length,
+)
 from bot.answer.types import AnswerItem
 from bot.models import Article
 
@@ -22,6 +31,7 @@ from .common import answer_for, in_thread, options_of, services_of
 
 MAX_OFFSET = 1000  # deeper pages are never useful and would only cost BM25 time
 QUOTE_BUDGET = 3000  # characters of quote in a chosen result; keeps the message far below 4096
+MORE_BUDGET = 600  # characters of its second excerpt (collapsed)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -74,9 +84,12 @@ def item_html(item: AnswerItem) -> str:
     html = f"<b>{title}</b>\n<i>{meta}</i>"
     if quote:
         html += f"\n<blockquote>{quote}</blockquote>"
-    if is_web_link(item.url):
-        html += f"\n{esc(item.url)}"
-    return html
+    link = f"\n{esc(item.url)}" if is_web_link(item.url) else ""
+    if item.more:
+        more = f"\n{more_html(item.more, MORE_BUDGET)}"
+        if visible_length(html + more + link) <= TELEGRAM_LIMIT:
+            html += more
+    return html + link
 
 
 def item_result(item: AnswerItem) -> InlineQueryResultArticle:

@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
           + f"; no-answer on answerable {summary.no_answer_rate_answerable:.3f}")
     print("article recall (answer anywhere in the title + text of the top-k distinct quoted articles, floor off) "
           + " ".join(f"R@{k}={v:.3f}" for k, v in summary.article_recall.items()))
+    print("first quote only (the collapsed second excerpt of each result not counted, floor off) "
+          + " ".join(f"R@{k}={v:.3f}" for k, v in summary.first_quote_recall.items()))
     write_report(args.report, results, summary, baseline_results)
     print(f"report: {args.report}")
     if baseline_results is not None:

@@ -193,7 +193,27 @@ def test_one_article_shows_once_unless_its_second_quote_is_strong(tmp_path: Path
     store.articles.upsert_many([art("https://dw.com/one", "NATO in Bucharest", text, date(2022, 11, 29))])
     retriever = IndexRetriever(store, None)
     retriever.open()
-    config = RankConfig(min_score=None)
+    config = RankConfig(min_score=None, extra_quote_chars=0)  # each window a result of its own
     answer = Answerer(store, retriever, config=config, today=lambda: AS_OF).answer("NATO ministers Bucharest")
     assert answer.items[0].quote.text.startswith("NATO")
     assert all(item.score >= config.second_min for item in answer.items[1:])
+
+
+def test_a_result_carries_its_articles_second_excerpt(tmp_path: Path) -> None:
+    """One result per article; its next-best window comes along (verbatim, apart from the quote)."""
+    filler = "Filler sentence about the weather. " * 20
+    text = f"NATO foreign ministers met in Bucharest on Tuesday. {filler}Snow fell on Bucharest later. {filler}"
+    store = Store(tmp_path / "db.sqlite3")
+    store.articles.upsert_many([art("https://dw.com/one", "NATO in Bucharest", text, date(2022, 11, 29)),
+                                art("https://dw.com/two", "Bucharest weather", f"Snow in Bucharest. {filler}",
+                                    date(2022, 11, 28))])  # fmt: skip
+    retriever = IndexRetriever(store, None)
+    retriever.open()
+    answerer = Answerer(store, retriever, config=RankConfig(min_score=None), today=lambda: AS_OF)
+    answer = answerer.answer("NATO ministers Bucharest snow")
+    assert len({item.article_id for item in answer.items}) == len(answer.items) == 2
+    first = answer.items[0]
+    assert first.quote.text.startswith("NATO") and first.more is not None
+    assert "Snow fell on Bucharest later." in first.more.text and "NATO" not in first.more.text
+    assert len(first.more.text) <= RankConfig().extra_quote_chars + 4  # the budget, plus "… " marks
+    assert first.more.text.strip("… ") in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -126,6 +127,26 @@ def test_answer_text_plain() -> None:
     text = answer_text(answer, bold=lambda w: f"*{w}*")
     assert "1. Title 1" in text and "*NATO*" in text and "results 1–2 of 5" in text
     assert "https://example.com/a" in text
+
+
+def test_second_excerpt_is_collapsed_escaped_and_in_plain_text() -> None:
+    more = Quote(f"… {NASTY} NATO again. …", ((len(f"… {NASTY} "), len(f"… {NASTY} NATO")),))
+    answer = Answer(question(), [replace(make_item(1), more=more), make_item(2)], total=2)
+    message = answer_html(answer)
+    text = check_telegram_html(message)
+    assert message.count("<blockquote expandable>") == 1 and "<b>NATO</b> again" in message
+    assert text.count(NASTY) == 3  # two titles and the excerpt, verbatim
+    plain = answer_text(answer)
+    assert f"   > … {NASTY} NATO again. …" in plain and "   >\n" in plain
+
+
+def test_squeezed_result_gives_up_its_second_excerpt_first() -> None:
+    long = " ".join(f"Sentence {n} mentions NATO again." for n in range(30))
+    items = [replace(make_item(i, long), more=Quote(long)) for i in range(5)]
+    message = answer_html(Answer(question(), items, total=5))
+    check_telegram_html(message)
+    assert message.count("<blockquote expandable>") >= 1  # the first results keep theirs
+    assert message.count("<blockquote>") > message.count("<blockquote expandable>")
 
 
 def test_non_web_url_is_not_a_link() -> None:
