@@ -199,7 +199,8 @@ class Answerer:
                 return quote_window(c.article.text, self.sentence_index(c.article), *c.window, profile,
                                     self.analyzer.analyze_with_spans, self.config.extra_quote_chars)  # fmt: skip
 
-        return arrange(with_extras(candidates, requote), self.config.distinct_first, self.config.second_min)
+        merged = with_extras(candidates, requote, self.config.extra_min, self.config.extra_cov)
+        return arrange(merged, self.config.distinct_first, self.config.second_min)
 
     def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
         """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""

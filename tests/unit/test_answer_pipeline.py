@@ -199,6 +199,26 @@ def test_one_article_shows_once_unless_its_second_quote_is_strong(tmp_path: Path
     assert all(item.score >= config.second_min for item in answer.items[1:])
 
 
+def test_second_excerpt_only_when_relevant_by_itself() -> None:
+    from dataclasses import replace
+
+    from bot.answer.quote import Selection
+    from bot.answer.rank import RESULT_FEATURES, Candidate, with_extras
+    from bot.answer.types import Quote
+
+    def cand(aid: int, score: float, cov: float, text: str) -> Candidate:
+        features = tuple(cov if name == "cov" else 0.0 for name in RESULT_FEATURES)
+        return Candidate(replace(ARTICLES[0], id=aid), Selection(Quote(text), 0, 1, 0.0), score, 1.0, cov,
+                         features=features)  # fmt: skip
+
+    main, good, other = cand(1, 9, 0.8, "main"), cand(1, 7, 0.5, "good"), cand(2, 6, 0.6, "other")
+    off_topic, weak = cand(1, 8, 0.1, "rides on the title"), cand(1, 3, 0.9, "weak")
+    merged = with_extras([main, off_topic, weak, good, other], lambda c: c.selection, 4.0, 0.15)
+    shown = [(c.selection.quote.text, c.extra.quote.text if c.extra else None) for c in merged]
+    assert shown == [("main", "good"), ("other", None)]
+    assert with_extras([main, off_topic, other], None) == [main, off_topic, other]  # extras off: every window
+
+
 def test_a_result_carries_its_articles_second_excerpt(tmp_path: Path) -> None:
     """One result per article; its next-best window comes along (verbatim, apart from the quote)."""
     filler = "Filler sentence about the weather. " * 20
