@@ -215,3 +215,20 @@ async def test_quick_questions_in_one_chat_are_paced_not_refused(
     replies = await botapi.wait_for_bot_messages(alice, len(questions), timeout=10)
     assert sorted(r.reply_to_message_id for r in replies) == sorted(m.message_id for m in asked)
     assert not [r for r in botapi.refused if r.status == 429]  # Telegram's ~1 message/s per chat held
+
+
+async def test_a_result_shows_a_second_excerpt_collapsed(botapi: BotApiServer, runner: BotRunner) -> None:
+    filler = "Crews cleared the runway and flights resumed in the afternoon. " * 12
+    text = (f"Lava from the Hekla volcano reached the coast road on Monday. {filler}"
+            f"Geologists said the Hekla lava flow could reach the harbour <b>within days</b>. {filler}")  # fmt: skip
+    runner.ingest(new_article(200, "Hekla volcano: lava flow & the coast", text))
+    await runner.wait_planned()
+    alice = botapi.add_user("Alice")
+    botapi.send_text(alice, alice, "Where did the Hekla lava flow reach?")
+    [reply] = await botapi.wait_for_bot_messages(alice, 1)
+    entities = reply.entity_texts()
+    [quote] = [t for kind, t in entities if kind == "blockquote"]
+    [more] = [t for kind, t in entities if kind == "expandable_blockquote"]
+    assert "Hekla" in quote and "Hekla" in more and quote != more
+    assert "the harbour <b>within days</b>" in more or "the harbour <b>within days</b>" in quote  # literal text
+    assert not [r for r in botapi.refused if r.method == "sendMessage"]

@@ -33,7 +33,7 @@ def test_summary_counts_answerable_only_for_recall() -> None:
 
 
 def test_article_recall_counts_distinct_quoted_articles() -> None:
-    from dataclasses import dataclass
+    from dataclasses import dataclass, replace
     from datetime import date
 
     from bot.answer.evaluate import evaluate_one
@@ -62,6 +62,12 @@ def test_article_recall_counts_distinct_quoted_articles() -> None:
     result = evaluate_one(Fixed(ranked), q)  # type: ignore[arg-type]
     assert result.rank is None and result.article_rank == 2  # the quote misses it; the second article has it
     assert summarize([result]).article_recall[1] == 0 and summarize([result]).article_recall[3] == 1
+
+    # a second excerpt is part of what the user is shown; the first-quote-only figure leaves it out
+    with_more = replace(ranked.candidates[2], extra=Selection(Quote("… the answer is Paris"), 0, 20, 0.0))
+    result = evaluate_one(Fixed(replace(ranked, candidates=[cand(1, "nothing"), with_more])), q)  # type: ignore[arg-type]
+    assert result.rank == 2 and result.first_quote_rank is None
+    assert summarize([result]).recall[3] == 1 and summarize([result]).first_quote_recall[3] == 0
 
 
 @pytest.mark.slow
