@@ -372,6 +372,7 @@ class IndexRetriever:
             if not self._load():
                 self.rebuild()
             self.refresh(save=True)
+            self.passages.warm_up()  # compiled query kernels ready before the first question
 
     def _load(self) -> bool:
         if self.index_dir is None or not (self.index_dir / "passages").exists():
