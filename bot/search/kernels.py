@@ -190,7 +190,7 @@ def top_k(m_indptr, m_docs, m_tf, f_indptr, f_docs, f_tf, tids, idf, counts, k1,
     posting. (Not with an idf <= 0, rank-bm25's floor on tiny collections: then everything is scanned.)
 
     ``norm[lens[slot]]`` is the slot's ``k1·(1 - b + b·|d|/avgdl)`` (a table by length: a posting reads
-    4 bytes of ``lens`` at random, not 8 of a per-slot norm). Block scratch, zero on entry and on return:
+    2 bytes of ``lens`` at random, not 8 of a per-slot norm). Block scratch, zero on entry and on return:
     ``acc`` (float64, one entry per slot of a block: its size sets the block, small enough to stay in the
     L2 cache), ``seen`` (uint8, as long) and ``touched`` (int32, one longer).
     """
