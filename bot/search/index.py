@@ -64,7 +64,7 @@ from .chunks import MAX_KEY_BYTES, KeyTable, chunk_keys, chunk_spans
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: segments without float32 impacts (``w``); an older index is rebuilt
 _EPOCH = date(1970, 1, 1).toordinal()
 _NO_TERM = -1  # a chunk that yields no term (stopword, punctuation, emoji)
 _MULTI = -2  # a chunk that yields several terms (looked up in a side table)
@@ -316,17 +316,14 @@ class Vocabulary:
 class Segment:
     """Immutable postings of some documents, CSR by term: ``docs[indptr[t]:indptr[t+1]]`` ascending.
 
-    ``w`` holds each posting's tf saturation computed at the collection's average length when the segment
-    was built (``avgdl``), in float32. Queries no longer read it (they score from ``tf``, see
-    :mod:`bot.search.kernels`); it is still written, as part of the file format.
+    Only raw counts: queries finish BM25 from ``tf`` and the live collection's statistics (see
+    :mod:`bot.search.kernels`), so a segment never goes stale.
     """
 
     name: str
     indptr: np.ndarray
     docs: np.ndarray
     tf: np.ndarray
-    w: np.ndarray
-    avgdl: float = 0.0
 
     @property
     def n_postings(self) -> int:
@@ -359,7 +356,7 @@ class Segment:
         return sp.csr_array((self.tf, self.docs, indptr), shape=(n_terms, n_slots))
 
 
-SEGMENT_ARRAYS = ("indptr", "docs", "tf", "w")
+SEGMENT_ARRAYS = ("indptr", "docs", "tf")
 
 
 def empty_segment() -> Segment:
@@ -369,7 +366,6 @@ def empty_segment() -> Segment:
         np.zeros(1, dtype=np.int64),
         np.zeros(0, dtype=np.int32),
         np.zeros(0, dtype=np.uint16),
-        np.zeros(0, dtype=np.float32),
     )
 
 
@@ -381,56 +377,18 @@ def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
     return np.concatenate([indptr, pad])
 
 
-@dataclass(frozen=True, slots=True)
-class ImpactBase:
-    """What a segment's float32 impacts are computed from: document lengths, average length, parameters."""
-
-    lengths: np.ndarray
-    avgdl: float
-    params: Params
-
-
-def impacts(tf: np.ndarray, docs: np.ndarray, base: ImpactBase) -> np.ndarray:
-    """tf saturation per posting at ``base.avgdl`` (float32), the cheap ranking weight of a posting."""
-    if tf.shape[0] == 0 or base.avgdl <= 0:
-        return np.zeros(tf.shape[0], dtype=np.float32)
-    p = base.params
-    # float32 arithmetic: a few ulps (< 1e-6 relative), within impact_drift's margin
-    norm = base.lengths.astype(np.float32)[docs]
-    norm *= np.float32(p.k1 * p.b / base.avgdl)
-    norm += np.float32(p.k1 * (1 - p.b))
-    tf32 = tf.astype(np.float32)
-    norm += tf32
-    tf32 *= np.float32(p.k1 + 1)
-    tf32 /= norm
-    return tf32
-
-
-def impact_drift(built_avgdl: float, avgdl: float) -> tuple[float, float]:
-    """``(lo, hi)`` with ``lo·w <= true saturation <= hi·w`` for every posting of a segment.
-
-    With ``c = built_avgdl / avgdl`` the length part of the denominator scales by ``c`` and the rest is
-    unchanged, so the saturation scales by a factor between 1 and ``1/c``. A relative margin covers the
-    float32 rounding of ``w``.
-    """
-    if built_avgdl <= 0 or avgdl <= 0:
-        return 0.0, np.inf
-    inv_c = avgdl / built_avgdl
-    return min(1.0, inv_c) * (1 - 1e-6), max(1.0, inv_c) * (1 + 1e-6)
-
-
-def _from_matrix(mat: sp.csr_array, base: ImpactBase) -> Segment:
-    """Segment from a CSR matrix (terms × slots) with the narrowest tf dtype and float32 impacts."""
+def _from_matrix(mat: sp.csr_array) -> Segment:
+    """Segment from a CSR matrix (terms × slots) with the narrowest tf dtype."""
     mat.sum_duplicates()
     tf = mat.data
     small = tf.size == 0 or int(tf.max()) <= np.iinfo(np.uint16).max
     tf = tf.astype(np.uint16, copy=False) if small else tf.astype(np.uint32)
     indptr = mat.indptr.astype(np.int64, copy=False)
     docs = mat.indices.astype(np.int32, copy=False)
-    return Segment(uuid.uuid4().hex[:12], indptr, docs, tf, impacts(tf, docs, base), base.avgdl)
+    return Segment(uuid.uuid4().hex[:12], indptr, docs, tf)
 
 
-def build_segment(ids: np.ndarray, lengths: np.ndarray, slots: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
+def build_segment(ids: np.ndarray, lengths: np.ndarray, slots: np.ndarray, n_slots: int, n_terms: int) -> Segment:
     """Postings of documents in ``slots`` (ascending): ``ids`` their term ids concatenated, ``lengths``
     how many belong to each."""
     if slots.shape[0] == 0 or ids.shape[0] == 0:
@@ -439,8 +397,8 @@ def build_segment(ids: np.ndarray, lengths: np.ndarray, slots: np.ndarray, base:
     # a tf is a sum of ones within one document: uint16 cannot overflow unless a document is that long
     # (half the bytes for scipy's counting sort to move, and no conversion afterwards)
     ones = np.ones(ids.shape[0], dtype=np.uint16 if int(lengths.max()) <= np.iinfo(np.uint16).max else np.int32)
-    mat = sp.coo_array((ones, (ids.astype(np.int32, copy=False), cols)), shape=(n_terms, base.lengths.shape[0]))
-    return _from_matrix(mat.tocsr(), base)
+    mat = sp.coo_array((ones, (ids.astype(np.int32, copy=False), cols)), shape=(n_terms, n_slots))
+    return _from_matrix(mat.tocsr())
 
 
 def _restrict(seg: Segment, first_slot: int, n_terms: int) -> Segment:
@@ -450,11 +408,11 @@ def _restrict(seg: Segment, first_slot: int, n_terms: int) -> Segment:
         return empty_segment()
     counts = np.bincount(seg.term_of(keep), minlength=max(n_terms, seg.n_terms))
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return Segment(uuid.uuid4().hex[:12], indptr, seg.docs[keep], seg.tf[keep], seg.w[keep], seg.avgdl)
+    return Segment(uuid.uuid4().hex[:12], indptr, seg.docs[keep], seg.tf[keep])
 
 
-def merge_segments(a: Segment, b: Segment, alive: np.ndarray, base: ImpactBase, n_terms: int) -> Segment:
-    """One segment with the live postings of both (b's slots all follow a's); impacts recomputed."""
+def merge_segments(a: Segment, b: Segment, alive: np.ndarray, n_terms: int) -> Segment:
+    """One segment with the live postings of both (b's slots all follow a's)."""
     n_slots = alive.shape[0]
     if b.n_postings == 0 and a.n_postings == 0:
         return empty_segment()
@@ -463,7 +421,7 @@ def merge_segments(a: Segment, b: Segment, alive: np.ndarray, base: ImpactBase, 
     if dead.any():
         mat.data[dead] = 0
         mat.eliminate_zeros()
-    return _from_matrix(mat, base)
+    return _from_matrix(mat)
 
 
 # -- per-document arrays --------------------------------------------------------------------------------
@@ -656,7 +614,7 @@ class BM25Index:
             if self._pending is not None:  # bulk load: one segment at the end
                 self._pending.append((slots, batch.ids, batch.lengths))
                 return
-            seg = build_segment(batch.ids, batch.lengths, slots, self._base(), len(self.vocab))
+            seg = build_segment(batch.ids, batch.lengths, slots, self.n_slots, len(self.vocab))
             self._count_df(seg)
             self._merge_fresh(seg, first)
             self._changed()
@@ -687,14 +645,14 @@ class BM25Index:
         if not keep.all():  # replaced again within the bulk: only the last version counts
             ids = ids[np.repeat(keep, lengths)]
             slots, lengths = slots[keep], lengths[keep]
-        seg = build_segment(ids, lengths, slots, self._base(), len(self.vocab))
+        seg = build_segment(ids, lengths, slots, self.n_slots, len(self.vocab))
         self._count_df(seg)
         if self._main.n_postings == 0 and self._fresh.n_postings == 0:
             self._main = seg
         else:
-            self._main = merge_segments(self._main, seg, alive, self._base(), len(self.vocab))
+            self._main = merge_segments(self._main, seg, alive, len(self.vocab))
             if self._fresh.n_postings:
-                self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
+                self._main = merge_segments(self._main, self._fresh, alive, len(self.vocab))
         self._fresh = empty_segment()
         self._fresh_base = self.n_slots
         self._changed()
@@ -718,9 +676,6 @@ class BM25Index:
             self._index_keys_sparse(first + np.flatnonzero(c["alive"].view[first:]))
         self._update_sorted(first)
         return slots
-
-    def _base(self) -> ImpactBase:
-        return ImpactBase(self._cols["len"].view, self.avgdl, self.params)
 
     def _count_df(self, seg: Segment) -> None:
         """Add a new segment's documents to the document frequencies (all its postings are live)."""
@@ -807,7 +762,7 @@ class BM25Index:
             self._fresh_base = first
             self._fresh = batch
         else:
-            self._fresh = merge_segments(self._fresh, batch, alive, self._base(), len(self.vocab))
+            self._fresh = merge_segments(self._fresh, batch, alive, len(self.vocab))
         if self._fresh.n_postings > self.fresh_limit and self._pending is None:
             if self.background_merge:
                 self._start_background_merge()
@@ -823,7 +778,7 @@ class BM25Index:
             alive = self._cols["alive"].view
             if self._fresh.n_postings == 0 and self._main.n_postings == 0:
                 return
-            self._main = merge_segments(self._main, self._fresh, alive, self._base(), len(self.vocab))
+            self._main = merge_segments(self._main, self._fresh, alive, len(self.vocab))
             self._fresh = empty_segment()
             self._fresh_base = self.n_slots
 
@@ -837,13 +792,12 @@ class BM25Index:
         """Merge a snapshot of main + fresh in a thread; searches and adds go on meanwhile."""
         if self._merger is not None:
             return
-        snapshot = (self._main, self._fresh, self._cols["alive"].view.copy(), self._base(), len(self.vocab),
-                    self.n_slots)  # fmt: skip
+        snapshot = (self._main, self._fresh, self._cols["alive"].view.copy(), len(self.vocab), self.n_slots)
         self._merger = threading.Thread(target=self._merge_snapshot, args=snapshot, name=f"{self.name}-merge",
                                         daemon=True)  # fmt: skip
         self._merger.start()
 
-    def _merge_snapshot(self, main: Segment, fresh: Segment, alive: np.ndarray, base: ImpactBase, n_terms: int,
+    def _merge_snapshot(self, main: Segment, fresh: Segment, alive: np.ndarray, n_terms: int,
                         boundary: int) -> None:  # fmt: skip
         """The merge itself (no lock held), then a swap that keeps what was added meanwhile.
 
@@ -851,7 +805,7 @@ class BM25Index:
         out of df), so they never match; the next merge drops them.
         """
         try:
-            merged = merge_segments(main, fresh, alive, base, n_terms)
+            merged = merge_segments(main, fresh, alive, n_terms)
             with self._lock:
                 if self._main is main:  # nobody merged in between
                     self._main = merged
@@ -1182,7 +1136,6 @@ def _save_locked(index: BM25Index, root: Path) -> None:
         "gen": gen,
         "main": state["main"].name,  # type: ignore[union-attr]
         "fresh": state["fresh"].name,  # type: ignore[union-attr]
-        "avgdl": {"main": state["main"].avgdl, "fresh": state["fresh"].avgdl},  # type: ignore[union-attr]
         "n_terms": len(state["terms"]),  # type: ignore[arg-type]
         "meta": state["meta"],
         "files": files,
@@ -1251,7 +1204,6 @@ def _load_locked(root: Path) -> dict:
                 # copy-on-write: writable arrays to numba (one compiled kernel for loaded and built segments)
                 *(np.load(root / f"seg-{manifest[role]}.{p}.npy", mmap_mode="c").view(np.ndarray)
                   for p in _SEG_PARTS),
-                avgdl=float(manifest["avgdl"][role]),
             )
             for role in ("main", "fresh")
         }

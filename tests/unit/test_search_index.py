@@ -356,7 +356,7 @@ def test_background_merges_keep_results_exact(collection: tuple) -> None:
 def test_a_slow_reader_never_sees_files_deleted_by_later_saves(tmp_path: Path, collection: tuple,
                                                                monkeypatch) -> None:  # fmt: skip
     """Regression: a load that read CURRENT, then got overtaken by two saves (a merge in between), found
-    ``seg-….w.npy`` missing: the writer's clean-up had deleted the generation it was opening."""
+    ``seg-….tf.npy`` missing: the writer's clean-up had deleted the generation it was opening."""
     import bot.search.index as ix
 
     index = built(collection)
