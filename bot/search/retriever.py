@@ -372,7 +372,8 @@ class IndexRetriever:
             if not self._load():
                 self.rebuild()
             self.refresh(save=True)
-            self.passages.warm_up()  # compiled query kernels ready before the first question
+            for index in (self.passages, self.articles):  # compiled query kernels ready before the first question
+                index.warm_up()
 
     def _load(self) -> bool:
         if self.index_dir is None or not (self.index_dir / "passages").exists():
