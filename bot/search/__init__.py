@@ -5,6 +5,7 @@
 - :mod:`bot.search.passages` — an article's verbatim passages (paragraphs and sentences, ~40–150 words).
 - :mod:`bot.search.bm25` — rank-bm25's BM25Okapi as small numpy functions.
 - :mod:`bot.search.index` — :class:`~bot.search.index.BM25Index`: exact BM25Okapi, incremental, persistent.
+- :mod:`bot.search.kernels` — the index's compiled (numba) query kernels: top k, scores of given slots.
 - :mod:`bot.search.retriever` — the :class:`~bot.search.retriever.Retriever` protocol, the index backend kept
   in sync with the store, the rank-bm25 reference backend, and :func:`~bot.search.retriever.make_retriever`.
 

@@ -372,6 +372,8 @@ class IndexRetriever:
             if not self._load():
                 self.rebuild()
             self.refresh(save=True)
+            for index in (self.passages, self.articles):  # compiled query kernels ready before the first question
+                index.warm_up()
 
     def _load(self) -> bool:
         if self.index_dir is None or not (self.index_dir / "passages").exists():

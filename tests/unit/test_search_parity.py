@@ -62,6 +62,16 @@ def test_one_document_corpus_negative_scores() -> None:
     check_parity(docs, [["only"], ["words", "only"], ["absent"]])
 
 
+def test_zero_idf_terms_still_match() -> None:
+    """A term in exactly half the documents has idf 0: documents matching only it still come back, with
+    score 0, once each (the kernel cannot tell a new document by a zero score here)."""
+    docs = [["half", "x"], ["half", "y"], ["x", "z"], ["y", "z"]]
+    assert BM25Okapi(docs).idf["half"] == 0.0
+    assert check_parity(docs, [["half"], ["half", "x"], ["half", "half"], ["z", "half"]], k=4) == 4
+    index = index_of(docs)
+    assert sorted(h.key for h in index.search(["half"], 10)) == [1, 2]
+
+
 def test_empty_documents_count_in_n_and_avgdl() -> None:
     docs = [[], ["a", "b"], [], ["b", "c", "c"], []]
     check_parity(docs, [["a"], ["c"], ["b", "c"]])
