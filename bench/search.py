@@ -127,6 +127,11 @@ def serve(data_dir: Path, questions: Path) -> dict[str, float]:
     load_s = time.perf_counter() - t0
     analyzer = retriever.analyzer
     qs = read_questions(questions)
+    # the first question after start-up also waits for the compiled kernels to finish loading
+    t = time.perf_counter()
+    first = SearchFilters(date_to=date.fromisoformat(qs[0]["date"]))
+    retriever.passages.search(analyzer.analyze(qs[0]["question"]), 10, first)
+    first_query_s = time.perf_counter() - t
     lat, cpu, full = [], [], []
     for q in qs:
         f = SearchFilters(date_to=date.fromisoformat(q["date"]))
@@ -152,8 +157,8 @@ def serve(data_dir: Path, questions: Path) -> dict[str, float]:
     assert found == [aid], "the new article is not searchable"
     store.articles.delete(aid)
     retriever.refresh(save=True)
-    return {"load_s": load_s, "rss_mb": rss_mb, "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99),
-            "p50_cpu_ms": pct(cpu, 50), "p99_cpu_ms": pct(cpu, 99),
+    return {"load_s": load_s, "first_query_s": first_query_s, "rss_mb": rss_mb, "p50_ms": pct(lat, 50),
+            "p99_ms": pct(lat, 99), "p50_cpu_ms": pct(cpu, 50), "p99_cpu_ms": pct(cpu, 99),
             "p50_with_text_ms": pct(full, 50), "add_visible_s": add_visible_s, "questions": len(qs)}  # fmt: skip
 
 

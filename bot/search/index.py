@@ -958,7 +958,6 @@ class BM25Index:
         """Open a saved index (segments memory-mapped); raises :class:`IndexCorruptError` if damaged."""
         index = cls(analyzer=analyzer, **kwargs)  # type: ignore[arg-type]
         index._restore(_load_state(Path(path)))
-        index.warm_up()
         return index
 
     def warm_up(self) -> None:

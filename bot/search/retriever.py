@@ -372,8 +372,16 @@ class IndexRetriever:
             if not self._load():
                 self.rebuild()
             self.refresh(save=True)
-            for index in (self.passages, self.articles):  # compiled query kernels ready before the first question
+        # The compiled query kernels load in the background (~0.3 s a process): start-up does not wait for
+        # them, and a question that comes sooner waits only for what is left.
+        threading.Thread(target=self._warm_up, name="search-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
+            for index in (self.passages, self.articles):
                 index.warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first query loads the kernels
+            log.exception("search kernels did not warm up; the first question will load them")
 
     def _load(self) -> bool:
         if self.index_dir is None or not (self.index_dir / "passages").exists():
