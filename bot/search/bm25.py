@@ -10,8 +10,9 @@ rank-bm25 is our definition of a score (k1 = 1.5, b = 0.75, epsilon = 0.25):
 
 Everything that depends on the whole collection (N, avgdl, the idf floor) changes when documents come
 and go, so the index stores only raw counts (term frequencies, document lengths, document frequencies)
-and these functions finish the score at query time. Operations run in float64 and in rank-bm25's order so
-scores agree to the last few bits.
+and these functions finish the score's collection-wide parts at query time; the per-posting sum runs in the
+compiled kernels (:mod:`bot.search.kernels`), in float64 and in rank-bm25's expression, so scores agree to
+the last few bits.
 """
 
 from __future__ import annotations
@@ -61,17 +62,3 @@ def length_norm(doc_len: np.ndarray, avgdl: float, params: Params = Params()) ->
     """``k1·(1 - b + b·|d|/avgdl)`` per document: the denominator's length part (float64)."""
     doc_len = np.asarray(doc_len, dtype=np.float64)
     return params.k1 * (1 - params.b + params.b * doc_len / avgdl)
-
-
-def saturate(tf: np.ndarray, norm: np.ndarray, params: Params = Params()) -> np.ndarray:
-    """``tf·(k1+1) / (tf + norm)``: term-frequency saturation (float64)."""
-    tf = np.asarray(tf, dtype=np.float64)
-    return tf * (params.k1 + 1) / (tf + norm)
-
-
-def term_scores(idf: np.ndarray | float, tf: np.ndarray, norm: np.ndarray, params: Params = Params()) -> np.ndarray:
-    """A query term's contribution over postings: ``idf · saturate(tf, norm)`` (rank-bm25's expression).
-
-    Broadcasts, so one call can score a (terms × documents) tf matrix with a column of idfs.
-    """
-    return idf * saturate(tf, norm, params)
