@@ -380,7 +380,7 @@ class IndexRetriever:
         try:
             for index in (self.passages, self.articles):
                 index.warm_up()
-        except Exception:  # noqa: BLE001 - a failed warm-up only means the first query loads the kernels
+        except Exception:  # a failed warm-up only means that the first query loads the kernels
             log.exception("search kernels did not warm up; the first question will load them")
 
     def _load(self) -> bool:
