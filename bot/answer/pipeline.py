@@ -192,15 +192,17 @@ class Answerer:
         ranked = self.ranked_articles(parsed, profile, as_of, windowed=windowed)
         candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
                                        self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
-        requote = None
-        if self.config.extra_quote_chars > 0:
-
-            def requote(c: Candidate) -> Selection:
-                return quote_window(c.article.text, self.sentence_index(c.article), *c.window, profile,
-                                    self.analyzer.analyze_with_spans, self.config.extra_quote_chars)  # fmt: skip
-
-        merged = with_extras(candidates, requote, self.config.extra_min, self.config.extra_cov)
+        merged = with_extras(candidates, self._extra_quoter(profile), self.config.extra_min, self.config.extra_cov)
         return arrange(merged, self.config.distinct_first, self.config.second_min)
+
+    def _extra_quoter(self, profile: QuestionProfile) -> Callable[[Candidate], Selection] | None:
+        """Quotes an article's next window within the second excerpt's budget (None: no second excerpts)."""
+        chars = self.config.extra_quote_chars
+        if chars <= 0:
+            return None
+        tokenize = self.analyzer.analyze_with_spans
+        return lambda c: quote_window(c.article.text, self.sentence_index(c.article), *c.window, profile, tokenize,
+                                      chars)  # fmt: skip
 
     def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
         """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""
