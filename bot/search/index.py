@@ -902,12 +902,15 @@ class BM25Index:
                 return []
             stats = self._get_stats()
             k = min(k, self._n_live)  # the kernel's heap has k entries
-            sc, c = self._scratch, self._cols
-            slots, scores = kernels.top_k(
-                *self._segment_arrays(), *self._term_arrays(qterms, stats), self.params.k1, stats.lens, stats.norm,
-                *self._filter_args(filters), c["key"].buf, c["pos"].buf, k, sc.acc, sc.seen, sc.touched,
-            )  # fmt: skip
-            return self._hits(slots, scores)
+            return self._hits(*self._top_k(self._term_arrays(qterms, stats), stats, k, filters))
+
+    def _top_k(self, terms: tuple[np.ndarray, np.ndarray, np.ndarray], stats: _Stats, k: int,
+               filters: SearchFilters | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The query kernel over this index's arrays: best ``k`` slots and their scores (lock held)."""
+        sc, c = self._scratch, self._cols
+        return kernels.top_k(*self._segment_arrays(), *terms, self.params.k1, stats.lens, stats.norm,
+                             *self._filter_args(filters), c["key"].buf, c["pos"].buf, k, sc.acc, sc.seen,
+                             sc.touched)  # fmt: skip
 
     def _filter_args(self, filters: SearchFilters | None) -> tuple:
         """The kernel's filter arguments: the date window of the sorted slots (``(0, 0, 0)``: none), then
@@ -969,14 +972,11 @@ class BM25Index:
         arrays like in-memory ones and one compiled version serves both.
         """
         with self._lock:
-            c = self._cols
-            none = np.zeros(0, dtype=np.int64)
             stats = self._get_stats()
-            sc = self._scratch
-            kernels.top_k(*self._segment_arrays(), none, np.zeros(0), none, self.params.k1, stats.lens, stats.norm,
-                          *self._filter_args(None), c["key"].buf, c["pos"].buf, 1, sc.acc, sc.seen, sc.touched)
-            kernels.score_slots(*self._segment_arrays(), none, np.zeros(0), none, self.params.k1, stats.lens,
-                                stats.norm, np.zeros(0, dtype=np.int32))  # fmt: skip
+            terms = self._term_arrays([], stats)
+            self._top_k(terms, stats, 1, None)
+            kernels.score_slots(*self._segment_arrays(), *terms, self.params.k1, stats.lens, stats.norm,
+                                np.zeros(0, dtype=np.int32))  # fmt: skip
 
     # state exchanged with the file format below
 
