@@ -304,8 +304,8 @@ def with_extras(
     candidates: Sequence[Candidate], requote: Callable[[Candidate], Selection] | None, min_score: float = -math.inf,
     min_cov: float = 0.0,
 ) -> list[Candidate]:  # fmt: skip
-    """One result per article: its best-scored quote, carrying its next-best window as ``extra`` when that
-    window's own score reaches ``min_score`` and it holds ``min_cov`` of the question's IDF mass itself.
+    """One result per article: its best-scored quote, carrying as ``extra`` the best of its other windows
+    whose own score reaches ``min_score`` and which holds ``min_cov`` of the question's IDF mass itself.
 
     ``requote`` re-quotes that window within the extra excerpt's (smaller) budget; None keeps every
     window as a result of its own (the order ``arrange`` then thins out). Measured on the full dev set
