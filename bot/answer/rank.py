@@ -77,6 +77,14 @@ floor off) R@1 moved −0.2/+0.4 and R@5 +0.4/+0.4, and at the refusal rate of t
 0.6 points lower on the full dev set. Rescoring
 the pool with other BM25 parameters (k1 0.9–2, b 0.5–0.9) or BM25F title weights (title tf × 2–5) moves
 article recall by at most half a point (b 0.5 the best), so the article index keeps rank-bm25's defaults.
+
+A semantic score was measured too, with the only model that loads offline here (all-MiniLM-L6-v2, a
+sentence bi-encoder, under torch's CPU build): the cosine of the question and each candidate's title +
+quote, added to the result score with weight 3–15, on 600 answerable dev questions (floor off). R@1 rose
+.468 → .483–.497 and R@5 .598 → .605–.612 (12 or 20 quoted articles alike), but encoding the ~25–35
+candidates costs 0.5–0.8 s of CPU per question on two cores (27 ms a window), twenty times the whole
+lexical pipeline, and torch adds about a gigabyte to the install. Not kept: an answer should come back at
+once, and a point and a half of R@5 does not pay for that.
 """
 
 from __future__ import annotations
