@@ -82,7 +82,7 @@ A semantic score was measured too, with the only model that loads offline here (
 sentence bi-encoder, under torch's CPU build): the cosine of the question and each candidate's title +
 quote, added to the result score with weight 3–15, on 600 answerable dev questions (floor off). R@1 rose
 .468 → .483–.497 and R@5 .598 → .605–.612 (12 or 20 quoted articles alike), but encoding the ~25–35
-candidates costs 0.5–0.8 s of CPU per question on two cores (27 ms a window), twenty times the whole
+candidates costs 0.5–0.8 s of CPU per question on two cores (27 ms a window), 14–21 times the whole
 lexical pipeline, and torch adds about a gigabyte to the install. Not kept: an answer should come back at
 once, and a point and a half of R@5 does not pay for that.
 """
