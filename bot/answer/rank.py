@@ -81,9 +81,10 @@ article recall by at most half a point (b 0.5 the best), so the article index ke
 A semantic score was measured too, with the only model that loads offline here (all-MiniLM-L6-v2, a
 sentence bi-encoder, under torch's CPU build): the cosine of the question and each candidate's title +
 quote, added to the result score with weight 3–15, on 600 answerable dev questions (floor off). R@1 rose
-.468 → .483–.497 and R@5 .598 → .605–.612 (12 or 20 quoted articles alike), but encoding the ~25–35
-candidates costs 0.5–0.8 s of CPU per question on two cores (27 ms a window), 14–21 times the whole
-lexical pipeline, and torch adds about a gigabyte to the install. Not kept: an answer should come back at
+.468 → .483–.497 and R@5 .598 → .605–.612 (12 or 20 quoted articles alike), but encoding a question's
+~23 (12 articles) to ~41 (20 articles) candidates takes 27 ms a window with both cores busy, a p50 of
+0.5–0.8 s per question, 14–21 times the whole lexical pipeline; and torch adds about a gigabyte to the
+install. Not kept: an answer should come back at
 once, and a point and a half of R@5 does not pay for that.
 """
 
