@@ -12,6 +12,8 @@ import html
 import re
 from datetime import date, datetime
 
+from bot.search.analyzer import strip_invisible
+
 from .dates import combine, find_dates, remove_spans
 from .types import ParsedQuestion
 
@@ -36,7 +38,7 @@ def as_date(as_of: datetime | date | None) -> date:
 
 def clean_question(raw: str) -> str:
     """The question without /command, @mentions, markup and control characters, capped in length."""
-    text = raw or ""
+    text = strip_invisible(raw or "")  # "tril\u00adlion" is one word, not two (control characters: spaces)
     text = _COMMAND.sub(" ", text, count=1)
     text = _MENTION.sub(" ", text)
     text = html.unescape(_TAG.sub(" ", text))

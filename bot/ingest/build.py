@@ -30,6 +30,9 @@ from .clean import (
 from .records import RawRecord, RecordIssue
 
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Direction marks, embeddings, overrides and isolates: in a title or URL they only serve to disguise it
+#: (``https://q.example/\u202egnp.exe`` displays as "…exe.png"), so they never reach a stored title or URL.
+_DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _DATELINE_SPAN = 3
 """The dateline sits in the first paragraph, sometimes after an editor's note: look this far."""
 _MIN_FORM_WORDS = 50
@@ -48,8 +51,10 @@ class Built:
 
 def normalize_record(raw: RawRecord) -> RawRecord:
     """Make the identifying fields safe before anything hashes or stores them (no control characters,
-    no lone surrogates, one line): both passes see the same URL, hence the same uid."""
-    raw.url = _one_line(raw.url)
+    no lone surrogates, no direction overrides, one line): both passes see the same URL, hence the same
+    uid."""
+    raw.url = _DIRECTION_CONTROLS.sub("", _one_line(raw.url))
+    raw.title = _DIRECTION_CONTROLS.sub("", raw.title)
     raw.source = _one_line(raw.source)
     return raw
 

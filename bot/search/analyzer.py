@@ -17,9 +17,20 @@ from collections.abc import Iterable
 
 import Stemmer
 
-# A word: letters and digits (no underscore), plus combining marks so a decomposed "é" stays one word.
-# Apostrophes split ("biden's" → "biden" + "s", "don't" → "don" + "t"): the pieces are stopwords.
-_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+#: Invisible characters (Unicode's default-ignorable code points: soft hyphen, zero-width space, joiner
+#: and non-joiner, word joiner, BOM, direction marks, embeddings, overrides and isolates, variation
+#: selectors, Hangul fillers). They render as nothing, so a word containing one ("tril\u00adlion") is one
+#: word to the reader: the tokenizer keeps them inside a word and :meth:`Analyzer.word_terms` drops them.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+
+# A word: letters and digits (no underscore), plus combining marks so a decomposed "é" stays one word, plus
+# invisible characters inside it. Apostrophes split ("biden's" → "biden" + "s", "don't" → "don" + "t"):
+# the pieces are stopwords.
+_WORD = re.compile(rf"[^\W_](?:[^\W_]|[\u0300-\u036f{INVISIBLE}])*")
 
 #: English stopwords (NLTK's list, the common choice for BM25 over news).
 _STOPWORD_LIST = """
@@ -141,7 +152,7 @@ class Analyzer:
         cached = self._words.get(word)
         if cached is not None:
             return cached
-        norm = unicodedata.normalize("NFKC", word).casefold()
+        norm = unicodedata.normalize("NFKC", strip_invisible(word)).casefold()
         stems: list[str] = []
         for part in _WORD.findall(norm):
             if part in self._stopwords:
@@ -163,6 +174,11 @@ class Analyzer:
         for word in _WORD.findall(text):
             out.extend(self.word_terms(word))
         return tuple(out)
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the :data:`INVISIBLE` characters (unchanged, and cheap, when it has none)."""
+    return _INVISIBLE_RE.sub("", text) if not text.isascii() else text
 
 
 def split_chunks(text: str) -> list[bytes]:

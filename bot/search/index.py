@@ -64,7 +64,9 @@ from .chunks import MAX_KEY_BYTES, KeyTable, chunk_keys, chunk_spans
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: segments without float32 impacts (``w``); an older index is rebuilt
+#: 2: segments without float32 impacts (``w``); 3: the analyzer keeps invisible characters inside words.
+#: An index of another format is rebuilt.
+FORMAT_VERSION = 3
 _EPOCH = date(1970, 1, 1).toordinal()
 _NO_TERM = -1  # a chunk that yields no term (stopword, punctuation, emoji)
 _MULTI = -2  # a chunk that yields several terms (looked up in a side table)

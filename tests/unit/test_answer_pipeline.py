@@ -237,3 +237,10 @@ def test_a_result_carries_its_articles_second_excerpt(tmp_path: Path) -> None:
     assert "Snow fell on Bucharest later." in first.more.text and "NATO" not in first.more.text
     assert len(first.more.text) <= RankConfig().extra_quote_chars + 4  # the budget, plus "… " marks
     assert first.more.text.strip("… ") in text
+
+
+def test_question_with_invisible_characters_answers_like_the_plain_one(answerer: Answerer) -> None:
+    plain = answerer.answer("Why did NATO ministers meet in Bucharest?", as_of=AS_OF)
+    hidden = answerer.answer("Why did NA\u200dTO minis\u00adters meet in Bu\u200bcha\u202erest?", as_of=AS_OF)
+    assert hidden.no_answer is None and plain.items
+    assert [i.url for i in hidden.items] == [i.url for i in plain.items]

@@ -170,3 +170,19 @@ def test_lone_surrogates_and_odd_fields_do_not_break_the_batch(tmp_path: Path, s
     assert (summary.added, summary.failed) == (2, 0)
     article = store.articles.get_by_url("https://example.com/ab")
     assert article is not None and article.title == "Title here" and article.authors == ("X", "7")
+
+
+def test_direction_overrides_never_reach_stored_titles_and_urls(tmp_path: Path, store: Store) -> None:
+    """U+202E makes ``…/\u202egnp.exe`` display as "…exe.png": stripped from titles and URLs at ingest."""
+    hostile = _record(
+        5,
+        url="https://q.example/\u202egnp.exe",
+        title="Harbour \u2067reopens\u2069 \u202eetoN - Example",
+    )
+    (tmp_path / "a.jsonl").write_bytes(_lines([hostile]))
+    summary = ingest([str(tmp_path / "a.jsonl")], store)
+    assert (summary.added, summary.failed) == (1, 0)
+    [article] = list(store.articles.changes_since(0))
+    assert article.url == "https://q.example/gnp.exe"
+    assert article.title == "Harbour reopens etoN"
+    assert not any(c in article.title + article.url for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

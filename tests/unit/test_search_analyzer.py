@@ -85,3 +85,18 @@ def test_ten_thousand_words_is_fast_enough(an: Analyzer) -> None:
     text = " ".join(f"word{i % 3000} news" for i in range(10_000))
     terms = an.analyze(text)
     assert len(terms) == 20_000
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u202a", "\u2066", "\u200f", "\ufe0f"],
+)
+def test_invisible_characters_inside_words_do_not_split_them(an: Analyzer, hidden: str) -> None:
+    """Questions and articles alike: "tril\u00adlion" is the word a reader sees, "trillion"."""
+    plain = "Apple valued trillion"
+    text = f"Ap{hidden}ple valued tril{hidden}lion{hidden}"
+    assert an.analyze(text) == an.analyze(plain) == ["appl", "valu", "trillion"]
+    spans = an.analyze_with_spans(text)
+    assert [t for t, _, _ in spans] == an.analyze(text)
+    assert text[spans[0][1] : spans[0][2]] == f"Ap{hidden}ple"
+    assert an.analyze(f"{hidden}NATO {hidden}{hidden} summit") == ["nato", "summit"]
