@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 
 from . import ask, delivery, help, inline, latest, membership, subscriptions
-from .common import OPTIONS_KEY, SERVICES_KEY, WORKERS_KEY, BotOptions, services_of, workers_of
+from .common import OPTIONS_KEY, SERVICES_KEY, WORKERS_KEY, BotOptions, services_of, unknown_button, workers_of
 from .errors import on_error
 from .logging import install_token_redaction
 from .ratelimit import ChatRateLimiter
@@ -121,6 +121,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(CallbackQueryHandler(ask.more_button, pattern=rf"^{ask.MORE}:"))
     app.add_handler(CallbackQueryHandler(latest.latest_button, pattern=rf"^{latest.PAGE}:"))
+    app.add_handler(CallbackQueryHandler(unknown_button))  # any other data: answered all the same
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_error_handler(on_error)
 

@@ -27,7 +27,7 @@ from telegram.ext import ContextTypes, filters
 from bot.answer.render import answer_html, is_web_link
 from bot.answer.types import Answer
 
-from .common import answer_for, command_args, page_data, parse_page_data, services_of
+from .common import answer_for, command_args, message_chat_id, page_data, parse_page_data, services_of
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,9 @@ async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, 
     answer = await answer_for(context, question, as_of=as_of, offset=0, limit=limit)
     markup = None
     if answer.has_more:
-        key = services.store.subscriptions.save_query("ask", question, as_of=as_of.isoformat(), size=limit)
+        key = services.store.subscriptions.save_query(
+            "ask", question, chat_id=message.chat_id, as_of=as_of.isoformat(), size=limit
+        )
         markup = page_markup(key, answer, limit)
     await message.reply_html(
         answer_html(answer), reply_markup=markup, link_preview_options=preview_of(answer), do_quote=True
@@ -109,10 +111,12 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     parsed = parse_page_data(query.data)
     services = services_of(context)
-    stored = services.store.subscriptions.get_query(parsed[1]) if parsed else None
+    chat_id = message_chat_id(query)  # a key pages only in the chat it was made for
+    stored = services.store.subscriptions.get_query(parsed[1], chat_id=chat_id) if parsed else None
     if parsed is None or stored is None or stored.kind != "ask":
         await query.answer(EXPIRED, show_alert=True)
-        await _drop_buttons(query.message)
+        if _carries(query.message, query.data):  # its own stale button, not forged data: remove it
+            await _drop_buttons(query.message)
         return
     await query.answer()
     as_of = date.fromisoformat(stored.as_of) if stored.as_of else None
@@ -146,6 +150,13 @@ def preview_of(answer: Answer) -> LinkPreviewOptions:
     if answer.items and is_web_link(answer.items[0].url):
         return LinkPreviewOptions(is_disabled=False, url=answer.items[0].url, prefer_small_media=True)
     return NO_PREVIEW
+
+
+def _carries(message: object, data: str | None) -> bool:
+    """Whether ``message`` really has a button with this callback data."""
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if markup is not None else ()
+    return any(button.callback_data == data for row in rows for button in row)
 
 
 async def _drop_buttons(message: object) -> None:

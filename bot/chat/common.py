@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from telegram import Chat, ChatMember, Message
+from telegram import CallbackQuery, Chat, ChatMember, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
@@ -35,6 +36,7 @@ WORKERS_KEY = "newsbot.workers"
 T = TypeVar("T")
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+STALE_BUTTON = "This button no longer works."
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -190,6 +192,32 @@ def page_data(kind: str, key: str, offset: int) -> str:
 def parse_page_data(data: str | None) -> tuple[str, str, int] | None:
     """``(kind, key, offset)`` from :func:`page_data`, or None for anything else (old or forged)."""
     parts = (data or "").split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3:
         return None
-    return parts[0], parts[1], int(parts[2])
+    offset = parse_count(parts[2])
+    return None if offset is None else (parts[0], parts[1], offset)
+
+
+_ASCII_COUNT = re.compile(r"[0-9]{1,6}")
+
+
+def parse_count(text: str | None) -> int | None:
+    """A non-negative integer written in ASCII digits (at most six), or None.
+
+    ``str.isdigit()`` is not enough: it accepts "²" and other digits ``int()`` rejects, and a client can
+    put anything in callback data or an inline offset.
+    """
+    if not text or not _ASCII_COUNT.fullmatch(text):
+        return None
+    return int(text)
+
+
+def message_chat_id(query: CallbackQuery) -> int | None:
+    """The chat of the message a button sits under (None for inline messages and inaccessible ones)."""
+    message = query.message
+    return message.chat.id if message is not None else None
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press no other handler claims (old or forged data): answered, so the button stops spinning."""
+    await update.callback_query.answer(STALE_BUTTON)

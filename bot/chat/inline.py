@@ -27,7 +27,7 @@ from bot.answer.render import (
 from bot.answer.types import AnswerItem
 from bot.models import Article
 
-from .common import answer_for, in_thread, options_of, services_of
+from .common import answer_for, in_thread, options_of, parse_count, services_of
 
 MAX_OFFSET = 1000  # deeper pages are never useful and would only cost BM25 time
 QUOTE_BUDGET = 3000  # characters of quote in a chosen result; keeps the message far below 4096
@@ -59,8 +59,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def parse_offset(raw: str | None) -> int:
-    """The page offset we put in ``next_offset`` (anything else counts as the first page)."""
-    return int(raw) if raw and raw.isdigit() and int(raw) < MAX_OFFSET else 0
+    """The page offset we put in ``next_offset`` (anything else, "²" included, counts as the first page)."""
+    offset = parse_count(raw)
+    return offset if offset is not None and offset < MAX_OFFSET else 0
 
 
 def _unique(items: list[AnswerItem]) -> list[AnswerItem]:

@@ -8,7 +8,17 @@ from telegram.ext import ContextTypes
 
 from bot.answer.render import latest_html
 
-from .common import command_args, in_thread, is_group, options_of, page_data, parse_page_data, services_of
+from .common import (
+    command_args,
+    in_thread,
+    is_group,
+    message_chat_id,
+    options_of,
+    page_data,
+    parse_count,
+    parse_page_data,
+    services_of,
+)
 
 PAGE = "lat"
 EXPIRED = "This list expired. Send /latest again."
@@ -17,8 +27,9 @@ EXPIRED = "This list expired. Send /latest again."
 def parse_latest_args(text: str, default: int = 5, maximum: int = 20) -> tuple[int, str | None]:
     """``(N, topic)`` from "/latest" arguments: an optional count first (clamped to 1..max), then a topic."""
     parts = text.split(maxsplit=1)
-    if parts and parts[0].isdigit():
-        count = min(max(int(parts[0]), 1), maximum)
+    first = parse_count(parts[0]) if parts else None
+    if first is not None:
+        count = min(max(first, 1), maximum)
         topic = parts[1].strip() if len(parts) > 1 else ""
     else:
         count, topic = default, text.strip()
@@ -33,7 +44,7 @@ async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     articles, has_more = await in_thread(services.answerer.latest, n=count, topic=topic, offset=0)
     markup = None
     if has_more:
-        key = services.store.subscriptions.save_query("latest", topic or "", size=count)
+        key = services.store.subscriptions.save_query("latest", topic or "", chat_id=message.chat_id, size=count)
         markup = latest_markup(key, 0, count, has_more)
     await message.reply_html(
         latest_html(articles, topic=topic, offset=0), reply_markup=markup, do_quote=is_group(message.chat)
@@ -45,7 +56,8 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     parsed = parse_page_data(query.data)
     services = services_of(context)
-    stored = services.store.subscriptions.get_query(parsed[1]) if parsed else None
+    chat_id = message_chat_id(query)  # a key pages only in the chat it was made for
+    stored = services.store.subscriptions.get_query(parsed[1], chat_id=chat_id) if parsed else None
     if parsed is None or stored is None or stored.kind != "latest":
         await query.answer(EXPIRED, show_alert=True)
         return

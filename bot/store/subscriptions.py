@@ -24,6 +24,7 @@ from .db import Database
 EXTRA_SCHEMA = """
 CREATE TABLE IF NOT EXISTS queries (
     key        TEXT PRIMARY KEY,               -- short random key carried in callback data
+    chat_id    INTEGER,                        -- the chat whose buttons carry the key (only it may page)
     kind       TEXT NOT NULL,                  -- 'ask' or 'latest'
     text       TEXT NOT NULL,                  -- the question, or the /latest topic
     as_of      TEXT,                           -- ISO date the question was asked (stable paging)
@@ -73,6 +74,7 @@ class StoredQuery:
     """A question or /latest listing remembered so its paging buttons survive a restart."""
 
     key: str
+    chat_id: int | None
     kind: str
     text: str
     as_of: str | None
@@ -87,6 +89,9 @@ class SubscriptionRepo:
         self.db = db
         with db.lock:
             db.conn.executescript(EXTRA_SCHEMA)
+            columns = {r[1] for r in db.conn.execute("PRAGMA table_info(queries)")}
+            if "chat_id" not in columns:  # a database from before keys were tied to their chat
+                db.conn.execute("ALTER TABLE queries ADD COLUMN chat_id INTEGER")
 
     # -- chats ---------------------------------------------------------------------------------------
 
@@ -291,25 +296,31 @@ class SubscriptionRepo:
 
     # -- stored queries (paging buttons) -------------------------------------------------------------
 
-    def save_query(self, kind: str, text: str, *, as_of: str | None = None, size: int = 0) -> str:
-        """Remember a query and return its short key (8 URL-safe characters, fits in callback data)."""
+    def save_query(
+        self, kind: str, text: str, *, chat_id: int, as_of: str | None = None, size: int = 0
+    ) -> str:
+        """Remember a query asked in ``chat_id``; its short key (8 URL-safe characters, fits in callback
+        data) pages it in that chat only."""
         while True:
             key = secrets.token_urlsafe(6)
             try:
                 with self.db.transaction() as conn:
                     conn.execute(
-                        "INSERT INTO queries (key, kind, text, as_of, size, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (key, kind, text, as_of, size, _now()),
+                        "INSERT INTO queries (key, chat_id, kind, text, as_of, size, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (key, chat_id, kind, text, as_of, size, _now()),
                     )
                 return key
             except sqlite3.IntegrityError:  # a 48-bit collision: draw again
                 continue
 
-    def get_query(self, key: str) -> StoredQuery | None:
-        """A remembered query, or None when it expired (or never existed)."""
+    def get_query(self, key: str, *, chat_id: int | None) -> StoredQuery | None:
+        """The query behind ``key`` if it was asked in ``chat_id``; None when it expired, never existed, or
+        belongs to another chat (a forged or forwarded key must not show one chat's question in another)."""
         rows = self.db.query(
-            "SELECT key, kind, text, as_of, size, created_at FROM queries WHERE key = ?", (key,)
+            "SELECT key, chat_id, kind, text, as_of, size, created_at FROM queries "
+            "WHERE key = ? AND chat_id = ?",
+            (key, chat_id),
         )
         return StoredQuery(*tuple(rows[0])) if rows else None
 
