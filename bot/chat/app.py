@@ -33,10 +33,11 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from . import ask, delivery, help, inline, latest, membership, subscriptions
+from . import ask, delivery, guard, help, inline, latest, membership, subscriptions
 from .common import OPTIONS_KEY, SERVICES_KEY, WORKERS_KEY, BotOptions, services_of, unknown_button, workers_of
 from .errors import on_error
 from .logging import install_token_redaction
@@ -97,6 +98,7 @@ def build_application(
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler, most specific first; see each module for what it does."""
+    app.add_handler(TypeHandler(Update, guard.refuse_contradicting_chat), group=-1)  # before all others
     commands: list[tuple[str | list[str], HandlerCallback]] = [
         (["start", "help"], help.help_command),
         ("sources", help.sources_command),

@@ -83,7 +83,8 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for ``Application.run_webhook``: listen address, port, path, URL, secret.
 
     The local path is the URL's path (never the token). Without a configured secret a random one is
-    made for this run: Telegram learns it from setWebhook, and anyone else's requests are refused.
+    made for this run: Telegram learns it from setWebhook, and anyone else's requests are refused. The
+    secret is redacted from the logs like the token.
     """
     from telegram import Update
 
@@ -93,12 +94,16 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     secret = settings.webhook_secret.get_secret_value().strip() if settings.webhook_secret else ""
     if secret and not _SECRET.match(secret):
         raise SettingsError("NEWSBOT_WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
+    secret = secret or secrets.token_urlsafe(32)
+    from bot.chat.logging import install_secret_redaction
+
+    install_secret_redaction(secret)  # setWebhook's parameters are logged at DEBUG
     return {
         "listen": settings.webhook_listen,
         "port": settings.port,
         "url_path": urlsplit(url).path.strip("/"),
         "webhook_url": url,
-        "secret_token": secret or secrets.token_urlsafe(32),
+        "secret_token": secret,
         "allowed_updates": Update.ALL_TYPES,
     }
 
