@@ -6,9 +6,12 @@ the configured feeds and folders itself. A pass refreshes the search index, plan
 :mod:`bot.subscribe.planner`) and sends what is queued. Jobs only start passes as tasks, so a long
 pass (a chat under a ``RetryAfter``) never makes the scheduler skip or pile up runs.
 
-Exactly once: a row is marked sent right after Telegram accepted its message; a pass checks that the
-application is still running before each message, so stopping (SIGTERM) finishes the message in flight
-and leaves the rest queued for the next start.
+At most once (see :mod:`bot.store.subscriptions` for the delivery log's states): a message's rows are
+marked ``sending`` when its request goes on the wire and ``sent`` when Telegram accepts it; a request
+that certainly did not reach Telegram (a 429, a refusal, no connection) leaves them queued, and one that
+may have posted (a timeout or a lost answer, or a crash) leaves them ``unconfirmed``, never re-sent. A
+pass checks that the application is still running before each message, so stopping (SIGTERM) finishes
+the messages in flight and leaves the rest queued for the next start.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bot.subscribe.planner import Batch, batches_for, plan_deliveries, start_mar
 from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
 
 from .common import BotOptions, options_of, services_of
+from .ratelimit import ChatRateLimiter, TrackedSend
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -51,6 +55,7 @@ class SendReport:
     paused: list[int] = field(default_factory=list)
     deferred: list[int] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
+    unconfirmed: list[int] = field(default_factory=list)  # chats with a message that may not have arrived
 
 
 class Deliverer:
@@ -61,6 +66,13 @@ class Deliverer:
         self._pass_lock = asyncio.Lock()
         self._fetch_lock = asyncio.Lock()
         self._seen_seq: int | None = None
+        interrupted = services.store.subscriptions.settle_interrupted()
+        if interrupted:
+            log.warning(
+                "%d push deliveries were on the wire when the bot last stopped; not sent again "
+                "(they most likely arrived)",
+                interrupted,
+            )
         if start_marks(services.store):
             log.info("delivery planner starts at the current end of the store")
 
@@ -195,16 +207,16 @@ async def send_chat(
         if n:
             await asyncio.sleep(options.chat_pace)
         html, preview = render_batch(batch, articles, topics)
-        outcome, chat_id, message_id = await _send(bot, repo, chat_id, html, preview)
+        outcome, chat_id, message_id = await _send(bot, repo, chat_id, batch.article_ids, html, preview)
         if outcome is Outcome.SENT:
-            repo.mark_sent(chat_id, batch.article_ids, message_id)
             report.messages += 1
             report.articles += len(batch.article_ids)
         elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
             repo.mark_dropped(chat_id, batch.article_ids)
             report.refused.append(chat_id)
         else:
-            (report.paused if outcome is Outcome.PAUSED else report.deferred).append(chat_id)
+            lists = {Outcome.PAUSED: report.paused, Outcome.UNCONFIRMED: report.unconfirmed}
+            lists.get(outcome, report.deferred).append(chat_id)
             return
 
 
@@ -213,17 +225,24 @@ class Outcome(Enum):
 
     SENT = "sent"
     PAUSED = "paused"  # the bot can't post in the chat any more: its subscriptions are paused
-    DEFERRED = "deferred"  # flood control or network trouble: stays queued for a later pass
+    DEFERRED = "deferred"  # flood control or no connection: certainly not posted, stays queued
     REFUSED = "refused"  # Telegram refuses this very message: dropped
+    UNCONFIRMED = "unconfirmed"  # a timeout or lost answer: it may have been posted, so never again
 
 
 async def _send(
-    bot: Any, repo: SubscriptionRepo, chat_id: int, html: str, preview: LinkPreviewOptions
+    bot: Any, repo: SubscriptionRepo, chat_id: int, ids: tuple[int, ...], html: str, preview: LinkPreviewOptions
 ) -> tuple[Outcome, int, int | None]:
-    """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration."""
+    """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration.
+
+    The delivery log follows the request (see :class:`TrackedSend`): ``sending`` when it leaves, ``sent``
+    when accepted, queued again when it certainly did not reach Telegram.
+    """
     for _ in range(2):  # a second try only after a group migrated to a supergroup
+        tracked = _tracked(repo, chat_id, ids)
         try:
-            message = await bot.send_message(chat_id, html, link_preview_options=preview)
+            message = await _send_tracked(bot, tracked, chat_id, html, preview)
+            tracked.accepted({"message_id": message.message_id})
             return Outcome.SENT, chat_id, message.message_id
         except ChatMigrated as exc:
             log.info(
@@ -241,10 +260,42 @@ async def _send(
                 return _pause(repo, chat_id, exc.message), chat_id, None
             log.error("chat %s: Telegram refused a push (%s); dropped", chat_id, exc.message)
             return Outcome.REFUSED, chat_id, None
-        except NetworkError as exc:  # timeouts, 5xx: the message may or may not have arrived; retry later
-            log.warning("chat %s: network error while pushing (%s); will retry", chat_id, exc)
-            return Outcome.DEFERRED, chat_id, None
+        except NetworkError as exc:
+            if tracked.state == "queued":  # never reached Telegram: try again in a later pass
+                log.warning("chat %s: cannot reach Telegram (%s); deliveries stay queued", chat_id, exc)
+                return Outcome.DEFERRED, chat_id, None
+            repo.mark_unconfirmed(chat_id, ids)
+            log.warning(
+                "chat %s: no answer to a push (%s); it may have arrived, so it is not sent again", chat_id, exc
+            )
+            return Outcome.UNCONFIRMED, chat_id, None
     return Outcome.DEFERRED, chat_id, None
+
+
+def _tracked(repo: SubscriptionRepo, chat_id: int, ids: tuple[int, ...]) -> TrackedSend:
+    """The delivery-log hooks of one push message."""
+    return TrackedSend(
+        on_sending=lambda: repo.mark_sending(chat_id, ids),
+        on_unsent=lambda: repo.mark_unsent(chat_id, ids),
+        on_sent=lambda result: repo.mark_sent(
+            chat_id, ids, result.get("message_id") if isinstance(result, dict) else None
+        ),
+    )
+
+
+async def _send_tracked(
+    bot: Any, tracked: TrackedSend, chat_id: int, html: str, preview: LinkPreviewOptions
+) -> Any:
+    """``send_message`` with the tracking hooks run by our rate limiter right around the HTTP request; a
+    bot without it (a plain ``Bot``) gets them run around the whole call instead."""
+    if isinstance(getattr(bot, "rate_limiter", None), ChatRateLimiter):
+        return await bot.send_message(chat_id, html, link_preview_options=preview, rate_limit_args=tracked)
+    tracked.leaving()
+    try:
+        return await bot.send_message(chat_id, html, link_preview_options=preview)
+    except BaseException as exc:
+        tracked.failed(exc)
+        raise
 
 
 def _pause(repo: SubscriptionRepo, chat_id: int, reason: str) -> Outcome:

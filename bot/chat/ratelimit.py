@@ -1,16 +1,26 @@
 """Rate limiting and transient-failure retries for every Bot API request the bot makes.
 
-PTB's AIORateLimiter holds the bot to 30 requests/s overall and 20 messages/min per group or channel,
-and retries after ``RetryAfter``. :class:`ChatRateLimiter` adds what it lacks:
+Telegram's limits are about 1 message/s per chat, 20 messages/min per group or channel and 30 messages/s
+overall; :class:`ChatRateLimiter` keeps a margin under each (:data:`OVERALL_PER_SECOND`,
+:data:`GROUP_PER_MINUTE`, no burst of our own in private chats), because a limiter that paces exactly at
+the limit meets it whenever the process or the network adds jitter, and 429s risk longer flood waits.
+A message waits for its limiters in this order: its group's (PTB's AIORateLimiter), its private chat's,
+then the overall one, and leaves right after the last, so the spacing Telegram sees overall is the
+spacing we kept (a wait for a chat no longer releases a bunch of messages at once). PTB's RetryAfter
+handling stays: a 429 is waited out and retried.
 
-* one message per second in each private chat, taken right before the request goes out, so five quick
-  questions from one person get five paced replies, not a 429. No burst of our own: Telegram tolerates
-  short bursts, and that tolerance is the margin that absorbs the jitter of a busy process (a request
-  paced on time can still leave late, next to the one after it — the full-corpus load drill showed 429s
-  with a burst of 2);
-* a few retries with back-off when posting a message fails transiently (5xx, dropped connection,
-  timeout). A timed-out request may have reached Telegram, so a retry can, rarely, repeat a message;
-  losing an answer or a push outright would be worse.
+Retries of failed requests depend on whether the request can have reached Telegram:
+
+* certainly not (the connection was never made, a 4xx refusal, a 429): a retry cannot duplicate, so
+  posts and answers are retried with back-off;
+* maybe (a timeout while waiting for the answer, a dropped connection, a 5xx): Telegram has no
+  idempotency key. A reply to a question is retried (the person is waiting; a rare second copy beats
+  silence). A push (a request carrying a :class:`TrackedSend`) is not: see :mod:`bot.chat.delivery`.
+
+A :class:`TrackedSend` passed as ``rate_limit_args`` is told when its request really leaves (after every
+wait: the delivery log marks it ``sending`` only then), when it certainly did not reach Telegram, and when
+Telegram accepted it; at most :data:`PUSHES_IN_FLIGHT` tracked requests are on the wire at once, which
+bounds the pushes whose fate a crash leaves unknown.
 """
 
 from __future__ import annotations
@@ -18,10 +28,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, Literal
 
+import httpx
 from aiolimiter import AsyncLimiter
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
@@ -35,26 +47,86 @@ POSTING = ("send", "edit", "copyMessage", "forwardMessage")
 ANSWERS = ("answerCallbackQuery", "answerInlineQuery")
 _NOT_POSTING = frozenset({"sendChatAction"})
 _MAX_IDLE_LIMITERS = 1024
+#: Messages per second overall: Telegram allows about 30; the rest is the margin for jitter.
+OVERALL_PER_SECOND = 25
+#: Messages per minute in one group or channel: Telegram allows 20.
+GROUP_PER_MINUTE = 18
+#: Tracked requests (pushes) on the wire at once: the most a crash can leave unconfirmed. Eight keep
+#: 25 messages/s flowing up to a 300 ms round trip to the Bot API.
+PUSHES_IN_FLIGHT = 8
+#: Causes of a NetworkError raised before the request could reach Telegram.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def certainly_not_sent(exc: BaseException) -> bool:
+    """Whether a failed request certainly did not post anything (so repeating it cannot duplicate)."""
+    if isinstance(exc, (BadRequest, Forbidden, RetryAfter, ChatMigrated, InvalidToken)):
+        return True  # Telegram answered, and refused
+    return isinstance(exc, NetworkError) and isinstance(exc.__cause__, _NEVER_SENT)
+
+
+class TrackedSend:
+    """A request whose fate the caller records: ``rate_limit_args`` of a push.
+
+    ``state`` goes ``"queued"`` → ``"sending"`` (the request left: ``on_sending`` ran) → ``"sent"``
+    (Telegram accepted it: ``on_sent`` ran with the result) or back to ``"queued"`` (it certainly did
+    not reach Telegram: ``on_unsent`` ran). A failure that may have posted leaves it ``"sending"``.
+    """
+
+    def __init__(
+        self,
+        on_sending: Callable[[], None],
+        on_unsent: Callable[[], None],
+        on_sent: Callable[[JSONResult], None],
+    ) -> None:
+        self.state: Literal["queued", "sending", "sent"] = "queued"
+        self._on_sending, self._on_unsent, self._on_sent = on_sending, on_unsent, on_sent
+
+    def leaving(self) -> None:
+        """The request is about to go on the wire."""
+        self._on_sending()
+        self.state = "sending"
+
+    def failed(self, exc: BaseException) -> None:
+        """The request failed with ``exc``: back to queued if it certainly posted nothing."""
+        if self.state == "sending" and certainly_not_sent(exc):
+            self._on_unsent()
+            self.state = "queued"
+
+    def accepted(self, result: JSONResult) -> None:
+        """Telegram accepted the request (idempotent)."""
+        if self.state != "sent":
+            self._on_sent(result)
+            self.state = "sent"
 
 
 class ChatRateLimiter(AIORateLimiter):
-    """AIORateLimiter plus a limiter per private chat and retries of transient network failures."""
+    """AIORateLimiter with margins, a limiter per private chat, retries of requests that certainly did
+    not reach Telegram (and of replies that may have), and :class:`TrackedSend` hooks."""
 
     def __init__(
         self,
         *,
         private_burst: float = 1.0,
         private_period: float = 1.0,
+        overall_per_second: float = OVERALL_PER_SECOND,
+        group_per_minute: float = GROUP_PER_MINUTE,
+        pushes_in_flight: int = PUSHES_IN_FLIGHT,
         transient_retries: int = 4,
         backoff: float = 0.5,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        # PTB's overall limiter is off: ours is taken last, right before the request leaves.
+        kwargs.setdefault("group_max_rate", group_per_minute)
+        kwargs.setdefault("group_time_period", 60)
+        super().__init__(overall_max_rate=0, **kwargs)
+        self._overall = AsyncLimiter(overall_per_second, 1) if overall_per_second else None
         self._private_burst = private_burst
         self._private_period = private_period
         self._transient_retries = transient_retries
         self._backoff = backoff
         self._private: dict[int, AsyncLimiter] = {}
+        self._in_flight = asyncio.Semaphore(pushes_in_flight)
 
     async def process_request(
         self,
@@ -63,27 +135,49 @@ class ChatRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Any,
     ) -> JSONResult:
-        """PTB's limits and RetryAfter handling, per-chat pacing, and retries of transient failures."""
+        """PTB's group limits and RetryAfter handling, our pacing, retries, and the tracking hooks."""
+        tracked = rate_limit_args if isinstance(rate_limit_args, TrackedSend) else None
+        max_retries = rate_limit_args if isinstance(rate_limit_args, int) else None
         posting = _is_posting(endpoint)
-        limiter = self._private_limiter(data.get("chat_id")) if posting else None
-        paced = _paced(callback, limiter) if limiter is not None else callback
+        paced = self._paced(callback, data.get("chat_id"), posting, tracked)
         retries = self._transient_retries if posting or endpoint in ANSWERS else 0
         for attempt in range(retries + 1):
             try:
-                return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
+                return await super().process_request(paced, args, kwargs, endpoint, data, max_retries)
             except BadRequest:  # a refusal, not a transient failure (BadRequest is a NetworkError)
                 raise
             except NetworkError as exc:
-                if attempt == retries:
-                    raise
+                if attempt == retries or (tracked is not None and not certainly_not_sent(exc)):
+                    raise  # a push that may have been posted is not repeated
                 delay = min(self._backoff * 2**attempt, 8.0)
                 log.warning(
                     "%s failed (%s); retry %d/%d in %.1f s", endpoint, exc, attempt + 1, retries, delay
                 )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _paced(self, callback: Callback, chat_id: object, posting: bool, tracked: TrackedSend | None) -> Callback:
+        """``callback`` behind the chat's limiter, then the overall one, then the tracking hooks."""
+        chat = self._private_limiter(chat_id) if posting else None
+        overall = self._overall if posting and chat_id is not None else None
+        gate: AbstractAsyncContextManager[Any] = self._in_flight if tracked is not None else nullcontext()
+
+        async def call(*args: Any, **kwargs: Any) -> JSONResult:
+            async with chat or nullcontext(), overall or nullcontext(), gate:
+                if tracked is None:
+                    return await callback(*args, **kwargs)
+                tracked.leaving()
+                try:
+                    result = await callback(*args, **kwargs)
+                except BaseException as exc:
+                    tracked.failed(exc)
+                    raise
+                tracked.accepted(result)
+                return result
+
+        return call
 
     def _private_limiter(self, chat_id: object) -> AsyncLimiter | None:
         """The limiter of a private chat (positive id); None for groups and channels (PTB limits those)."""
@@ -110,14 +204,3 @@ class ChatRateLimiter(AIORateLimiter):
 def _is_posting(endpoint: str) -> bool:
     """Whether a method posts or edits a message."""
     return endpoint.startswith(POSTING) and endpoint not in _NOT_POSTING
-
-
-def _paced(callback: Callback, limiter: AsyncLimiter) -> Callback:
-    """``callback`` waiting for the chat's limiter first: acquired last, right before the request leaves,
-    so the spacing Telegram sees is the spacing we kept (not undone by waits in the global limiter)."""
-
-    async def call(*args: Any, **kwargs: Any) -> JSONResult:
-        async with limiter:
-            return await callback(*args, **kwargs)
-
-    return call

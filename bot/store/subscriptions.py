@@ -1,11 +1,24 @@
 """Chats, their topic subscriptions, the delivery log, and stored queries behind "More"/"Older" buttons.
 
-The delivery log is what makes pushes exactly-once: the planner inserts one ``pending`` row per
-(chat, article) together with its progress marker in a single transaction; the sender marks a row
-``sent`` (with the message id) right after Telegram accepted the message. A restart therefore resumes
-the pending rows and never repeats a sent one; only the one message in flight when the process died can
-be sent twice. ``(chat_id, article_id)`` is the primary key, so an article is queued for a chat at most
-once, however often it is updated or re-planned.
+The delivery log holds one row per (chat, article): ``(chat_id, article_id)`` is the primary key, so an
+article is queued for a chat at most once, however often it is updated or re-planned. A row moves
+
+* ``pending``: queued by the planner, in the same transaction as the planner's progress marker;
+* ``sending``: set right before the request carrying it goes on the wire (after every rate-limit wait),
+  and back to ``pending`` when the request certainly did not reach Telegram (refused, never connected);
+* ``sent`` (with the message id): Telegram accepted the message; recorded right after its answer;
+* ``unconfirmed``: the request may or may not have posted the message (the process died while it was
+  ``sending``, or the answer timed out or was lost). It is **not** sent again;
+* ``dropped``: given up on purpose (article deleted, summarised away in a burst, chat gone).
+
+Pushes are therefore at most once: nothing is ever sent twice because of a crash, a timeout or a lost
+answer. The price is the unconfirmed window: a message whose request was on the wire when the process
+died, or whose answer never came, may not have arrived, and is then lost. At most
+:data:`bot.chat.ratelimit.PUSHES_IN_FLIGHT` messages (8) are on the wire at once, so a crash leaves at
+most that many unconfirmed; a restart turns leftover ``sending`` rows into ``unconfirmed`` and logs how
+many. Telegram has no idempotency key, so exactly once cannot be promised; we chose to never double a
+push over never losing one. Several replicas (#14) keep these states and add a lease to the claim:
+still only a message on the wire but not yet recorded is uncertain.
 """
 
 from __future__ import annotations
@@ -268,15 +281,58 @@ class SubscriptionRepo:
         )
         return [r[0] for r in rows]
 
+    def mark_sending(self, chat_id: int, article_ids: Iterable[int]) -> None:
+        """The message carrying these articles is going on the wire now (its fate is unknown until
+        :meth:`mark_sent` or :meth:`mark_unsent`)."""
+        now = _now()
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE deliveries SET status = 'sending', sent_at = ? "
+                "WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
+                [(now, chat_id, a) for a in article_ids],
+            )
+
+    def mark_unsent(self, chat_id: int, article_ids: Iterable[int]) -> None:
+        """The request certainly did not reach Telegram: queued again."""
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE deliveries SET status = 'pending', sent_at = NULL "
+                "WHERE chat_id = ? AND article_id = ? AND status = 'sending'",
+                [(chat_id, a) for a in article_ids],
+            )
+
     def mark_sent(self, chat_id: int, article_ids: Iterable[int], message_id: int | None) -> None:
         """Record that one message carrying these articles reached the chat."""
         now = _now()
         with self.db.transaction() as conn:
             conn.executemany(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, message_id = ? "
-                "WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
+                "WHERE chat_id = ? AND article_id = ? AND status IN ('pending', 'sending')",
                 [(now, message_id, chat_id, a) for a in article_ids],
             )
+
+    def mark_unconfirmed(self, chat_id: int, article_ids: Iterable[int]) -> int:
+        """The message may or may not have arrived (its answer never came): never sent again."""
+        with self.db.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE deliveries SET status = 'unconfirmed' "
+                "WHERE chat_id = ? AND article_id = ? AND status = 'sending'",
+                [(chat_id, a) for a in article_ids],
+            )
+            return conn.total_changes - before
+
+    def settle_interrupted(self) -> int:
+        """At start-up: rows a dead process left ``sending`` become ``unconfirmed``; returns how many."""
+        with self.db.transaction() as conn:
+            return conn.execute(
+                "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending'"
+            ).rowcount
+
+    def delivery_counts(self) -> dict[str, int]:
+        """Rows of the delivery log per status (for logs and drills)."""
+        rows = self.db.query("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+        return {r[0]: r[1] for r in rows}
 
     def mark_dropped(self, chat_id: int, article_ids: Iterable[int]) -> None:
         """Give up on deliveries (article gone, or summarised away in a burst)."""
