@@ -1,9 +1,11 @@
 """Rate limiting and transient-failure retries for every Bot API request the bot makes.
 
 Telegram's limits are about 1 message/s per chat, 20 messages/min per group or channel and 30 messages/s
-overall; :class:`ChatRateLimiter` keeps a margin under each (:data:`OVERALL_PER_SECOND`,
-:data:`GROUP_PER_MINUTE`, no burst of our own in private chats), because a limiter that paces exactly at
-the limit meets it whenever the process or the network adds jitter, and 429s risk longer flood waits.
+overall; :class:`ChatRateLimiter` keeps a margin under each, in rate and in burst (:data:`OVERALL_PER_SECOND`
+with :data:`OVERALL_BURST`, :data:`GROUP_PER_MINUTE` with :data:`GROUP_BURST`, no burst of our own in
+private chats), because a limiter that paces exactly at the limit meets it whenever the process or the
+network adds jitter, and 429s risk longer flood waits. The fan-out drill (``bench/fanout_drill.py``)
+measures the headroom left in a replica of Telegram's overall bucket.
 A message waits for its limiters in this order: its group's (PTB's AIORateLimiter), its private chat's,
 then the overall one, and leaves right after the last, so the spacing Telegram sees overall is the
 spacing we kept (a wait for a chat no longer releases a bunch of messages at once). PTB's RetryAfter
@@ -49,11 +51,15 @@ _NOT_POSTING = frozenset({"sendChatAction"})
 _MAX_IDLE_LIMITERS = 1024
 #: Messages per second overall: Telegram allows about 30; the rest is the margin for jitter.
 OVERALL_PER_SECOND = 25
-#: Messages per minute in one group or channel: Telegram allows 20.
+#: Messages that may leave at once overall. Small: Telegram's own bucket holds about 30, and what our burst
+#: does not take is left for the bunching of requests by a busy event loop or network.
+OVERALL_BURST = 5
+#: Messages per minute in one group or channel (Telegram allows 20), and how many may leave at once.
 GROUP_PER_MINUTE = 18
-#: Tracked requests (pushes) on the wire at once: the most a crash can leave unconfirmed. Eight keep
-#: 25 messages/s flowing up to a 300 ms round trip to the Bot API.
-PUSHES_IN_FLIGHT = 8
+GROUP_BURST = 3
+#: Tracked requests (pushes) on the wire at once: the most a crash can leave unconfirmed. Four keep
+#: 25 messages/s flowing up to a 160 ms round trip to the Bot API.
+PUSHES_IN_FLIGHT = 4
 #: Causes of a NetworkError raised before the request could reach Telegram.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -116,11 +122,14 @@ class ChatRateLimiter(AIORateLimiter):
         backoff: float = 0.5,
         **kwargs: Any,
     ) -> None:
-        # PTB's overall limiter is off: ours is taken last, right before the request leaves.
-        kwargs.setdefault("group_max_rate", group_per_minute)
-        kwargs.setdefault("group_time_period", 60)
+        # A limiter of rate r and burst b is AsyncLimiter(b, b / r). PTB's overall limiter is off: ours is
+        # taken last, right before the request leaves.
+        kwargs.setdefault("group_max_rate", GROUP_BURST)
+        kwargs.setdefault("group_time_period", 60 * GROUP_BURST / group_per_minute)
         super().__init__(overall_max_rate=0, **kwargs)
-        self._overall = AsyncLimiter(overall_per_second, 1) if overall_per_second else None
+        self._overall = (
+            AsyncLimiter(OVERALL_BURST, OVERALL_BURST / overall_per_second) if overall_per_second else None
+        )
         self._private_burst = private_burst
         self._private_period = private_period
         self._transient_retries = transient_retries

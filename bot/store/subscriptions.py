@@ -14,7 +14,7 @@ article is queued for a chat at most once, however often it is updated or re-pla
 Pushes are therefore at most once: nothing is ever sent twice because of a crash, a timeout or a lost
 answer. The price is the unconfirmed window: a message whose request was on the wire when the process
 died, or whose answer never came, may not have arrived, and is then lost. At most
-:data:`bot.chat.ratelimit.PUSHES_IN_FLIGHT` messages (8) are on the wire at once, so a crash leaves at
+:data:`bot.chat.ratelimit.PUSHES_IN_FLIGHT` messages (4) are on the wire at once, so a crash leaves at
 most that many unconfirmed; a restart turns leftover ``sending`` rows into ``unconfirmed`` and logs how
 many. Telegram has no idempotency key, so exactly once cannot be promised; we chose to never double a
 push over never losing one. Several replicas (#14) keep these states and add a lease to the claim:
