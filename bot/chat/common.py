@@ -117,6 +117,25 @@ def command_name(message: Message) -> tuple[str, str | None]:
     return name.lower(), target or None
 
 
+def thread_of(message: Message) -> int:
+    """The forum topic a message was posted in, or 0 (General, or not a forum).
+
+    Only a topic message's ``message_thread_id`` names a topic: a reply chain in General, or in any
+    supergroup, carries one too, and sending with it fails with "message thread not found".
+    """
+    if message.is_topic_message and message.message_thread_id and message.chat.is_forum:
+        return message.message_thread_id
+    return 0
+
+
+def topic_name_of(message: Message) -> str:
+    """The name of the topic a message was posted in, when Telegram shows it (its implicit reply to the
+    topic's creation message); empty when unknown."""
+    root = message.reply_to_message
+    created = root.forum_topic_created if root is not None else None
+    return created.name if created is not None and thread_of(message) else ""
+
+
 def is_group(chat: Chat) -> bool:
     """Groups and supergroups (not channels, not private chats)."""
     return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)

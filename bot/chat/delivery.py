@@ -22,7 +22,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from telegram import LinkPreviewOptions
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
@@ -154,17 +154,17 @@ async def send_pending(
 ) -> SendReport:
     """Send every chat's queued deliveries, chats concurrently (bounded) so one slow chat stalls none."""
     report = SendReport()
-    chats = store.subscriptions.pending_chats()
-    if not chats:
+    destinations = store.subscriptions.pending_destinations()
+    if not destinations:
         return report
     gate = asyncio.Semaphore(options.delivery_concurrency)
 
-    async def one(chat_id: int) -> None:
+    async def one(chat_id: int, thread_id: int) -> None:
         async with gate:
             if keep_going():
-                await send_chat(bot, store, chat_id, options, report, keep_going)
+                await send_chat(bot, store, chat_id, options, report, keep_going, thread_id=thread_id)
 
-    await asyncio.gather(*(one(c) for c in chats))
+    await asyncio.gather(*(one(c, t) for c, t in destinations))
     if report.messages:
         log.info("pushed %d message(s) with %d article(s)", report.messages, report.articles)
     return report
@@ -177,31 +177,33 @@ async def send_chat(
     options: BotOptions,
     report: SendReport,
     keep_going: Callable[[], bool],
+    *,
+    thread_id: int = 0,
 ) -> None:
-    """Send one chat's queue as cards or digests, pacing messages; stop early on trouble."""
+    """Send one chat's (forum topic's) queue as cards or digests, pacing messages; stop early on trouble."""
     repo = store.subscriptions
-    ids = repo.pending(chat_id)
+    ids = repo.pending(chat_id, thread_id=thread_id)
     articles = store.articles.get_many(ids)
     gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
     if gone:
-        repo.mark_dropped(chat_id, gone)
+        repo.mark_dropped(chat_id, gone, thread_id=thread_id)
     batches, dropped = batches_for([i for i in ids if i not in gone], options.burst)
     if dropped:
-        repo.mark_dropped(chat_id, dropped)
-    topics = [s.topic for s in repo.list(chat_id)]
+        repo.mark_dropped(chat_id, dropped, thread_id=thread_id)
+    topics = [s.topic for s in repo.list(chat_id, thread_id=thread_id)]
     for n, batch in enumerate(batches):
         if not keep_going():
             return
         if n:
             await asyncio.sleep(options.chat_pace)
         html, preview = render_batch(batch, articles, topics)
-        outcome, chat_id, message_id = await _send(bot, repo, chat_id, html, preview)
+        outcome, chat_id, message_id = await _send(bot, repo, chat_id, html, preview, thread_id=thread_id)
         if outcome is Outcome.SENT:
-            repo.mark_sent(chat_id, batch.article_ids, message_id)
+            repo.mark_sent(chat_id, batch.article_ids, message_id, thread_id=thread_id)
             report.messages += 1
             report.articles += len(batch.article_ids)
         elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
-            repo.mark_dropped(chat_id, batch.article_ids)
+            repo.mark_dropped(chat_id, batch.article_ids, thread_id=thread_id)
             report.refused.append(chat_id)
         else:
             (report.paused if outcome is Outcome.PAUSED else report.deferred).append(chat_id)
@@ -218,12 +220,23 @@ class Outcome(Enum):
 
 
 async def _send(
-    bot: Any, repo: SubscriptionRepo, chat_id: int, html: str, preview: LinkPreviewOptions
+    bot: Any,
+    repo: SubscriptionRepo,
+    chat_id: int,
+    html: str,
+    preview: LinkPreviewOptions,
+    *,
+    thread_id: int = 0,
 ) -> tuple[Outcome, int, int | None]:
-    """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration."""
+    """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration.
+
+    In a forum topic that was deleted or closed only that topic pauses (see :func:`pause_topic`).
+    """
     for _ in range(2):  # a second try only after a group migrated to a supergroup
         try:
-            message = await bot.send_message(chat_id, html, link_preview_options=preview)
+            message = await bot.send_message(
+                chat_id, html, link_preview_options=preview, message_thread_id=thread_id or None
+            )
             return Outcome.SENT, chat_id, message.message_id
         except ChatMigrated as exc:
             log.info(
@@ -237,6 +250,8 @@ async def _send(
             log.warning("chat %s: flood control (%s); deliveries stay queued", chat_id, exc.message)
             return Outcome.DEFERRED, chat_id, None
         except BadRequest as exc:
+            if thread_id and topic_gone(exc):
+                return await pause_topic(bot, repo, chat_id, thread_id, exc), chat_id, None
             if "chat not found" in exc.message.lower():
                 return _pause(repo, chat_id, exc.message), chat_id, None
             log.error("chat %s: Telegram refused a push (%s); dropped", chat_id, exc.message)
@@ -252,6 +267,37 @@ def _pause(repo: SubscriptionRepo, chat_id: int, reason: str) -> Outcome:
     repo.pause(chat_id, reason)
     log.warning("chat %s: %s; subscriptions paused until the bot can post there again", chat_id, reason)
     return Outcome.PAUSED
+
+
+def topic_gone(exc: BadRequest) -> bool:
+    """Whether Telegram refused a send because the forum topic was deleted or closed.
+
+    PTB hands the description over capitalised ("Message thread not found", "Topic_closed").
+    """
+    text = exc.message.lower()
+    return "message thread not found" in text or "topic_closed" in text
+
+
+async def pause_topic(bot: Any, repo: SubscriptionRepo, chat_id: int, thread_id: int, exc: BadRequest) -> Outcome:
+    """Pause one forum topic's subscriptions, and say so once in the General topic."""
+    closed = "topic_closed" in exc.message.lower()
+    reason = "the topic was closed" if closed else "the topic was deleted"
+    if repo.pause_topic(chat_id, thread_id, reason):
+        log.warning("chat %s topic %s: %s; its subscriptions are paused", chat_id, thread_id, reason)
+        record = repo.get_topic(chat_id, thread_id)
+        try:
+            await bot.send_message(chat_id, topic_paused_html(record.name if record else "", closed))
+        except TelegramError as error:  # the notice is a courtesy; the pause stands either way
+            log.warning("chat %s: could not announce the paused topic: %s", chat_id, error)
+    return Outcome.PAUSED
+
+
+def topic_paused_html(name: str, closed: bool) -> str:
+    """The one notice in General when a topic's subscriptions pause."""
+    what = f"the topic <b>{esc(name)}</b>" if name else "a topic"
+    how = "was closed" if closed else "was deleted"
+    again = "reopen it and send /subscribe there again" if closed else "send /subscribe in a topic again"
+    return f"⏸ I can't post in {what} any more: it {how}. Its subscriptions are paused; to resume, {again}."
 
 
 def render_batch(

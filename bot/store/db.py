@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .migrations import upgrade
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id          INTEGER PRIMARY KEY,          -- compact key the search index refers to
@@ -55,26 +57,54 @@ CREATE TABLE IF NOT EXISTS chats (
     title         TEXT NOT NULL DEFAULT '',
     paused        INTEGER NOT NULL DEFAULT 0,
     paused_reason TEXT,
+    timezone      TEXT NOT NULL DEFAULT 'UTC',      -- IANA name (/timezone), for digest times
     updated_at    TEXT NOT NULL
+);
+
+-- Forum topics the bot delivers into; a topic is paused on its own when it was closed or deleted.
+CREATE TABLE IF NOT EXISTS topics (
+    chat_id       INTEGER NOT NULL,
+    thread_id     INTEGER NOT NULL,             -- message_thread_id of the topic
+    name          TEXT NOT NULL DEFAULT '',
+    paused        INTEGER NOT NULL DEFAULT 0,
+    paused_reason TEXT,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (chat_id, thread_id)
 );
 
 CREATE TABLE IF NOT EXISTS subscriptions (
     id         INTEGER PRIMARY KEY,
     chat_id    INTEGER NOT NULL,
+    thread_id  INTEGER NOT NULL DEFAULT 0,     -- forum topic it delivers into; 0 = the chat itself (General)
     topic      TEXT NOT NULL DEFAULT '',       -- '' = every new article
     created_by INTEGER,
     created_at TEXT NOT NULL,
-    UNIQUE (chat_id, topic)
+    UNIQUE (chat_id, thread_id, topic)
+);
+
+-- Scheduled digests: one per chat and forum topic.
+CREATE TABLE IF NOT EXISTS digests (
+    chat_id    INTEGER NOT NULL,
+    thread_id  INTEGER NOT NULL DEFAULT 0,
+    topic      TEXT NOT NULL DEFAULT '',       -- '' = every new article
+    every      TEXT NOT NULL,                  -- 'daily' or 'weekly'
+    weekday    INTEGER,                        -- 0 = Monday (weekly digests)
+    at         TEXT NOT NULL,                  -- local time HH:MM in the chat's timezone
+    created_by INTEGER,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, thread_id)
 );
 
 CREATE TABLE IF NOT EXISTS deliveries (
     chat_id    INTEGER NOT NULL,
-    article_id INTEGER NOT NULL,
+    thread_id  INTEGER NOT NULL DEFAULT 0,      -- forum topic; 0 = the chat itself
+    article_id INTEGER NOT NULL,                -- 0 for a digest
+    period     TEXT NOT NULL DEFAULT '',        -- a digest's period ('daily:2026-03-29'); '' for a push
     status     TEXT NOT NULL DEFAULT 'pending', -- pending, sent, dropped
     queued_at  TEXT NOT NULL,
     sent_at    TEXT,
     message_id INTEGER,
-    PRIMARY KEY (chat_id, article_id)
+    PRIMARY KEY (chat_id, thread_id, article_id, period)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, chat_id);
 """
@@ -93,6 +123,7 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        upgrade(self.conn, SCHEMA)  # a file from an older version: rebuilt tables first
         self.conn.executescript(SCHEMA)
 
     @contextmanager
