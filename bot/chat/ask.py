@@ -46,9 +46,13 @@ class AddressedToBot(filters.MessageFilter):
         reply = message.reply_to_message
         # In a forum topic every message "replies" to the topic's creation message: if the bot created
         # the topic, that is no question for it.
-        if reply is not None and reply.forum_topic_created is None:
-            if reply.from_user is not None and reply.from_user.id == bot.id:
-                return True
+        if (
+            reply is not None
+            and reply.forum_topic_created is None
+            and reply.from_user is not None
+            and reply.from_user.id == bot.id
+        ):
+            return True
         return mentions_bot(message, bot.id, bot.username)
 
 

@@ -55,7 +55,9 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def _rebuild(conn: sqlite3.Connection, table: str, create: str, indexes: list[str], common: list[str]) -> None:
+def _rebuild(
+    conn: sqlite3.Connection, table: str, create: str, indexes: list[str], common: list[str]
+) -> None:
     """Rename the old table aside, create the new one, copy the common columns, drop the old one."""
     old = f"_old_{table}"
     cols = ", ".join(common)

@@ -46,7 +46,9 @@ def live_topic(chat: Chat, thread_id: int) -> ForumTopic:
     return topic
 
 
-def placement(chat: Chat, sender: Member, thread_id: int | None, reply_to: StoredMessage | None) -> dict[str, Any]:
+def placement(
+    chat: Chat, sender: Member, thread_id: int | None, reply_to: StoredMessage | None
+) -> dict[str, Any]:
     """Where a new message goes: ``{"thread_id": ..., "is_topic_message": ...}`` or a refusal.
 
     An explicit ``message_thread_id`` must name a live topic of a forum; without one, a reply to a topic
@@ -76,7 +78,9 @@ def _forum(api: BotApiServer, p: Params) -> Chat:
 def _require_rights(chat: Chat, member: Member, topic: ForumTopic | None = None) -> None:
     if may_manage_topics(chat, member) or (topic is not None and topic.created_by == member.user_id):
         return
-    raise bad_request("not enough rights to manage topics" if topic else "not enough rights to create a topic")
+    raise bad_request(
+        "not enough rights to manage topics" if topic else "not enough rights to create a topic"
+    )
 
 
 def _topic(chat: Chat, p: Params) -> ForumTopic:
@@ -153,7 +157,9 @@ async def delete_forum_topic(api: BotApiServer, p: Params) -> bool:
     chat = _forum(api, p)
     topic = _topic(chat, p)
     bot = chat.bot
-    if not (bot.status == "creator" or (bot.status == "administrator" and bot.rights.get("can_delete_messages"))):
+    if not (
+        bot.status == "creator" or (bot.status == "administrator" and bot.rights.get("can_delete_messages"))
+    ):
         raise bad_request("not enough rights to delete the topic")
     api.remove_topic(chat, topic)
     return True

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .entities import Entity, detect_entities
+from .errors import ApiError
+from .methods_forum import placement
 from .models import (
     ADMIN_RIGHTS,
     CHANNEL_RIGHTS,
@@ -27,8 +29,6 @@ from .models import (
     User,
     now,
 )
-from .errors import ApiError
-from .methods_forum import placement
 from .shapes import chat_json, member_json, message_json, user_json
 
 if TYPE_CHECKING:

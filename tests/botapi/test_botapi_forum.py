@@ -61,7 +61,9 @@ async def test_topic_methods_and_refusals(botapi: BotApiServer, tg_bot: telegram
         await tg_bot.create_forum_topic(group.id, "Nope")
 
 
-async def test_closed_topic_refuses_members_and_plain_bots(botapi: BotApiServer, tg_bot: telegram.Bot) -> None:
+async def test_closed_topic_refuses_members_and_plain_bots(
+    botapi: BotApiServer, tg_bot: telegram.Bot
+) -> None:
     alice, bob = botapi.add_user("Alice"), botapi.add_user("Bob")
     forum = botapi.add_forum("Club", admins=[alice], members=[bob])  # the bot is a plain member
     topic = botapi.create_topic(forum, alice, "Football")

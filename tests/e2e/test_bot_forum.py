@@ -13,7 +13,9 @@ from tests.e2e.bot_fixtures import BotRunner, new_article, runner_fixture  # noq
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
-NATO = new_article(11, "NATO ministers agree on air defence", "NATO ministers agreed to send more air defence.")
+NATO = new_article(
+    11, "NATO ministers agree on air defence", "NATO ministers agreed to send more air defence."
+)
 GRAIN = new_article(12, "Grain exports rise", "Grain exports through the Black Sea rose again in May.")
 NATO_2 = new_article(13, "NATO opens a new base", "NATO opened a new base in Romania on Tuesday.")
 NATO_3 = new_article(14, "NATO drills in the north", "NATO troops drilled in Norway this week.")
@@ -25,7 +27,9 @@ async def in_topic(
     """Send a command inside ``topic`` (None: General) and return the bot's reply in that same topic."""
     before = len(botapi.bot_topic_texts(forum, topic))
     botapi.send_command(forum, user, name, args, topic=topic)
-    await botapi.wait_for(lambda: len(botapi.bot_topic_texts(forum, topic)) > before, what=f"reply to /{name}")
+    await botapi.wait_for(
+        lambda: len(botapi.bot_topic_texts(forum, topic)) > before, what=f"reply to /{name}"
+    )
     return botapi.bot_topic_texts(forum, topic)[before]
 
 
@@ -52,7 +56,10 @@ async def test_two_topics_two_subscriptions_and_a_question_in_each(
     botapi.mention_bot(forum, bob, "grain deal Black Sea", topic=markets)
     botapi.send_text(forum, bob, "Chatter in the bot's own topic is not a question", topic=markets)
     await botapi.wait_for(
-        lambda: len(botapi.bot_topic_texts(forum, politics)) == 3 and len(botapi.bot_topic_texts(forum, markets)) == 3,
+        lambda: (
+            len(botapi.bot_topic_texts(forum, politics)) == 3
+            and len(botapi.bot_topic_texts(forum, markets)) == 3
+        ),
         what="an answer in each topic",
     )
     [answer] = [m for m in botapi.topic_messages(forum, politics) if m.by_bot][-1:]
@@ -69,14 +76,19 @@ async def test_two_topics_two_subscriptions_and_a_question_in_each(
     # Pushes: each topic gets its own subscription's articles; General gets none.
     runner.ingest(NATO, GRAIN)
     await botapi.wait_for(
-        lambda: len(botapi.bot_topic_texts(forum, politics)) == 5 and len(botapi.bot_topic_texts(forum, markets)) == 4,
+        lambda: (
+            len(botapi.bot_topic_texts(forum, politics)) == 5
+            and len(botapi.bot_topic_texts(forum, markets)) == 4
+        ),
         what="one card per topic",
     )
     await runner.wait_planned()
     await asyncio.sleep(0.3)
     assert "NATO ministers agree" in botapi.bot_topic_texts(forum, politics)[-1]
     assert "Grain exports rise" in botapi.bot_topic_texts(forum, markets)[-1]
-    assert len(botapi.bot_topic_texts(forum, politics)) == 5 and len(botapi.bot_topic_texts(forum, markets)) == 4
+    assert (
+        len(botapi.bot_topic_texts(forum, politics)) == 5 and len(botapi.bot_topic_texts(forum, markets)) == 4
+    )
     assert len(botapi.bot_topic_texts(forum, None)) == 1  # the /subscriptions overview only
     assert botapi.refused == []
 
@@ -84,7 +96,9 @@ async def test_two_topics_two_subscriptions_and_a_question_in_each(
     assert runner.store.subscriptions.list(forum.id)[0].topic == "grain"  # the other topic keeps its own
 
 
-async def test_deleted_and_closed_topics_pause_only_themselves(botapi: BotApiServer, runner: BotRunner) -> None:
+async def test_deleted_and_closed_topics_pause_only_themselves(
+    botapi: BotApiServer, runner: BotRunner
+) -> None:
     alice = botapi.add_user("Alice")
     forum = botapi.add_forum("Club", admins=[alice])  # the bot is a plain member: closed topics refuse it
     doomed = botapi.create_topic(forum, alice, "Doomed")
@@ -116,4 +130,6 @@ async def test_deleted_and_closed_topics_pause_only_themselves(botapi: BotApiSer
     assert "Resumed" in await in_topic(botapi, forum, closing, alice, "subscribe", "nato")
     runner.ingest(NATO_3)
     await botapi.wait_for(lambda: "NATO drills" in botapi.bot_topic_texts(forum, closing)[-1], what="resumed")
-    await botapi.wait_for(lambda: "NATO drills" in botapi.bot_topic_texts(forum, lasting)[-1], what="still on")
+    await botapi.wait_for(
+        lambda: "NATO drills" in botapi.bot_topic_texts(forum, lasting)[-1], what="still on"
+    )
