@@ -110,12 +110,18 @@ class Deliverer:
 def _ingest(folders: list[str], feeds: list[str], store: Store) -> None:
     """Ingest folders and feeds (conditional GET); failures are logged and the bot keeps running."""
     from bot.ingest import ingest
+    from bot.store import LockBusy
 
     try:
-        summary = ingest(folders, store, feeds=feeds)
+        summary = ingest(folders, store, feeds=feeds, wait=False)
+    except LockBusy as busy:  # a CLI ingest is running: this round's articles come with the next poll
+        log.info("another ingest is running (%s); polling feeds and folders next round", busy.holder)
+        return
     except Exception:
         log.exception("polling feeds and folders failed")
         return
+    if summary.stopped:
+        log.warning("polling stopped: %s", summary.stopped)
     log.info("polled %d folder(s) and %d feed(s): %s", len(folders), len(feeds), summary.counts_line())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -110,6 +111,24 @@ CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, chat_id);
 """
 
 
+class StoreFullError(OSError):
+    """The disk holding the database is full: the transaction in flight was rolled back, earlier ones stay.
+
+    An ``OSError`` with ``errno.ENOSPC``, so one ``except OSError`` that checks the errno handles a full
+    disk wherever it shows up (the database, the index files, a lock file).
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(errno.ENOSPC, "the disk holding the database is full", str(path))
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for SQLite's "database or disk is full" and for an OSError with ENOSPC (or EDQUOT)."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 class Database:
     """One SQLite connection shared by the repositories, guarded by a lock for use from threads."""
 
@@ -117,6 +136,7 @@ class Database:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.in_memory = str(path) == ":memory:"
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self.conn.row_factory = sqlite3.Row
@@ -128,16 +148,22 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed whole or not at all (a crash leaves no half article)."""
+        """A write transaction: committed whole or not at all (a crash leaves no half article).
+
+        A full disk raises :class:`StoreFullError` with the transaction rolled back (SQLite may already
+        have rolled it back itself, so the rollback is skipped when none is active).
+        """
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self.conn.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if is_disk_full(exc):
+                    raise StoreFullError(self.path) from exc
+                raise
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         """Run a read query and fetch all rows."""
