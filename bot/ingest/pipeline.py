@@ -192,8 +192,8 @@ def ingest(
         if not is_disk_full(exc):
             raise
         where = exc.filename or store.db.path
-        summary.stopped = f"the disk holding {where} is full ({exc.strerror or exc})"
-        log.warning("ingest stopped: %s; %d records committed before stay stored", summary.stopped,
+        summary.stopped = f"the disk holding {where} is full"
+        log.info("ingest stopped: %s; %d records committed before stay stored", summary.stopped,
                     summary.stored)  # fmt: skip
     finally:
         reporter.close()

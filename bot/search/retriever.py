@@ -385,7 +385,7 @@ class IndexRetriever:
             log.exception("search kernels did not warm up; the first question will load them")
 
     def _load(self) -> bool:
-        if self.index_dir is None or not (self.index_dir / "passages").exists():
+        if self.index_dir is None or not _anything_saved(self.index_dir / "passages"):
             return False
         try:
             passages = BM25Index.load(self.index_dir / "passages", self.analyzer)
@@ -564,6 +564,14 @@ class IndexRetriever:
             for aid, art in self.store.articles.get_many(wanted).items():
                 self._titles[aid] = art.title
         return {i: self._titles.get(i, "") for i in ids}
+
+
+def _anything_saved(root: Path) -> bool:
+    """Whether ``root`` holds anything a save left (a save that failed at once leaves only its LOCK)."""
+    try:
+        return root.exists() and (not root.is_dir() or any(p.name != "LOCK" for p in root.iterdir()))
+    except OSError:
+        return True  # unreadable: loading says why
 
 
 def _clear_non_directories(index_dir: Path) -> None:
