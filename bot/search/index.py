@@ -26,7 +26,9 @@ Layout
   ``CURRENT`` pointer with an atomic rename; immutable main-segment files are reused across saves. A
   missing, truncated or corrupt file raises :class:`IndexCorruptError` at load, never a half index.
   Writers hold an exclusive lock on ``LOCK`` and readers a shared one while opening a generation, so old
-  files are deleted (after the swap) only when no reader is opening them. Merges never touch files.
+  files are deleted (after the swap) only when no reader is opening them. A save that fails (a full disk)
+  deletes the files it wrote and leaves ``CURRENT`` and its generation as they were. Merges never touch
+  files.
 
 Answering a query fast and exactly
 ----------------------------------
