@@ -13,8 +13,8 @@ is done on the first two words and the (digit-masked) last three words of lines 
 duration and do not end like a sentence.
 
 Counts are kept in the store (see :meth:`bot.store.state.StateRepo.add_chrome_counts`), each article
-counted once even when two ingests offer it, so a feed or single-file ingest benefits from what the corpus taught, and a re-run of
-the same ingest sees the same counts and yields identical text.
+counted once even when two ingests offer it, so a feed or single-file ingest benefits from what the
+corpus taught, and a re-run of the same ingest sees the same counts and yields identical text.
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ def ingest(
         where = exc.filename or store.db.path
         summary.stopped = f"the disk holding {where} is full"
         log.info("ingest stopped: %s; %d records committed before stay stored", summary.stopped,
-                    summary.stored)  # fmt: skip
+                 summary.stored)  # fmt: skip
     finally:
         reporter.close()
         if own_fetcher:

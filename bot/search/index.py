@@ -1125,8 +1125,7 @@ def _save_locked(index: BM25Index, root: Path) -> None:
         # a failed save (a full disk) leaves CURRENT and its generation as they were, and takes back the
         # space of what it wrote
         for path in written:
-            if path.name != _CURRENT:
-                path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         raise
 
 

@@ -43,7 +43,9 @@ class Store:
         return cls(settings.database_path)
 
     @contextmanager
-    def ingest_lock(self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    def ingest_lock(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
         """Hold the store's ingest lock: one ingest at a time, from any process.
 
         An ingest reads the learned chrome statistics, adds its own and cleans every article with the
@@ -58,7 +60,9 @@ class Store:
             yield
 
     @contextmanager
-    def bot_lock(self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    def bot_lock(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
         """Hold the store for one running bot: two bots on one store would send every push twice.
 
         Held from start to exit by `run`; the kernel releases it when the process dies, even by kill -9.

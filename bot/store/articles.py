@@ -244,7 +244,8 @@ class ArticleRepo:
         for row in rows:
             digest.update(json.dumps(list(row), ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
         for row in self.db.query(
-            "SELECT d.uid, d.url, a.uid FROM duplicates d LEFT JOIN articles a ON a.id = d.article_id ORDER BY d.uid"
+            "SELECT d.uid, d.url, a.uid FROM duplicates d LEFT JOIN articles a ON a.id = d.article_id "
+            "ORDER BY d.uid"
         ):
             digest.update(b"dup " + json.dumps(list(row)).encode("utf-8", "surrogatepass") + b"\n")
         return digest.hexdigest()

@@ -72,7 +72,9 @@ class StateRepo:
         """Uids of the articles whose lines are already in the chrome counts."""
         return {row[0] for row in self.db.query("SELECT uid FROM chrome_counted")}
 
-    def add_chrome_counts(self, uids: Iterable[str], rows_for: Callable[[set[str]], Iterable[tuple[str, int, int]]]) -> int:
+    def add_chrome_counts(
+        self, uids: Iterable[str], rows_for: Callable[[set[str]], Iterable[tuple[str, int, int]]]
+    ) -> int:
         """Count articles into the chrome statistics, each article once however often it is offered.
 
         In one transaction: mark ``uids`` counted, keep those not counted before (by another ingest
@@ -80,9 +82,9 @@ class StateRepo:
         (source, key, articles) counts of exactly those articles. A crash counts an article whole or not
         at all, and two ingests that counted the same article add it once. Returns how many were new.
         """
+        claim = "INSERT OR IGNORE INTO chrome_counted (uid) VALUES (?)"
         with self.db.transaction() as conn:
-            new = {uid for uid in uids
-                   if conn.execute("INSERT OR IGNORE INTO chrome_counted (uid) VALUES (?)", (uid,)).rowcount}  # fmt: skip
+            new = {uid for uid in uids if conn.execute(claim, (uid,)).rowcount}
             if new:
                 conn.executemany(
                     "INSERT INTO chrome_lines (source, key, n) VALUES (?, ?, ?) "
