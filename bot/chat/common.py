@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, Chat, ChatMember, Message, Update
@@ -61,6 +62,8 @@ class BotOptions:
     inline_cache_seconds: int = 60
     latest_default: int = 5
     latest_max: int = 20
+    digest_interval: float = 30.0  # seconds between checks for due digests
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # tests drive time with it
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any]) -> Services:

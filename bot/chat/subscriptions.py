@@ -22,6 +22,7 @@ from bot.answer.render import esc
 from bot.store.subscriptions import AddOutcome, Subscription, SubscriptionRepo
 from bot.subscribe.topics import TopicError, parse_topic
 
+from . import digests
 from .common import (
     bot_can_post,
     command_args,
@@ -101,9 +102,9 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     message, chat = update.effective_message, update.effective_chat
     target, args, refusal = await resolve_target(context, message, chat, args)
     admins = services_of(context).settings.admin_user_ids
-    needs_admin = refusal is None and action != "subscriptions" and target is not None and not target.handle
+    needs_admin = refusal is None and changes_settings(action, args) and target is not None and not target.handle
     if needs_admin and not await is_chat_admin(message, chat, admins):
-        refusal = "Sorry, only this chat's administrators can change its subscriptions."
+        refusal = "Sorry, only this chat's administrators can change its subscriptions and digests."
     text = refusal if refusal is not None else await ACTIONS[action](context, message, target, args)
     try:
         await message.reply_html(text, do_quote=is_group(chat))
@@ -242,8 +243,27 @@ def listing(subs: list[Subscription]) -> str:
     return "\n".join(f"• {topic_label(s.topic)}" for s in subs)
 
 
+def changes_settings(action: str, args: str) -> bool:
+    """The one permission rule's question: does this command change anything? (Looking is for everyone.)"""
+    if action == "subscriptions":
+        return False
+    return action not in ("digest", "timezone") or bool(args.strip())
+
+
+def command(action: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    """A command handler that runs ``action`` through :func:`run_command` (used for /digest, /timezone)."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Run the action named by the command on this chat (or the chat named in a private chat)."""
+        await run_command(update, context, action, command_args(update.effective_message))
+
+    return handler
+
+
 ACTIONS: dict[str, Action] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "subscriptions": list_subscriptions,
+    "digest": digests.digest,
+    "timezone": digests.timezone,
 }

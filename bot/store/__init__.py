@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .articles import ArticleRepo, CorpusStats, Outcome, UpsertResult
 from .db import Database, StoreFullError, is_disk_full
+from .digests import DigestRepo
 from .locks import LockBusy, hold
 from .state import FeedState, StateRepo
 from .subscriptions import SubscriptionRepo
@@ -36,6 +37,7 @@ class Store:
         self.articles = ArticleRepo(self.db)
         self.state = StateRepo(self.db)
         self.subscriptions = SubscriptionRepo(self.db)
+        self.digests = DigestRepo(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:  # noqa: F821
