@@ -22,8 +22,8 @@ from bot.answer.render import esc, story_digest_html
 from bot.store.digests import DigestSetting
 from bot.subscribe.digest import (
     DigestError,
-    digest_stories,
     created_at,
+    digest_stories,
     digest_title,
     due_occurrence,
     next_occurrence,

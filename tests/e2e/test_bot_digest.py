@@ -84,7 +84,7 @@ async def test_daily_digest_at_local_time_across_a_dst_change(
     assert "Europe/Berlin" in await command(botapi, alice, alice, "timezone", "europe/berlin")
     reply = await command(botapi, alice, alice, "digest", "daily 08:00 volcano")
     assert "daily at 08:00" in reply and "Europe/Berlin" in reply and "Sat 28 Mar, 08:00" in reply
-    digests = lambda: [t for t in botapi.bot_texts(alice) if "Daily digest" in t]  # noqa: E731
+    digests = lambda: [t for t in botapi.bot_texts(alice) if "Daily digest" in t]
 
     await tick(clock, "2026-03-28T06:59")  # 07:59 in Berlin (CET, UTC+1)
     assert digests() == []
@@ -132,7 +132,7 @@ async def test_forum_topic_digest_restart_outage_and_non_admins(
     assert "daily at 08:00 (UTC)" in await in_topic(botapi, forum, morning, bob, "digest")  # anyone may look
     assert "no digest" in await in_topic(botapi, forum, other, bob, "digest")
     assert "not a time" in await in_topic(botapi, forum, other, alice, "digest", "daily 25:00")
-    in_morning = lambda: [t for t in botapi.bot_topic_texts(forum, morning) if "Daily digest" in t]  # noqa: E731
+    in_morning = lambda: [t for t in botapi.bot_topic_texts(forum, morning) if "Daily digest" in t]
 
     await tick(clock, "2026-03-10T08:00:30")
     await botapi.wait_for(lambda: len(in_morning()) == 1, what="the digest in its topic")
