@@ -177,8 +177,8 @@ class SubscriptionRepo:
         """
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO chats (chat_id, kind, title, paused, paused_reason, updated_at) "
-                "SELECT ?, 'supergroup', title, paused, paused_reason, ? FROM chats WHERE chat_id = ?",
+                "INSERT OR IGNORE INTO chats (chat_id, kind, title, paused, paused_reason, timezone, updated_at) "
+                "SELECT ?, 'supergroup', title, paused, paused_reason, timezone, ? FROM chats WHERE chat_id = ?",
                 (new_chat_id, _now(), old_chat_id),
             )
             conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))

@@ -158,3 +158,30 @@ async def test_forum_topic_digest_restart_outage_and_non_admins(
     assert "March 12" in in_morning()[2] and "March 13" in in_morning()[2]
     assert not [t for t in botapi.bot_topic_texts(forum, other) if "Daily digest" in t]
     assert not [t for t in botapi.bot_topic_texts(forum, None) if "Daily digest" in t]
+
+
+async def test_channels_remote_chats_menus_and_help(
+    botapi: BotApiServer, tmp_path: Path, clock: Clock, stopper: list[BotRunner]
+) -> None:
+    runner = await start(botapi, tmp_path, clock, [article(1, date(2026, 3, 27), "Harbour reopens")])
+    stopper.append(runner)
+    alice, bob = botapi.add_user("Alice"), botapi.add_user("Bob")
+    channel = botapi.add_channel("Port news", username="portnews", creator=alice)
+    botapi.post_to_channel(channel, "/digest weekly sat 09:30 harbour")
+    [reply] = await botapi.wait_for_bot_messages(channel, 1)
+    assert "weekly on Saturday at 09:30 (UTC)" in (reply.text or "")
+    assert "only administrators" in await command(botapi, bob, bob, "timezone", "@portnews Asia/Tokyo")
+    assert "Asia/Tokyo" in await command(botapi, alice, alice, "timezone", "@portnews asia/tokyo")
+    assert "(Asia/Tokyo)" in await command(botapi, alice, alice, "digest", "@portnews")
+    assert "don't know the time zone" in await command(botapi, alice, alice, "timezone", "Moon/Base")
+    await tick(clock, "2026-03-28T00:30")  # 09:30 in Tokyo on Saturday
+    [_, digest] = await botapi.wait_for_bot_messages(channel, 2)
+    assert "Weekly digest: harbour" in (digest.text or "") and "Harbour reopens" in (digest.text or "")
+    assert "Digest turned off" in await command(botapi, alice, alice, "digest", "@portnews off")
+
+    menus = {scope: [c["command"] for c in botapi.commands_for({"type": scope})]
+             for scope in ("all_private_chats", "all_group_chats", "all_chat_administrators")}  # fmt: skip
+    assert {"digest", "timezone"} <= set(menus["all_private_chats"])
+    assert {"digest", "timezone"} <= set(menus["all_chat_administrators"])
+    assert "digest" in menus["all_group_chats"] and "timezone" not in menus["all_group_chats"]
+    assert "/digest" in await command(botapi, bob, bob, "help")

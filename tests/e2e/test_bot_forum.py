@@ -92,6 +92,12 @@ async def test_two_topics_two_subscriptions_and_a_question_in_each(
     assert len(botapi.bot_topic_texts(forum, None)) == 1  # the /subscriptions overview only
     assert botapi.refused == []
 
+    # A reply chain in General carries a message_thread_id too; it is no topic: answered in General.
+    [overview_message] = [m for m in botapi.topic_messages(forum, None) if m.by_bot]
+    botapi.reply(bob, overview_message, "What about the NATO meeting in Bucharest?")
+    await botapi.wait_for(lambda: len(botapi.bot_topic_texts(forum, None)) == 2, what="an answer in General")
+    assert "Bucharest" in botapi.bot_topic_texts(forum, None)[-1] and botapi.refused == []
+
     assert "Unsubscribed" in await in_topic(botapi, forum, politics, alice, "unsubscribe", "all")
     assert runner.store.subscriptions.list(forum.id)[0].topic == "grain"  # the other topic keeps its own
 
