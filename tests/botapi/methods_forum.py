@@ -128,28 +128,27 @@ async def edit_forum_topic(api: BotApiServer, p: Params) -> bool:
     return True
 
 
-@api_method("closeForumTopic")
-async def close_forum_topic(api: BotApiServer, p: Params) -> bool:
+def _set_closed(api: BotApiServer, p: Params, closed: bool) -> bool:
+    """close/reopenForumTopic: refused when nothing changes; a service message in the topic otherwise."""
     chat = _forum(api, p)
     topic = _topic(chat, p)
     _require_rights(chat, chat.bot, topic)
-    if topic.closed:
+    if topic.closed == closed:
         raise bad_request("TOPIC_NOT_MODIFIED")
-    topic.closed = True
-    api.topic_event(chat, topic, api.world.bot_user.id, forum_topic_closed={})
+    topic.closed = closed
+    event = "forum_topic_closed" if closed else "forum_topic_reopened"
+    api.topic_event(chat, topic, api.world.bot_user.id, **{event: {}})
     return True
+
+
+@api_method("closeForumTopic")
+async def close_forum_topic(api: BotApiServer, p: Params) -> bool:
+    return _set_closed(api, p, True)
 
 
 @api_method("reopenForumTopic")
 async def reopen_forum_topic(api: BotApiServer, p: Params) -> bool:
-    chat = _forum(api, p)
-    topic = _topic(chat, p)
-    _require_rights(chat, chat.bot, topic)
-    if not topic.closed:
-        raise bad_request("TOPIC_NOT_MODIFIED")
-    topic.closed = False
-    api.topic_event(chat, topic, api.world.bot_user.id, forum_topic_reopened={})
-    return True
+    return _set_closed(api, p, False)
 
 
 @api_method("deleteForumTopic")
