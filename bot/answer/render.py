@@ -283,6 +283,26 @@ def digest_html(articles: Sequence[Article], *, topic: str | None = None) -> str
     return "\n\n".join(parts)
 
 
+def story_digest_html(stories: Sequence[Sequence[Article]], *, title: str, subtitle: str = "") -> str:
+    """A scheduled digest: one numbered card per story (its first article: title, source and date, lead),
+    with "also:" links to the other outlets that covered it; as many as fit one message."""
+    head = f"🗓 <b>{esc(title)}</b>" + (f"\n<i>{esc(subtitle)}</i>" if subtitle else "")
+
+    def card(number: int, story: Sequence[Article]) -> Callable[[int | None], str]:
+        first = _article_line_html(number, story[0], lead=True)
+        others = [a for a in story[1:] if is_web_link(a.url)][:5]
+        also = ", ".join(_link(a.url, esc(a.source or "another source")) for a in others)
+
+        def block(budget: int | None) -> str:
+            tail = f"\n<i>also:</i> {also}" if also else ""
+            room = None if budget is None else max(budget - visible_length(tail), 0)
+            return first(room) + tail
+
+        return block
+
+    return fit_blocks(head, [card(i, story) for i, story in enumerate(stories, start=1)])
+
+
 def sources_html(stats: object) -> str:
     """What the corpus covers (a :class:`bot.store.CorpusStats`): counts, date range, sources."""
     count = getattr(stats, "articles", 0)

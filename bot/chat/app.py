@@ -37,8 +37,16 @@ from telegram.ext import (
     filters,
 )
 
-from . import ask, delivery, guard, help, inline, latest, membership, subscriptions
-from .common import OPTIONS_KEY, SERVICES_KEY, WORKERS_KEY, BotOptions, services_of, unknown_button, workers_of
+from . import ask, delivery, digests, guard, help, inline, latest, membership, subscriptions
+from .common import (
+    OPTIONS_KEY,
+    SERVICES_KEY,
+    WORKERS_KEY,
+    BotOptions,
+    services_of,
+    unknown_button,
+    workers_of,
+)
 from .errors import on_error
 from .logging import install_token_redaction
 from .ratelimit import ChatRateLimiter
@@ -107,6 +115,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("subscribe", subscriptions.subscribe_command),
         ("unsubscribe", subscriptions.unsubscribe_command),
         ("subscriptions", subscriptions.subscriptions_command),
+        ("digest", subscriptions.command("digest")),
+        ("timezone", subscriptions.command("timezone")),
     ]
     for names, callback in commands:  # edits of old messages are not new commands
         app.add_handler(CommandHandler(names, callback, filters=NEW_MESSAGE))
@@ -145,6 +155,9 @@ def schedule_jobs(
             first=options.watch_first,
             name="poll",
         )
+    jobs.run_repeating(
+        digests.digest_job, interval=options.digest_interval, first=options.watch_first, name="digests"
+    )
     jobs.run_daily(delivery.purge_job, time=time(hour=4), name="purge-queries")
 
 

@@ -44,7 +44,14 @@ class AddressedToBot(filters.MessageFilter):
         """True when the message replies to the bot or mentions it by @username or text mention."""
         bot = message.get_bot()
         reply = message.reply_to_message
-        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+        # In a forum topic every message "replies" to the topic's creation message: if the bot created
+        # the topic, that is no question for it.
+        if (
+            reply is not None
+            and reply.forum_topic_created is None
+            and reply.from_user is not None
+            and reply.from_user.id == bot.id
+        ):
             return True
         return mentions_bot(message, bot.id, bot.username)
 

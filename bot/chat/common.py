@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, Chat, ChatMember, Message, Update
@@ -61,6 +62,8 @@ class BotOptions:
     inline_cache_seconds: int = 60
     latest_default: int = 5
     latest_max: int = 20
+    digest_interval: float = 30.0  # seconds between checks for due digests
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # tests drive time with it
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any]) -> Services:
@@ -115,6 +118,25 @@ def command_name(message: Message) -> tuple[str, str | None]:
     head = text.split(maxsplit=1)[0][1:]
     name, _, target = head.partition("@")
     return name.lower(), target or None
+
+
+def thread_of(message: Message) -> int:
+    """The forum topic a message was posted in, or 0 (General, or not a forum).
+
+    Only a topic message's ``message_thread_id`` names a topic: a reply chain in General, or in any
+    supergroup, carries one too, and sending with it fails with "message thread not found".
+    """
+    if message.is_topic_message and message.message_thread_id and message.chat.is_forum:
+        return message.message_thread_id
+    return 0
+
+
+def topic_name_of(message: Message) -> str:
+    """The name of the topic a message was posted in, when Telegram shows it (its implicit reply to the
+    topic's creation message); empty when unknown."""
+    root = message.reply_to_message
+    created = root.forum_topic_created if root is not None else None
+    return created.name if created is not None and thread_of(message) else ""
 
 
 def is_group(chat: Chat) -> bool:

@@ -25,7 +25,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from telegram import LinkPreviewOptions
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
@@ -122,12 +122,18 @@ class Deliverer:
 def _ingest(folders: list[str], feeds: list[str], store: Store) -> None:
     """Ingest folders and feeds (conditional GET); failures are logged and the bot keeps running."""
     from bot.ingest import ingest
+    from bot.store import LockBusy
 
     try:
-        summary = ingest(folders, store, feeds=feeds)
+        summary = ingest(folders, store, feeds=feeds, wait=False)
+    except LockBusy as busy:  # a CLI ingest is running: this round's articles come with the next poll
+        log.info("another ingest is running (%s); polling feeds and folders next round", busy.holder)
+        return
     except Exception:
         log.exception("polling feeds and folders failed")
         return
+    if summary.stopped:
+        log.warning("polling stopped: %s", summary.stopped)
     log.info("polled %d folder(s) and %d feed(s): %s", len(folders), len(feeds), summary.counts_line())
 
 
@@ -166,17 +172,17 @@ async def send_pending(
 ) -> SendReport:
     """Send every chat's queued deliveries, chats concurrently (bounded) so one slow chat stalls none."""
     report = SendReport()
-    chats = store.subscriptions.pending_chats()
-    if not chats:
+    destinations = store.subscriptions.pending_destinations()
+    if not destinations:
         return report
     gate = asyncio.Semaphore(options.delivery_concurrency)
 
-    async def one(chat_id: int) -> None:
+    async def one(chat_id: int, thread_id: int) -> None:
         async with gate:
             if keep_going():
-                await send_chat(bot, store, chat_id, options, report, keep_going)
+                await send_chat(bot, store, chat_id, options, report, keep_going, thread_id=thread_id)
 
-    await asyncio.gather(*(one(c) for c in chats))
+    await asyncio.gather(*(one(c, t) for c, t in destinations))
     if report.messages:
         log.info("pushed %d message(s) with %d article(s)", report.messages, report.articles)
     return report
@@ -189,30 +195,34 @@ async def send_chat(
     options: BotOptions,
     report: SendReport,
     keep_going: Callable[[], bool],
+    *,
+    thread_id: int = 0,
 ) -> None:
-    """Send one chat's queue as cards or digests, pacing messages; stop early on trouble."""
+    """Send one chat's (forum topic's) queue as cards or digests, pacing messages; stop early on trouble."""
     repo = store.subscriptions
-    ids = repo.pending(chat_id)
+    ids = repo.pending(chat_id, thread_id=thread_id)
     articles = store.articles.get_many(ids)
     gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
     if gone:
-        repo.mark_dropped(chat_id, gone)
+        repo.mark_dropped(chat_id, gone, thread_id=thread_id)
     batches, dropped = batches_for([i for i in ids if i not in gone], options.burst)
     if dropped:
-        repo.mark_dropped(chat_id, dropped)
-    topics = [s.topic for s in repo.list(chat_id)]
+        repo.mark_dropped(chat_id, dropped, thread_id=thread_id)
+    topics = [s.topic for s in repo.list(chat_id, thread_id=thread_id)]
     for n, batch in enumerate(batches):
         if not keep_going():
             return
         if n:
             await asyncio.sleep(options.chat_pace)
         html, preview = render_batch(batch, articles, topics)
-        outcome, chat_id, message_id = await _send(bot, repo, chat_id, batch.article_ids, html, preview)
+        outcome, chat_id, message_id = await _send(
+            bot, repo, chat_id, batch.article_ids, html, preview, thread_id=thread_id
+        )
         if outcome is Outcome.SENT:
             report.messages += 1
             report.articles += len(batch.article_ids)
         elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
-            repo.mark_dropped(chat_id, batch.article_ids)
+            repo.mark_dropped(chat_id, batch.article_ids, thread_id=thread_id)
             report.refused.append(chat_id)
         else:
             lists = {Outcome.PAUSED: report.paused, Outcome.UNCONFIRMED: report.unconfirmed}
@@ -231,17 +241,25 @@ class Outcome(Enum):
 
 
 async def _send(
-    bot: Any, repo: SubscriptionRepo, chat_id: int, ids: tuple[int, ...], html: str, preview: LinkPreviewOptions
+    bot: Any,
+    repo: SubscriptionRepo,
+    chat_id: int,
+    ids: tuple[int, ...],
+    html: str,
+    preview: LinkPreviewOptions,
+    *,
+    thread_id: int = 0,
 ) -> tuple[Outcome, int, int | None]:
     """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration.
 
     The delivery log follows the request (see :class:`TrackedSend`): ``sending`` when it leaves, ``sent``
-    when accepted, queued again when it certainly did not reach Telegram.
+    when accepted, queued again when it certainly did not reach Telegram. In a forum topic that was
+    deleted or closed only that topic pauses (see :func:`pause_topic`).
     """
     for _ in range(2):  # a second try only after a group migrated to a supergroup
-        tracked = _tracked(repo, chat_id, ids)
+        tracked = _tracked(repo, chat_id, ids, thread_id)
         try:
-            message = await _send_tracked(bot, tracked, chat_id, html, preview)
+            message = await _send_tracked(bot, tracked, chat_id, html, preview, thread_id)
             tracked.accepted({"message_id": message.message_id})
             return Outcome.SENT, chat_id, message.message_id
         except ChatMigrated as exc:
@@ -256,6 +274,8 @@ async def _send(
             log.warning("chat %s: flood control (%s); deliveries stay queued", chat_id, exc.message)
             return Outcome.DEFERRED, chat_id, None
         except BadRequest as exc:
+            if thread_id and topic_gone(exc):
+                return await pause_topic(bot, repo, chat_id, thread_id, exc), chat_id, None
             if "chat not found" in exc.message.lower():
                 return _pause(repo, chat_id, exc.message), chat_id, None
             log.error("chat %s: Telegram refused a push (%s); dropped", chat_id, exc.message)
@@ -264,7 +284,7 @@ async def _send(
             if tracked.state == "queued":  # never reached Telegram: try again in a later pass
                 log.warning("chat %s: cannot reach Telegram (%s); deliveries stay queued", chat_id, exc)
                 return Outcome.DEFERRED, chat_id, None
-            repo.mark_unconfirmed(chat_id, ids)
+            repo.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
             log.warning(
                 "chat %s: no answer to a push (%s); it may have arrived, so it is not sent again", chat_id, exc
             )
@@ -272,27 +292,28 @@ async def _send(
     return Outcome.DEFERRED, chat_id, None
 
 
-def _tracked(repo: SubscriptionRepo, chat_id: int, ids: tuple[int, ...]) -> TrackedSend:
+def _tracked(repo: SubscriptionRepo, chat_id: int, ids: tuple[int, ...], thread_id: int) -> TrackedSend:
     """The delivery-log hooks of one push message."""
     return TrackedSend(
-        on_sending=lambda: repo.mark_sending(chat_id, ids),
-        on_unsent=lambda: repo.mark_unsent(chat_id, ids),
+        on_sending=lambda: repo.mark_sending(chat_id, ids, thread_id=thread_id),
+        on_unsent=lambda: repo.mark_unsent(chat_id, ids, thread_id=thread_id),
         on_sent=lambda result: repo.mark_sent(
-            chat_id, ids, result.get("message_id") if isinstance(result, dict) else None
+            chat_id, ids, result.get("message_id") if isinstance(result, dict) else None, thread_id=thread_id
         ),
     )
 
 
 async def _send_tracked(
-    bot: Any, tracked: TrackedSend, chat_id: int, html: str, preview: LinkPreviewOptions
+    bot: Any, tracked: TrackedSend, chat_id: int, html: str, preview: LinkPreviewOptions, thread_id: int
 ) -> Any:
     """``send_message`` with the tracking hooks run by our rate limiter right around the HTTP request; a
     bot without it (a plain ``Bot``) gets them run around the whole call instead."""
+    kwargs: dict[str, Any] = {"link_preview_options": preview, "message_thread_id": thread_id or None}
     if isinstance(getattr(bot, "rate_limiter", None), ChatRateLimiter):
-        return await bot.send_message(chat_id, html, link_preview_options=preview, rate_limit_args=tracked)
+        return await bot.send_message(chat_id, html, rate_limit_args=tracked, **kwargs)
     tracked.leaving()
     try:
-        return await bot.send_message(chat_id, html, link_preview_options=preview)
+        return await bot.send_message(chat_id, html, **kwargs)
     except BaseException as exc:
         tracked.failed(exc)
         raise
@@ -303,6 +324,37 @@ def _pause(repo: SubscriptionRepo, chat_id: int, reason: str) -> Outcome:
     repo.pause(chat_id, reason)
     log.warning("chat %s: %s; subscriptions paused until the bot can post there again", chat_id, reason)
     return Outcome.PAUSED
+
+
+def topic_gone(exc: BadRequest) -> bool:
+    """Whether Telegram refused a send because the forum topic was deleted or closed.
+
+    PTB hands the description over capitalised ("Message thread not found", "Topic_closed").
+    """
+    text = exc.message.lower()
+    return "message thread not found" in text or "topic_closed" in text
+
+
+async def pause_topic(bot: Any, repo: SubscriptionRepo, chat_id: int, thread_id: int, exc: BadRequest) -> Outcome:
+    """Pause one forum topic's subscriptions, and say so once in the General topic."""
+    closed = "topic_closed" in exc.message.lower()
+    reason = "the topic was closed" if closed else "the topic was deleted"
+    if repo.pause_topic(chat_id, thread_id, reason):
+        log.warning("chat %s topic %s: %s; its subscriptions are paused", chat_id, thread_id, reason)
+        record = repo.get_topic(chat_id, thread_id)
+        try:
+            await bot.send_message(chat_id, topic_paused_html(record.name if record else "", closed))
+        except TelegramError as error:  # the notice is a courtesy; the pause stands either way
+            log.warning("chat %s: could not announce the paused topic: %s", chat_id, error)
+    return Outcome.PAUSED
+
+
+def topic_paused_html(name: str, closed: bool) -> str:
+    """The one notice in General when a topic's subscriptions pause."""
+    what = f"the topic <b>{esc(name)}</b>" if name else "a topic"
+    how = "was closed" if closed else "was deleted"
+    again = "reopen it and send /subscribe there again" if closed else "send /subscribe in a topic again"
+    return f"⏸ I can't post in {what} any more: it {how}. Its subscriptions are paused; to resume, {again}."
 
 
 def render_batch(

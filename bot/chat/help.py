@@ -16,10 +16,12 @@ PRIVATE_COMMANDS = [
     BotCommand("subscribe", "Get new articles on a topic"),
     BotCommand("unsubscribe", "Stop a subscription: topic or all"),
     BotCommand("subscriptions", "List this chat's subscriptions"),
+    BotCommand("digest", "Scheduled digest: daily 08:00 [topic], weekly mon 08:00, off"),
+    BotCommand("timezone", "Time zone for digests, e.g. Europe/Berlin"),
     BotCommand("sources", "What the news corpus covers"),
     BotCommand("help", "How to use this bot"),
 ]
-GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c.command not in ("subscribe", "unsubscribe")]
+GROUP_COMMANDS = [c for c in PRIVATE_COMMANDS if c.command not in ("subscribe", "unsubscribe", "timezone")]
 ADMIN_COMMANDS = PRIVATE_COMMANDS
 
 
@@ -30,6 +32,11 @@ SUBSCRIBE_HELP = (
 MANAGE_HELP = (
     "• /unsubscribe [topic|all], /subscriptions. In groups and channels only admins change them; "
     "from a private chat, /subscribe @channel topic manages a channel or group you administer."
+)
+
+DIGEST_HELP = (
+    "• /digest daily 08:00 [topic] or /digest weekly mon 08:00 [topic]: the top stories at that time "
+    "instead of waiting for pushes; /digest off; /timezone Europe/Berlin sets the clock (UTC by default)."
 )
 
 
@@ -49,6 +56,7 @@ def help_html(username: str | None, chat_type: str) -> str:
             "• /latest [N] [topic]: the newest articles.",
             SUBSCRIBE_HELP,
             MANAGE_HELP,
+            DIGEST_HELP,
             "• /sources: what the news covers.",
         ]
     )

@@ -1,12 +1,13 @@
 """Rate limiting and transient-failure retries for every Bot API request the bot makes.
 
 Telegram's limits are about 1 message/s per chat, 20 messages/min per group or channel and 30 messages/s
-overall; :class:`ChatRateLimiter` keeps a margin under each, in rate and in burst (:data:`OVERALL_PER_SECOND`
-with :data:`OVERALL_BURST`, :data:`GROUP_PER_MINUTE` with :data:`GROUP_BURST`, no burst of our own in
-private chats), because a limiter that paces exactly at the limit meets it whenever the process or the
+overall; :class:`ChatRateLimiter` keeps a margin under each, in rate and in burst
+(:data:`OVERALL_PER_SECOND` with :data:`OVERALL_BURST`, :data:`GROUP_PER_MINUTE` with :data:`GROUP_BURST`,
+no burst of our own in private chats), because a limiter that paces exactly at the limit meets it whenever the process or the
 network adds jitter, and 429s risk longer flood waits. The fan-out drill (``bench/fanout_drill.py``)
 measures the headroom left in a replica of Telegram's overall bucket.
-A message waits for its limiters in this order: its group's (PTB's AIORateLimiter), its private chat's,
+
+A message waits for its limiters in this order: its chat's (a private chat's, or a group's or channel's),
 then the overall one, and leaves right after the last, so the spacing Telegram sees overall is the
 spacing we kept (a wait for a chat no longer releases a bunch of messages at once). PTB's RetryAfter
 handling stays: a 429 is waited out and retried.
@@ -56,7 +57,7 @@ OVERALL_PER_SECOND = 25
 OVERALL_BURST = 5
 #: Messages per minute in one group or channel (Telegram allows 20), and how many may leave at once.
 GROUP_PER_MINUTE = 18
-GROUP_BURST = 3
+GROUP_BURST = 10
 #: Tracked requests (pushes) on the wire at once: the most a crash can leave unconfirmed. Four keep
 #: 25 messages/s flowing up to a 160 ms round trip to the Bot API.
 PUSHES_IN_FLIGHT = 4
@@ -107,8 +108,9 @@ class TrackedSend:
 
 
 class ChatRateLimiter(AIORateLimiter):
-    """AIORateLimiter with margins, a limiter per private chat, retries of requests that certainly did
-    not reach Telegram (and of replies that may have), and :class:`TrackedSend` hooks."""
+    """AIORateLimiter's RetryAfter handling with our limiters (margins, posts only, a limiter per chat),
+    retries of requests that certainly did not reach Telegram (and of replies that may have), and
+    :class:`TrackedSend` hooks."""
 
     def __init__(
         self,
@@ -122,14 +124,15 @@ class ChatRateLimiter(AIORateLimiter):
         backoff: float = 0.5,
         **kwargs: Any,
     ) -> None:
-        # A limiter of rate r and burst b is AsyncLimiter(b, b / r). PTB's overall limiter is off: ours is
-        # taken last, right before the request leaves.
-        kwargs.setdefault("group_max_rate", GROUP_BURST)
-        kwargs.setdefault("group_time_period", 60 * GROUP_BURST / group_per_minute)
-        super().__init__(overall_max_rate=0, **kwargs)
+        # PTB's limiters are off (it would count reads like getChatMember against a group's budget, and take
+        # the overall limit first); ours count posts only and take the overall limit last. A limiter of
+        # rate r and burst b is AsyncLimiter(b, b / r).
+        super().__init__(overall_max_rate=0, group_max_rate=0, **kwargs)
         self._overall = (
             AsyncLimiter(OVERALL_BURST, OVERALL_BURST / overall_per_second) if overall_per_second else None
         )
+        self._group_period = 60 * GROUP_BURST / group_per_minute if group_per_minute else 0.0
+        self._groups: dict[int | str, AsyncLimiter] = {}
         self._private_burst = private_burst
         self._private_period = private_period
         self._transient_retries = transient_retries
@@ -169,7 +172,7 @@ class ChatRateLimiter(AIORateLimiter):
 
     def _paced(self, callback: Callback, chat_id: object, posting: bool, tracked: TrackedSend | None) -> Callback:
         """``callback`` behind the chat's limiter, then the overall one, then the tracking hooks."""
-        chat = self._private_limiter(chat_id) if posting else None
+        chat = (self._private_limiter(chat_id) or self._group_limiter(chat_id)) if posting else None
         overall = self._overall if posting and chat_id is not None else None
         gate: AbstractAsyncContextManager[Any] = self._in_flight if tracked is not None else nullcontext()
 
@@ -189,7 +192,7 @@ class ChatRateLimiter(AIORateLimiter):
         return call
 
     def _private_limiter(self, chat_id: object) -> AsyncLimiter | None:
-        """The limiter of a private chat (positive id); None for groups and channels (PTB limits those)."""
+        """The limiter of a private chat (positive id); None for groups and channels."""
         try:
             chat = int(chat_id)  # type: ignore[call-overload]
         except (TypeError, ValueError):
@@ -203,11 +206,29 @@ class ChatRateLimiter(AIORateLimiter):
             limiter = self._private[chat] = AsyncLimiter(self._private_burst, self._private_period)
         return limiter
 
+    def _group_limiter(self, chat_id: object) -> AsyncLimiter | None:
+        """The limiter of a group or channel (negative id or @name); None for anything else."""
+        if chat_id is None or not self._group_period:
+            return None
+        try:
+            key: int | str = int(chat_id)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            key = str(chat_id)
+        if isinstance(key, int) and key > 0:
+            return None
+        limiter = self._groups.get(key)
+        if limiter is None:
+            if len(self._groups) > _MAX_IDLE_LIMITERS:
+                self._forget_idle()
+            limiter = self._groups[key] = AsyncLimiter(GROUP_BURST, self._group_period)
+        return limiter
+
     def _forget_idle(self) -> None:
         """Drop limiters with full capacity (chats quiet for a while) to bound memory."""
-        for chat, limiter in list(self._private.items()):
-            if limiter.has_capacity(limiter.max_rate):
-                del self._private[chat]
+        for limiters in (self._private, self._groups):
+            for chat, limiter in list(limiters.items()):
+                if limiter.has_capacity(limiter.max_rate):
+                    del limiters[chat]
 
 
 def _is_posting(endpoint: str) -> bool:

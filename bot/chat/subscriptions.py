@@ -19,9 +19,10 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answer.render import esc
-from bot.store.subscriptions import AddOutcome, Subscription
+from bot.store.subscriptions import AddOutcome, Subscription, SubscriptionRepo
 from bot.subscribe.topics import TopicError, parse_topic
 
+from . import digests
 from .common import (
     bot_can_post,
     command_args,
@@ -29,6 +30,8 @@ from .common import (
     is_chat_admin,
     is_group,
     services_of,
+    thread_of,
+    topic_name_of,
     user_is_admin,
 )
 
@@ -48,10 +51,14 @@ class Target:
 
     chat: Chat
     handle: str = ""  # what the user typed to name a remote chat ("@channel"); empty for "this chat"
+    thread_id: int = 0  # the forum topic the command was sent in; 0 = General or not a forum
+    topic_name: str = ""  # that topic's name when Telegram showed it
 
     @property
     def where(self) -> str:
-        """ "here" or the remote chat's escaped name, for reply sentences."""
+        """ "here", "in this topic" or the remote chat's escaped name, for reply sentences."""
+        if self.thread_id:
+            return "in this topic"
         if not self.handle:
             return "here"
         return f"in <b>{esc(self.chat.title or self.handle)}</b>"
@@ -95,9 +102,9 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE, action
     message, chat = update.effective_message, update.effective_chat
     target, args, refusal = await resolve_target(context, message, chat, args)
     admins = services_of(context).settings.admin_user_ids
-    needs_admin = refusal is None and action != "subscriptions" and target is not None and not target.handle
+    needs_admin = refusal is None and changes_settings(action, args) and target is not None and not target.handle
     if needs_admin and not await is_chat_admin(message, chat, admins):
-        refusal = "Sorry, only this chat's administrators can change its subscriptions."
+        refusal = "Sorry, only this chat's administrators can change its subscriptions and digests."
     text = refusal if refusal is not None else await ACTIONS[action](context, message, target, args)
     try:
         await message.reply_html(text, do_quote=is_group(chat))
@@ -111,7 +118,7 @@ async def resolve_target(
     """``(target, remaining args, refusal)``: this chat, or a group/channel named in a private chat."""
     first, _, rest = args.partition(" ")
     if chat.type != ChatType.PRIVATE or not _REMOTE.match(first):
-        return Target(chat), args, None
+        return Target(chat, thread_id=thread_of(message), topic_name=topic_name_of(message)), args, None
     bot = context.bot
     try:
         remote = await bot.get_chat(first)
@@ -143,12 +150,18 @@ async def subscribe(context: ContextTypes.DEFAULT_TYPE, message: Message, target
     services = services_of(context)
     repo, chat = services.store.subscriptions, target.chat
     repo.upsert_chat(chat.id, chat.type, chat.title or chat.username or chat.full_name or "")
-    if repo.resume(chat.id):
-        log.info("chat %s resumed: subscribed again", chat.id)
+    resumed = repo.resume(chat.id)
+    if target.thread_id:
+        repo.upsert_topic(chat.id, target.thread_id, target.topic_name)
+        resumed = repo.resume_topic(chat.id, target.thread_id) or resumed
+    if resumed:
+        log.info("chat %s (topic %s) resumed: subscribed again", chat.id, target.thread_id)
     user_id = message.from_user.id if message.from_user else None
     limit = services.settings.max_subscriptions_per_chat
-    outcome = repo.add(chat.id, topic.text, user_id, limit)
+    outcome = repo.add(chat.id, topic.text, user_id, limit, thread_id=target.thread_id)
     if outcome is AddOutcome.EXISTS:
+        if resumed:
+            return f"▶️ Resumed: I'll post new articles on {topic_label(topic.text)} {target.where} again."
         return f"Already subscribed to {topic_label(topic.text)} {target.where}."
     if outcome is AddOutcome.LIMIT:
         return (
@@ -162,12 +175,12 @@ async def subscribe(context: ContextTypes.DEFAULT_TYPE, message: Message, target
 async def unsubscribe(context: ContextTypes.DEFAULT_TYPE, message: Message, target: Target, args: str) -> str:
     """Remove one subscription or all of them; returns the reply."""
     repo = services_of(context).store.subscriptions
-    chat_id = target.chat.id
-    current = repo.list(chat_id)
+    chat_id, thread_id = target.chat.id, target.thread_id
+    current = repo.list(chat_id, thread_id=thread_id)
     if not current:
         return f"There are no subscriptions {target.where}."
     if args.strip().lower() == "all":
-        n = repo.remove_all(chat_id)
+        n = repo.remove_all(chat_id, thread_id=thread_id)
         return f"Unsubscribed from all {n} subscription{'s' if n != 1 else ''} {target.where}."
     if not args.strip():
         if len(current) > 1:
@@ -181,7 +194,7 @@ async def unsubscribe(context: ContextTypes.DEFAULT_TYPE, message: Message, targ
             topic_text = parse_topic(args).text
         except TopicError as exc:
             return esc(str(exc))
-    if repo.remove(chat_id, topic_text):
+    if repo.remove(chat_id, topic_text, thread_id=thread_id):
         return f"Unsubscribed from {topic_label(topic_text)} {target.where}."
     return f"There is no subscription to {topic_label(topic_text)} {target.where}.\n\n{listing(current)}"
 
@@ -191,14 +204,38 @@ async def list_subscriptions(
 ) -> str:
     """List a chat's subscriptions; returns the reply."""
     repo = services_of(context).store.subscriptions
-    current = repo.list(target.chat.id)
+    # Inside a forum topic: that topic's. Elsewhere: the whole chat's, grouped by forum topic.
+    current = repo.list(target.chat.id, thread_id=target.thread_id or None)
     if not current:
         return f"There are no subscriptions {target.where}. Try /subscribe{esc(target.prefix)} <i>topic</i>."
-    text = f"Subscriptions {target.where}:\n{listing(current)}"
+    if target.thread_id or all(s.thread_id == 0 for s in current):
+        text = f"Subscriptions {target.where}:\n{listing(current)}"
+        text += topic_pause_note(repo, target.chat.id, target.thread_id)
+    else:
+        text = f"Subscriptions {target.where}, by topic:\n" + by_topic(repo, target.chat.id, current)
     record = repo.get_chat(target.chat.id)
     if record is not None and record.paused:
         text += f"\n\n<i>Paused: {esc(record.paused_reason or 'I could not post')}.</i>"
     return text
+
+
+def topic_pause_note(repo: SubscriptionRepo, chat_id: int, thread_id: int) -> str:
+    """A line saying that a forum topic's subscriptions are paused, and why (empty when they are not)."""
+    record = repo.get_topic(chat_id, thread_id) if thread_id else None
+    if record is None or not record.paused:
+        return ""
+    return f"\n\n<i>Paused: {esc(record.paused_reason or 'I could not post')}.</i>"
+
+
+def by_topic(repo: SubscriptionRepo, chat_id: int, subs: list[Subscription]) -> str:
+    """A forum's subscriptions under one heading per topic (General first)."""
+    names = repo.topic_names(chat_id)
+    blocks: list[str] = []
+    for thread_id in dict.fromkeys(s.thread_id for s in subs):
+        name = "General" if not thread_id else names.get(thread_id) or f"topic {thread_id}"
+        paused = " (paused)" if thread_id and (rec := repo.get_topic(chat_id, thread_id)) and rec.paused else ""
+        blocks.append(f"<b>{esc(name)}</b>{paused}\n" + listing([s for s in subs if s.thread_id == thread_id]))
+    return "\n\n".join(blocks)
 
 
 def listing(subs: list[Subscription]) -> str:
@@ -206,8 +243,27 @@ def listing(subs: list[Subscription]) -> str:
     return "\n".join(f"• {topic_label(s.topic)}" for s in subs)
 
 
+def changes_settings(action: str, args: str) -> bool:
+    """The one permission rule's question: does this command change anything? (Looking is for everyone.)"""
+    if action == "subscriptions":
+        return False
+    return action not in ("digest", "timezone") or bool(args.strip())
+
+
+def command(action: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    """A command handler that runs ``action`` through :func:`run_command` (used for /digest, /timezone)."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Run the action named by the command on this chat (or the chat named in a private chat)."""
+        await run_command(update, context, action, command_args(update.effective_message))
+
+    return handler
+
+
 ACTIONS: dict[str, Action] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "subscriptions": list_subscriptions,
+    "digest": digests.digest,
+    "timezone": digests.timezone,
 }

@@ -4,6 +4,10 @@ Polling is the default (Procfile ``worker:``). With ``NEWSBOT_WEBHOOK_URL`` set,
 serves a webhook on ``NEWSBOT_WEBHOOK_LISTEN:$PORT`` (Procfile ``web:``); Telegram must send the secret
 token header, and requests without it are rejected. A missing or rejected token is one clear line, not a
 traceback. SIGTERM/SIGINT stop it gracefully: the push in flight finishes, the rest stays queued.
+
+One bot at a time serves a store (:meth:`bot.store.Store.bot_lock`): a second `run` on the same data
+directory says so in one line and waits, its index loaded, until the first stops (or dies), then takes
+over, which is what an overlapping deploy needs; ``--no-wait`` exits at once instead (status 3).
 """
 
 from __future__ import annotations
@@ -12,10 +16,15 @@ import argparse
 import logging
 import re
 import secrets
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--webhook", action="store_true", help="serve a webhook (needs NEWSBOT_WEBHOOK_URL)")
     mode.add_argument("--polling", action="store_true", help="long polling even if a webhook URL is set")
+    p.add_argument("--no-wait", action="store_true",
+                   help="exit (status 3) instead of waiting when another bot runs on the same data directory")
     p.set_defaults(func=run)
 
 
@@ -43,13 +54,36 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings, token, verbose=bool(getattr(args, "verbose", False)))
     webhook = use_webhook(settings, webhook=args.webhook, polling=args.polling)
     options = webhook_options(settings) if webhook else None
+    from bot.services import open_services
+    from bot.store import LockBusy
+
+    services = open_services(settings)
+    try:
+        with services.store.bot_lock(wait=not args.no_wait, on_wait=_waiting(settings)):
+            return _serve(settings, services, options)
+    except LockBusy as busy:
+        print(f"error: another bot ({busy.holder}) is running on the store {settings.database_path}; stop it "
+              "first, or run without --no-wait to take over when it stops", file=sys.stderr)  # fmt: skip
+        return 3
+    finally:
+        services.close()
+
+
+def _waiting(settings: Settings) -> Callable[[str], None]:
+    def say(holder: str) -> None:
+        log.warning("another bot (%s) is running on the store %s: waiting for it to stop, then taking over "
+                    "(Ctrl-C to give up)", holder, settings.database_path)  # fmt: skip
+
+    return say
+
+
+def _serve(settings: Settings, services: Services, options: dict[str, Any] | None) -> int:
+    """Build the application and run it until stopped."""
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
     from bot.chat.app import build_application
-    from bot.services import open_services
 
-    services = open_services(settings)
     try:
         app = build_application(settings, services)
         if options is not None:
@@ -63,8 +97,6 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     except NetworkError as exc:
         raise SettingsError(f"cannot reach the Bot API at {settings.bot_api_base_url}: {exc}") from None
-    finally:
-        services.close()
     return 0
 
 

@@ -13,8 +13,8 @@ is done on the first two words and the (digit-masked) last three words of lines 
 duration and do not end like a sentence.
 
 Counts are kept in the store (see :meth:`bot.store.state.StateRepo.add_chrome_counts`), each article
-counted once, so a feed or single-file ingest benefits from what the corpus taught, and a re-run of
-the same ingest sees the same counts and yields identical text.
+counted once even when two ingests offer it, so a feed or single-file ingest benefits from what the
+corpus taught, and a re-run of the same ingest sees the same counts and yields identical text.
 """
 
 from __future__ import annotations
@@ -92,15 +92,16 @@ def article_keys(lines: Iterable[str]) -> set[int]:
 
 
 class ChromeCounter:
-    """First pass: per source, in how many new articles each key occurs.
+    """First pass: the countable keys of each article not counted yet, by source.
 
     Articles already counted in the store (by uid) are skipped, which keeps the counts, and hence the
-    cleaned text, identical when the same input is ingested again.
+    cleaned text, identical when the same input is ingested again. Keys stay per article until
+    :func:`learn` commits them, so the store can add exactly the articles no other ingest counted first.
     """
 
     def __init__(self, already_counted: set[str]) -> None:
         self._seen = already_counted
-        self._keys: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._keys: dict[str, list[tuple[str, np.ndarray]]] = defaultdict(list)
         self.new_uids: list[str] = []
 
     def wants(self, uid: str) -> bool:
@@ -115,11 +116,15 @@ class ChromeCounter:
         self.new_uids.append(uid)
         keys = article_keys(lines)
         if keys:
-            self._keys[source].append(np.fromiter(keys, dtype=np.int64, count=len(keys)))
+            self._keys[source].append((uid, np.fromiter(keys, dtype=np.int64, count=len(keys))))
 
-    def rows(self) -> Iterator[tuple[str, int, int]]:
-        """(source, key, articles) for every key counted, sorted by key for B-tree friendly inserts."""
-        for source, arrays in self._keys.items():
+    def rows(self, only: set[str] | None = None) -> Iterator[tuple[str, int, int]]:
+        """(source, key, articles) for every key counted (of the articles in ``only``, when given),
+        sorted by key for B-tree friendly inserts."""
+        for source, pairs in self._keys.items():
+            arrays = [keys for uid, keys in pairs if only is None or uid in only]
+            if not arrays:
+                continue
             keys, counts = np.unique(np.concatenate(arrays), return_counts=True)
             for key, count in zip(keys.tolist(), counts.tolist()):
                 yield source, key, count
@@ -188,7 +193,11 @@ def _widget_match(line: str, keys: set[int]) -> str | None:
 
 
 def learn(state: StateRepo, counter: ChromeCounter, min_articles: int = MIN_ARTICLES) -> ChromeModel:
-    """Add the first pass's counts to the store (one transaction) and load the resulting model."""
+    """Add the first pass's counts to the store (one transaction) and load the resulting model.
+
+    Only the articles no one counted meanwhile are added (see
+    :meth:`~bot.store.state.StateRepo.add_chrome_counts`): an article is counted once, whoever counts it.
+    """
     if counter.new_uids:
-        state.add_chrome_counts(counter.rows(), counter.new_uids)
+        state.add_chrome_counts(counter.new_uids, counter.rows)
     return ChromeModel.from_store(state, min_articles)

@@ -4,6 +4,11 @@ Pass 1 counts the lines of articles not yet counted (see :mod:`bot.ingest.chrome
 counts in one transaction. Pass 2 cleans every record with the learned model and upserts batches of
 :data:`BATCH_SIZE` in one transaction each, so a kill loses at most the batch in flight and never
 leaves half an article; "committed N records" is reported only after a commit.
+
+The whole run holds the store's ingest lock (:meth:`bot.store.Store.ingest_lock`): a second ingest, from
+the CLI or the bot's poller, waits for it (or, for the poller, skips its round), so concurrent ingests
+leave exactly the store one ingest leaves. A full disk stops the run with ``summary.stopped`` set; the
+batches committed before stay.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.models import article_uid
-from bot.store import Store, UpsertResult
+from bot.store import Store, UpsertResult, is_disk_full
 
 from .build import Built, build_article, normalize_record, prepare_lines, record_source
 from .chrome import ChromeCounter, ChromeModel, learn
@@ -147,6 +152,7 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     today: date | None = None,
     skip_unchanged_files: bool = False,
+    wait: bool = True,
 ) -> IngestSummary:
     """Ingest files, directories, article URLs and feed URLs into ``store``; never raises per record.
 
@@ -154,24 +160,41 @@ def ingest(
     an article page); ``feeds`` are URLs that must be feeds. ``progress`` shows a bar on a terminal
     (stderr) or log lines otherwise. ``skip_unchanged_files`` skips files fully ingested before and
     not modified since (for pollers; a plain re-run reports every record unchanged instead). Summary-only
-    feed entries whose article is already stored are not fetched again. Returns the summary;
-    ``summary.exit_status`` is 1 if anything failed.
+    feed entries whose article is already stored are not fetched again. While another ingest runs on
+    the store this one waits for it, or with ``wait=False`` raises :class:`~bot.store.LockBusy` at once.
+    Returns the summary; ``summary.exit_status`` is 1 if anything failed or the disk filled up.
     """
     started = time.monotonic()
     summary = IngestSummary()
     reporter = Progress(progress)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(timeout=timeout)
+
+    def waiting(holder: str) -> None:
+        message = f"waiting for another ingest into this store to finish ({holder})"
+        if reporter.enabled:
+            reporter.note(message)
+        else:
+            log.info("%s", message)
+
     try:
+        with store.ingest_lock(wait=wait, on_wait=waiting):
 
-        def known(url: str) -> bool:
-            return store.articles.get_by_url(url) is not None
+            def known(url: str) -> bool:
+                return store.articles.get_by_url(url) is not None
 
-        sources = discover(paths_or_urls, list(feeds), fetcher, store.state, known, skip_unchanged_files)
-        summary.inputs = len(sources)
-        model, total = _learn_pass(sources, store, reporter)
-        summary.chrome_keys = model.size()
-        _store_pass(sources, store, model, summary, reporter, total, batch_size, today)
+            sources = discover(paths_or_urls, list(feeds), fetcher, store.state, known, skip_unchanged_files)
+            summary.inputs = len(sources)
+            model, total = _learn_pass(sources, store, reporter)
+            summary.chrome_keys = model.size()
+            _store_pass(sources, store, model, summary, reporter, total, batch_size, today)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        where = exc.filename or store.db.path
+        summary.stopped = f"the disk holding {where} is full"
+        log.info("ingest stopped: %s; %d records committed before stay stored", summary.stopped,
+                 summary.stored)  # fmt: skip
     finally:
         reporter.close()
         if own_fetcher:

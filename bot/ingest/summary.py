@@ -39,6 +39,7 @@ class IngestSummary:
     removed_lines: int = 0
     chrome_keys: int = 0
     seconds: float = 0.0
+    stopped: str | None = None  # why the run stopped early (a full disk); what was committed stays
     removed_by_rule: Counter = field(default_factory=Counter)
     removed_lines_by_text: Counter = field(default_factory=Counter)
     flagged_reasons: Counter = field(default_factory=Counter)
@@ -52,12 +53,12 @@ class IngestSummary:
 
     @property
     def ok(self) -> bool:
-        """True when no record failed."""
-        return self.failed == 0
+        """True when no record failed and the run was not stopped."""
+        return self.failed == 0 and self.stopped is None
 
     @property
     def exit_status(self) -> int:
-        """0 when everything was ingested, 1 when some records failed."""
+        """0 when everything was ingested, 1 when some records failed or the run stopped early."""
         return 0 if self.ok else 1
 
     def top_removed(self, n: int = 5) -> list[tuple[str, int]]:
@@ -102,6 +103,9 @@ class IngestSummary:
     def format(self, top: int = 5, max_issues: int = 20) -> str:
         """A human-readable summary (what the CLI prints)."""
         lines = [f"ingest: {self.counts_line()} ({self.seconds:.1f} s)"]
+        if self.stopped:
+            lines.insert(0, f"ingest stopped: {self.stopped}; the {self.stored} records counted below were "
+                            "committed and stay stored")  # fmt: skip
         if self.not_modified:
             lines.append(f"feeds not modified since last fetch (304): {self.not_modified}")
         if self.skipped_files:

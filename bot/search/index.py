@@ -26,7 +26,9 @@ Layout
   ``CURRENT`` pointer with an atomic rename; immutable main-segment files are reused across saves. A
   missing, truncated or corrupt file raises :class:`IndexCorruptError` at load, never a half index.
   Writers hold an exclusive lock on ``LOCK`` and readers a shared one while opening a generation, so old
-  files are deleted (after the swap) only when no reader is opening them. Merges never touch files.
+  files are deleted (after the swap) only when no reader is opening them. A save that fails (a full disk)
+  deletes the files it wrote and leaves ``CURRENT`` and its generation as they were. Merges never touch
+  files.
 
 Answering a query fast and exactly
 ----------------------------------
@@ -1067,16 +1069,16 @@ def fsync_dir(path: Path) -> None:
 def _write_file(path: Path, write: object) -> list[int]:
     """Write through ``write(fh)``, fsync, and return ``[size, crc32]``."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        write(fh)  # type: ignore[operator]
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)  # type: ignore[operator]
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not keep the half-written file
+        raise
     return [path.stat().st_size, checksum(path)]
-
-
-def _write_array(path: Path, arr: np.ndarray) -> list[int]:
-    return _write_file(path, lambda fh: np.save(fh, np.ascontiguousarray(arr), allow_pickle=False))
 
 
 def _save(index: BM25Index, root: Path) -> None:
@@ -1116,6 +1118,26 @@ def _dir_lock(root: Path, exclusive: bool) -> Iterator[None]:
 
 
 def _save_locked(index: BM25Index, root: Path) -> None:
+    written: list[Path] = []
+    try:
+        _write_generation(index, root, written)
+    except BaseException:
+        # a failed save (a full disk) leaves CURRENT and its generation as they were, and takes back the
+        # space of what it wrote
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _write_generation(index: BM25Index, root: Path, written: list[Path]) -> None:
+    def write_array(name: str, arr: np.ndarray) -> list[int]:
+        return write_file(name, lambda fh: np.save(fh, np.ascontiguousarray(arr), allow_pickle=False))
+
+    def write_file(name: str, write: object) -> list[int]:
+        if not (root / name).exists():  # only this save's own files are taken back if it fails
+            written.append(root / name)
+        return _write_file(root / name, write)
+
     state = index._export()
     gen = uuid.uuid4().hex[:12]
     files: dict[str, list[int]] = {}
@@ -1126,12 +1148,12 @@ def _save_locked(index: BM25Index, root: Path) -> None:
             if name in index._file_sums and (root / name).exists():
                 files[name] = index._file_sums[name]
             else:
-                files[name] = _write_array(root / name, getattr(seg, part))
+                files[name] = write_array(name, getattr(seg, part))
     for col, arr in state["columns"].items():  # type: ignore[union-attr]
-        files[f"gen-{gen}.{col}.npy"] = _write_array(root / f"gen-{gen}.{col}.npy", arr)
-    files[f"gen-{gen}.df.npy"] = _write_array(root / f"gen-{gen}.df.npy", state["df"])  # type: ignore[arg-type]
+        files[f"gen-{gen}.{col}.npy"] = write_array(f"gen-{gen}.{col}.npy", arr)
+    files[f"gen-{gen}.df.npy"] = write_array(f"gen-{gen}.df.npy", state["df"])  # type: ignore[arg-type]
     vocab = "\n".join(state["terms"]).encode("utf-8")  # type: ignore[arg-type]
-    files[f"gen-{gen}.vocab.txt"] = _write_file(root / f"gen-{gen}.vocab.txt", lambda fh: fh.write(vocab))
+    files[f"gen-{gen}.vocab.txt"] = write_file(f"gen-{gen}.vocab.txt", lambda fh: fh.write(vocab))
     manifest = {
         "format": FORMAT_VERSION,
         "gen": gen,
@@ -1142,9 +1164,10 @@ def _save_locked(index: BM25Index, root: Path) -> None:
         "files": files,
     }
     mname = f"manifest-{gen}.json"
-    _write_file(root / mname, lambda fh: fh.write(dumps(manifest).encode("utf-8")))
+    write_file(mname, lambda fh: fh.write(dumps(manifest).encode("utf-8")))
     previous = _read_current(root)
     _write_file(root / _CURRENT, lambda fh: fh.write(mname.encode("ascii")))
+    written.clear()  # swapped in: from here on the new generation is the index
     fsync_dir(root)
     index._file_sums = files
     # clean up only after the swap, keeping whatever CURRENT now names (read back, not assumed) and the

@@ -351,6 +351,7 @@ class IndexRetriever:
         self.timings: dict[str, float] = {}  # cumulative seconds: "tokenize", "index" (for the bench)
         self._lock = threading.RLock()
         self._last_save = time.monotonic()
+        self._save_failed = False  # warned once that the index lives in memory only
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> IndexRetriever:
@@ -384,7 +385,7 @@ class IndexRetriever:
             log.exception("search kernels did not warm up; the first question will load them")
 
     def _load(self) -> bool:
-        if self.index_dir is None or not (self.index_dir / "passages").exists():
+        if self.index_dir is None or not _anything_saved(self.index_dir / "passages"):
             return False
         try:
             passages = BM25Index.load(self.index_dir / "passages", self.analyzer)
@@ -441,14 +442,31 @@ class IndexRetriever:
             return changed
 
     def save(self) -> None:
-        """Persist both indexes (atomic per index; a crash between them is caught by the seq check)."""
+        """Persist both indexes (atomic per index; a crash between them is caught by the seq check).
+
+        When they cannot be written (a full disk, a read-only data directory) the indexes stay in memory
+        and keep answering: one warning, and the next save tries again (a later process rebuilds or
+        catches up from the store, which holds everything).
+        """
         if self.index_dir is None:
             return
         with self._lock:
             self.passages.extra["title_mode"] = self.title_mode
-            self.passages.save(self.index_dir / "passages")
-            self.articles.save(self.index_dir / "articles")
-            self._last_save = time.monotonic()
+            try:
+                _clear_non_directories(self.index_dir)
+                self.passages.save(self.index_dir / "passages")
+                self.articles.save(self.index_dir / "articles")
+            except OSError as exc:
+                if not self._save_failed:
+                    log.warning("search index not saved to %s (%s): answering from memory", self.index_dir,
+                                exc.strerror or exc)  # fmt: skip
+                self._save_failed = True
+                return
+            finally:
+                self._last_save = time.monotonic()
+            if self._save_failed:
+                log.info("search index saved to %s again", self.index_dir)
+            self._save_failed = False
 
     def close(self) -> None:
         """Save pending changes."""
@@ -546,6 +564,26 @@ class IndexRetriever:
             for aid, art in self.store.articles.get_many(wanted).items():
                 self._titles[aid] = art.title
         return {i: self._titles.get(i, "") for i in ids}
+
+
+def _anything_saved(root: Path) -> bool:
+    """Whether ``root`` holds anything a save left (a save that failed at once leaves only its LOCK)."""
+    try:
+        return root.exists() and (not root.is_dir() or any(p.name != "LOCK" for p in root.iterdir()))
+    except OSError:
+        return True  # unreadable: loading says why
+
+
+def _clear_non_directories(index_dir: Path) -> None:
+    """Remove a file (or dangling link) standing where the index directories belong.
+
+    ``rm -r data/index/passages; touch data/index/passages`` leaves a file that no load can read and
+    no save can replace; the index is rebuilt from the store, so the file is in the way, not data.
+    """
+    for path in (index_dir, index_dir / "passages", index_dir / "articles"):
+        if path.is_symlink() and not path.exists() or path.exists() and not path.is_dir():
+            log.info("removing %s: a file where the search index directory belongs", path)
+            path.unlink()
 
 
 def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:

@@ -2,18 +2,31 @@
 
 `Store` is the one object the rest of the bot holds; each concern lives in its own repository so a
 PostgreSQL implementation can later sit beside the SQLite one behind the same methods.
+
+Several processes may open one store: readers (``ask``, answer workers) at any time, while one writer
+commits at a time (SQLite's own lock, waited on for up to 30 s). Two process-level locks (see
+:mod:`bot.store.locks`) order what transactions alone cannot: :meth:`Store.ingest_lock` runs ingests one
+after another (the CLI's and the bot's poller's), so any number of concurrent ingests leave exactly the
+store one ingest leaves; :meth:`Store.bot_lock` lets one `run` process at a time deliver from the store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .articles import ArticleRepo, CorpusStats, Outcome, UpsertResult
-from .db import Database
+from .db import Database, StoreFullError, is_disk_full
+from .digests import DigestRepo
+from .locks import LockBusy, hold
 from .state import FeedState, StateRepo
 from .subscriptions import SubscriptionRepo
 
-__all__ = ["ArticleRepo", "CorpusStats", "Database", "FeedState", "Outcome", "StateRepo", "Store", "UpsertResult"]
+__all__ = [
+    "ArticleRepo", "CorpusStats", "Database", "FeedState", "LockBusy", "Outcome", "StateRepo", "Store",
+    "StoreFullError", "UpsertResult", "is_disk_full",
+]  # fmt: skip
 
 
 class Store:
@@ -24,11 +37,43 @@ class Store:
         self.articles = ArticleRepo(self.db)
         self.state = StateRepo(self.db)
         self.subscriptions = SubscriptionRepo(self.db)
+        self.digests = DigestRepo(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:  # noqa: F821
         """Open the store the settings point at."""
         return cls(settings.database_path)
+
+    @contextmanager
+    def ingest_lock(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the store's ingest lock: one ingest at a time, from any process.
+
+        An ingest reads the learned chrome statistics, adds its own and cleans every article with the
+        result; two at once would clean against each other's half-learned statistics. Serialised, a
+        second ingest of the same input finds every article unchanged. ``wait=False`` raises
+        :class:`LockBusy` instead of waiting (the bot's poller skips a round rather than block).
+        """
+        if self.db.in_memory:
+            yield
+            return
+        with hold(self.db.path.with_name(self.db.path.name + ".ingest.lock"), wait=wait, on_wait=on_wait):
+            yield
+
+    @contextmanager
+    def bot_lock(
+        self, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the store for one running bot: two bots on one store would send every push twice.
+
+        Held from start to exit by `run`; the kernel releases it when the process dies, even by kill -9.
+        """
+        if self.db.in_memory:
+            yield
+            return
+        with hold(self.db.path.with_name(self.db.path.name + ".bot.lock"), wait=wait, on_wait=on_wait):
+            yield
 
     def close(self) -> None:
         """Close the database."""

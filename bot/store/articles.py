@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -227,6 +228,27 @@ class ArticleRepo:
             last=date.fromisoformat(row[2]) if row[2] else None,
             last_ingest=last_ingest,
         )
+
+    def digest(self) -> str:
+        """A SHA-256 of the stored content: every article by uid (url, title, text, date, source, authors,
+        credit, flag, deleted) and every duplicate with the uid it duplicates.
+
+        Ids, change counters and timestamps are left out, so two stores that hold the same articles have
+        the same digest however they got there (one ingest, several at once, a re-run after a kill).
+        """
+        digest = hashlib.sha256()
+        rows = self.db.query(
+            "SELECT uid, url, title, text, published, source, authors, credit, flagged, deleted "
+            "FROM articles ORDER BY uid"
+        )
+        for row in rows:
+            digest.update(json.dumps(list(row), ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
+        for row in self.db.query(
+            "SELECT d.uid, d.url, a.uid FROM duplicates d LEFT JOIN articles a ON a.id = d.article_id "
+            "ORDER BY d.uid"
+        ):
+            digest.update(b"dup " + json.dumps(list(row)).encode("utf-8", "surrogatepass") + b"\n")
+        return digest.hexdigest()
 
     def duplicate_count(self) -> int:
         """How many URLs were recognised as the same story as a stored article."""

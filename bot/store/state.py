@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -72,18 +72,33 @@ class StateRepo:
         """Uids of the articles whose lines are already in the chrome counts."""
         return {row[0] for row in self.db.query("SELECT uid FROM chrome_counted")}
 
-    def add_chrome_counts(self, rows: Iterable[tuple[str, int, int]], uids: Iterable[str]) -> None:
-        """Add (source, key, articles) counts and mark ``uids`` counted, in one transaction.
+    def add_chrome_counts(
+        self, uids: Iterable[str], rows_for: Callable[[set[str]], Iterable[tuple[str, int, int]]]
+    ) -> int:
+        """Count articles into the chrome statistics, each article once however often it is offered.
 
-        Both in one transaction so a crash can never count an article twice or half.
+        In one transaction: mark ``uids`` counted, keep those not counted before (by another ingest
+        since this one read :meth:`chrome_counted_uids`, say), and add ``rows_for(new)``, the
+        (source, key, articles) counts of exactly those articles. A crash counts an article whole or not
+        at all, and two ingests that counted the same article add it once. Returns how many were new.
         """
+        claim = "INSERT OR IGNORE INTO chrome_counted (uid) VALUES (?)"
         with self.db.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO chrome_lines (source, key, n) VALUES (?, ?, ?) "
-                "ON CONFLICT(source, key) DO UPDATE SET n = n + excluded.n",
-                rows,
-            )
-            conn.executemany("INSERT OR IGNORE INTO chrome_counted (uid) VALUES (?)", ((u,) for u in uids))
+            new = {uid for uid in uids if conn.execute(claim, (uid,)).rowcount}
+            if new:
+                conn.executemany(
+                    "INSERT INTO chrome_lines (source, key, n) VALUES (?, ?, ?) "
+                    "ON CONFLICT(source, key) DO UPDATE SET n = n + excluded.n",
+                    rows_for(new),
+                )
+            return len(new)
+
+    def chrome_totals(self) -> tuple[int, int, int]:
+        """(keys, sum of article counts, articles counted) of the chrome statistics: equal after one
+        ingest and after several of the same input at once, since each article is counted once."""
+        keys, total = self.db.query("SELECT COUNT(*), COALESCE(SUM(n), 0) FROM chrome_lines")[0]
+        counted = self.db.query("SELECT COUNT(*) FROM chrome_counted")[0][0]
+        return keys, total, counted
 
     def chrome_keys(self, min_articles: int) -> dict[str, set[int]]:
         """Per source, the keys seen in at least ``min_articles`` distinct articles."""

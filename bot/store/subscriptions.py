@@ -1,7 +1,8 @@
 """Chats, their topic subscriptions, the delivery log, and stored queries behind "More"/"Older" buttons.
 
-The delivery log holds one row per (chat, article): ``(chat_id, article_id)`` is the primary key, so an
-article is queued for a chat at most once, however often it is updated or re-planned. A row moves
+The delivery log holds one row per push (chat, forum topic, article): the primary key queues an article
+for a chat at most once, however often it is updated or re-planned (digests have rows of their own, keyed
+by their period: see :mod:`bot.store.digests`). A push row moves
 
 * ``pending``: queued by the planner, in the same transaction as the planner's progress marker;
 * ``sending``: set right before the request carrying it goes on the wire (after every rate-limit wait),
@@ -73,13 +74,37 @@ class ChatRecord:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """One topic (``""`` = every new article) a chat follows."""
+    """One topic (``""`` = every new article) a chat, or one forum topic of it (``thread_id``), follows."""
 
     id: int
     chat_id: int
     topic: str
     created_by: int | None
     created_at: str
+    thread_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    """A forum topic the bot delivers into, and whether it is paused (closed or deleted)."""
+
+    chat_id: int
+    thread_id: int
+    name: str
+    paused: bool
+    paused_reason: str | None
+
+
+_SUB_COLUMNS = "s.id, s.chat_id, s.topic, s.created_by, s.created_at, s.thread_id"
+
+
+def _not_paused(alias: str) -> str:
+    """Joins rows ``alias`` (with chat_id, thread_id) to their chat and forum topic; keeps unpaused ones."""
+    return (
+        f"LEFT JOIN chats c ON c.chat_id = {alias}.chat_id "
+        f"LEFT JOIN topics t ON t.chat_id = {alias}.chat_id AND t.thread_id = {alias}.thread_id "
+        "WHERE COALESCE(c.paused, 0) = 0 AND COALESCE(t.paused, 0) = 0"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +191,8 @@ class SubscriptionRepo:
         """
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO chats (chat_id, kind, title, paused, paused_reason, updated_at) "
-                "SELECT ?, 'supergroup', title, paused, paused_reason, ? FROM chats WHERE chat_id = ?",
+                "INSERT OR IGNORE INTO chats (chat_id, kind, title, paused, paused_reason, timezone, updated_at) "
+                "SELECT ?, 'supergroup', title, paused, paused_reason, timezone, ? FROM chats WHERE chat_id = ?",
                 (new_chat_id, _now(), old_chat_id),
             )
             conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
@@ -179,15 +204,81 @@ class SubscriptionRepo:
                 "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
             )
             conn.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
+            for table in ("topics", "digests"):
+                conn.execute(f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+                conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", (old_chat_id,))
             return moved
+
+    # -- forum topics --------------------------------------------------------------------------------
+
+    def upsert_topic(self, chat_id: int, thread_id: int, name: str = "") -> None:
+        """Remember a forum topic the bot delivers into (a known name is kept when none is given)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO topics (chat_id, thread_id, name, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(chat_id, thread_id) DO UPDATE SET "
+                "name = CASE WHEN excluded.name = '' THEN topics.name ELSE excluded.name END, "
+                "updated_at = excluded.updated_at",
+                (chat_id, thread_id, name, _now()),
+            )
+
+    def get_topic(self, chat_id: int, thread_id: int) -> TopicRecord | None:
+        """A stored forum topic, or None."""
+        rows = self.db.query(
+            "SELECT chat_id, thread_id, name, paused, paused_reason FROM topics "
+            "WHERE chat_id = ? AND thread_id = ?",
+            (chat_id, thread_id),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return TopicRecord(r["chat_id"], r["thread_id"], r["name"], bool(r["paused"]), r["paused_reason"])
+
+    def topic_names(self, chat_id: int) -> dict[int, str]:
+        """``thread_id -> name`` of a chat's known forum topics."""
+        rows = self.db.query("SELECT thread_id, name FROM topics WHERE chat_id = ?", (chat_id,))
+        return {r[0]: r[1] for r in rows}
+
+    def pause_topic(self, chat_id: int, thread_id: int, reason: str) -> bool:
+        """Stop pushing into one forum topic (closed or deleted); True if it was active before.
+
+        Only that topic's queued deliveries are dropped; the chat's other topics carry on.
+        """
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO topics (chat_id, thread_id, paused, paused_reason, updated_at) "
+                "VALUES (?, ?, 1, ?, ?) ON CONFLICT(chat_id, thread_id) DO UPDATE SET paused = 1, "
+                "paused_reason = excluded.paused_reason, updated_at = excluded.updated_at WHERE paused = 0",
+                (chat_id, thread_id, reason, _now()),
+            )
+            conn.execute(
+                "UPDATE deliveries SET status = 'dropped' "
+                "WHERE chat_id = ? AND thread_id = ? AND status = 'pending' AND period = ''",
+                (chat_id, thread_id),
+            )
+            return cur.rowcount > 0
+
+    def resume_topic(self, chat_id: int, thread_id: int) -> bool:
+        """Push into a forum topic again (someone subscribed there again); True if it was paused."""
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE topics SET paused = 0, paused_reason = NULL, updated_at = ? "
+                "WHERE chat_id = ? AND thread_id = ? AND paused = 1",
+                (_now(), chat_id, thread_id),
+            )
+            return cur.rowcount > 0
 
     # -- subscriptions -------------------------------------------------------------------------------
 
-    def add(self, chat_id: int, topic: str, created_by: int | None, limit: int) -> AddOutcome:
-        """Subscribe a chat to a (canonical) topic unless it already is or has ``limit`` subscriptions."""
+    def add(
+        self, chat_id: int, topic: str, created_by: int | None, limit: int, *, thread_id: int = 0
+    ) -> AddOutcome:
+        """Subscribe a chat (or one of its forum topics) to a (canonical) topic, unless it already is or
+        the chat has ``limit`` subscriptions (counted over all its forum topics)."""
         with self.db.transaction() as conn:
             exists = conn.execute(
-                "SELECT 1 FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+                "SELECT 1 FROM subscriptions WHERE chat_id = ? AND thread_id = ? AND topic = ?",
+                (chat_id, thread_id, topic),
             ).fetchone()
             if exists:
                 return AddOutcome.EXISTS
@@ -197,41 +288,51 @@ class SubscriptionRepo:
             if count >= limit:
                 return AddOutcome.LIMIT
             conn.execute(
-                "INSERT INTO subscriptions (chat_id, topic, created_by, created_at) VALUES (?, ?, ?, ?)",
-                (chat_id, topic, created_by, _now()),
+                "INSERT INTO subscriptions (chat_id, thread_id, topic, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (chat_id, thread_id, topic, created_by, _now()),
             )
             return AddOutcome.ADDED
 
-    def remove(self, chat_id: int, topic: str) -> bool:
-        """Unsubscribe one topic; True if it was subscribed."""
+    def remove(self, chat_id: int, topic: str, *, thread_id: int = 0) -> bool:
+        """Unsubscribe one topic (of one forum topic); True if it was subscribed."""
         with self.db.transaction() as conn:
-            cur = conn.execute("DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic))
+            cur = conn.execute(
+                "DELETE FROM subscriptions WHERE chat_id = ? AND thread_id = ? AND topic = ?",
+                (chat_id, thread_id, topic),
+            )
             return cur.rowcount > 0
 
-    def remove_all(self, chat_id: int) -> int:
-        """Unsubscribe every topic of a chat (and drop what was still queued for it); returns how many."""
+    def remove_all(self, chat_id: int, *, thread_id: int | None = None) -> int:
+        """Unsubscribe every topic of a chat, or of one of its forum topics (``thread_id``), and drop what
+        was still queued there; returns how many."""
+        where, args = ("chat_id = ?", (chat_id,)) if thread_id is None else (
+            "chat_id = ? AND thread_id = ?", (chat_id, thread_id)
+        )  # fmt: skip
         with self.db.transaction() as conn:
-            n = conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,)).rowcount
+            n = conn.execute(f"DELETE FROM subscriptions WHERE {where}", args).rowcount
             conn.execute(
-                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND status = 'pending'",
-                (chat_id,),
+                f"UPDATE deliveries SET status = 'dropped' WHERE {where} AND status = 'pending' AND period = ''",
+                args,
             )
             return n
 
-    def list(self, chat_id: int) -> list[Subscription]:
-        """A chat's subscriptions, oldest first."""
-        rows = self.db.query(
-            "SELECT id, chat_id, topic, created_by, created_at FROM subscriptions "
-            "WHERE chat_id = ? ORDER BY id",
-            (chat_id,),
-        )
+    def list(self, chat_id: int, *, thread_id: int | None = None) -> list[Subscription]:
+        """A chat's subscriptions (all its forum topics, or only ``thread_id``), by topic, oldest first."""
+        sql = f"SELECT {_SUB_COLUMNS} FROM subscriptions s WHERE s.chat_id = ?"
+        args: tuple[int, ...] = (chat_id,)
+        if thread_id is not None:
+            sql, args = sql + " AND s.thread_id = ?", (chat_id, thread_id)
+        rows = self.db.query(sql + " ORDER BY s.thread_id, s.id", args)
         return [Subscription(*tuple(r)) for r in rows]
 
     def active(self) -> list[Subscription]:
-        """Every subscription of a chat that is not paused: what new articles are matched against."""
+        """Every subscription whose chat and forum topic are not paused: what new articles are matched
+        against."""
         rows = self.db.query(
-            "SELECT s.id, s.chat_id, s.topic, s.created_by, s.created_at FROM subscriptions s "
-            "LEFT JOIN chats c ON c.chat_id = s.chat_id WHERE COALESCE(c.paused, 0) = 0 ORDER BY s.id"
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions s "
+            + _not_paused("s")
+            + " ORDER BY s.id"
         )
         return [Subscription(*tuple(r)) for r in rows]
 
@@ -242,8 +343,9 @@ class SubscriptionRepo:
         row = self.db.query("SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(id), 0) FROM articles")[0]
         return int(row[0]), int(row[1])
 
-    def queue(self, pairs: Iterable[tuple[int, int]], markers: Mapping[str, str]) -> int:
-        """Queue (chat, article) deliveries and advance the planner's markers in one transaction.
+    def queue(self, pairs: Iterable[tuple[int, int, int]], markers: Mapping[str, str]) -> int:
+        """Queue (chat, forum topic, article) deliveries and advance the planner's markers in one
+        transaction.
 
         Either both happen or neither, so a crash while planning re-plans the same articles (and the
         primary key keeps the re-plan from queueing anything twice). Returns rows newly queued.
@@ -252,9 +354,9 @@ class SubscriptionRepo:
         with self.db.transaction() as conn:
             before = conn.total_changes
             conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (chat_id, article_id, status, queued_at) "
-                "VALUES (?, ?, 'pending', ?)",
-                [(c, a, now) for c, a in pairs],
+                "INSERT OR IGNORE INTO deliveries (chat_id, thread_id, article_id, status, queued_at) "
+                "VALUES (?, ?, ?, 'pending', ?)",
+                [(c, t, a, now) for c, t, a in pairs],
             )
             queued = conn.total_changes - before
             conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(markers.items()))
@@ -262,93 +364,100 @@ class SubscriptionRepo:
 
     def pending_chats(self) -> list[int]:
         """Chats with queued deliveries that are not paused, in order of their oldest queued row."""
+        return list(dict.fromkeys(chat_id for chat_id, _ in self.pending_destinations()))
+
+    def pending_destinations(self) -> list[tuple[int, int]]:
+        """``(chat, forum topic)`` pairs with queued pushes, neither paused, oldest queued row first."""
         rows = self.db.query(
-            "SELECT d.chat_id FROM deliveries d LEFT JOIN chats c ON c.chat_id = d.chat_id "
-            "WHERE d.status = 'pending' AND COALESCE(c.paused, 0) = 0 "
-            "GROUP BY d.chat_id ORDER BY MIN(d.queued_at), d.chat_id"
+            "SELECT x.chat_id, x.thread_id FROM deliveries x "
+            + _not_paused("x")
+            + " AND x.status = 'pending' AND x.period = '' "
+            "GROUP BY x.chat_id, x.thread_id ORDER BY MIN(x.queued_at), x.chat_id, x.thread_id"
         )
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     def pending_count(self) -> int:
         """Deliveries still queued (for the shutdown log line)."""
-        return self.db.query("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")[0][0]
+        return self.db.query("SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND period = ''")[0][0]
 
-    def pending(self, chat_id: int) -> list[int]:
-        """Article ids queued for a chat, oldest article first."""
+    def pending(self, chat_id: int, *, thread_id: int = 0) -> list[int]:
+        """Article ids queued for a chat (one forum topic of it), oldest article first."""
         rows = self.db.query(
-            "SELECT article_id FROM deliveries WHERE chat_id = ? AND status = 'pending' ORDER BY article_id",
-            (chat_id,),
+            "SELECT article_id FROM deliveries WHERE chat_id = ? AND thread_id = ? AND status = 'pending' "
+            "AND period = '' ORDER BY article_id",
+            (chat_id, thread_id),
         )
         return [r[0] for r in rows]
 
-    def mark_sending(self, chat_id: int, article_ids: Iterable[int]) -> None:
+    def mark_sending(self, chat_id: int, article_ids: Iterable[int], *, thread_id: int = 0) -> None:
         """The message carrying these articles is going on the wire now (its fate is unknown until
         :meth:`mark_sent` or :meth:`mark_unsent`)."""
-        now = _now()
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "UPDATE deliveries SET status = 'sending', sent_at = ? "
-                "WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
-                [(now, chat_id, a) for a in article_ids],
-            )
+        self._move(chat_id, thread_id, article_ids, ("pending",), "sending", sent_at=_now())
 
-    def mark_unsent(self, chat_id: int, article_ids: Iterable[int]) -> None:
+    def mark_unsent(self, chat_id: int, article_ids: Iterable[int], *, thread_id: int = 0) -> None:
         """The request certainly did not reach Telegram: queued again."""
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "UPDATE deliveries SET status = 'pending', sent_at = NULL "
-                "WHERE chat_id = ? AND article_id = ? AND status = 'sending'",
-                [(chat_id, a) for a in article_ids],
-            )
+        self._move(chat_id, thread_id, article_ids, ("sending",), "pending", sent_at=None)
 
-    def mark_sent(self, chat_id: int, article_ids: Iterable[int], message_id: int | None) -> None:
-        """Record that one message carrying these articles reached the chat."""
+    def mark_sent(
+        self, chat_id: int, article_ids: Iterable[int], message_id: int | None, *, thread_id: int = 0
+    ) -> None:
+        """Record that one message carrying these articles reached the chat (forum topic)."""
         now = _now()
         with self.db.transaction() as conn:
             conn.executemany(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?, message_id = ? "
-                "WHERE chat_id = ? AND article_id = ? AND status IN ('pending', 'sending')",
-                [(now, message_id, chat_id, a) for a in article_ids],
+                "UPDATE deliveries SET status = 'sent', sent_at = ?, message_id = ? WHERE chat_id = ? "
+                "AND thread_id = ? AND article_id = ? AND period = '' AND status IN ('pending', 'sending')",
+                [(now, message_id, chat_id, thread_id, a) for a in article_ids],
             )
 
-    def mark_unconfirmed(self, chat_id: int, article_ids: Iterable[int]) -> int:
+    def mark_unconfirmed(self, chat_id: int, article_ids: Iterable[int], *, thread_id: int = 0) -> None:
         """The message may or may not have arrived (its answer never came): never sent again."""
+        self._move(chat_id, thread_id, article_ids, ("sending",), "unconfirmed")
+
+    def _move(
+        self, chat_id: int, thread_id: int, article_ids: Iterable[int], old: tuple[str, ...], new: str,
+        **columns: object,
+    ) -> None:  # fmt: skip
+        """Move a message's push rows from one of the ``old`` statuses to ``new`` (setting ``columns``)."""
+        sets = "".join(f", {name} = ?" for name in columns)
+        olds = ", ".join("?" for _ in old)
         with self.db.transaction() as conn:
-            before = conn.total_changes
             conn.executemany(
-                "UPDATE deliveries SET status = 'unconfirmed' "
-                "WHERE chat_id = ? AND article_id = ? AND status = 'sending'",
-                [(chat_id, a) for a in article_ids],
+                f"UPDATE deliveries SET status = ?{sets} WHERE chat_id = ? AND thread_id = ? "
+                f"AND article_id = ? AND period = '' AND status IN ({olds})",
+                [(new, *columns.values(), chat_id, thread_id, a, *old) for a in article_ids],
             )
-            return conn.total_changes - before
 
     def settle_interrupted(self) -> int:
-        """At start-up: rows a dead process left ``sending`` become ``unconfirmed``; returns how many."""
+        """At start-up: push rows a dead process left ``sending`` become ``unconfirmed``; returns how many."""
         with self.db.transaction() as conn:
             return conn.execute(
-                "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending'"
+                "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending' AND period = ''"
             ).rowcount
 
     def delivery_counts(self) -> dict[str, int]:
-        """Rows of the delivery log per status (for logs and drills)."""
-        rows = self.db.query("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+        """Push rows of the delivery log per status (for logs and drills)."""
+        rows = self.db.query("SELECT status, COUNT(*) FROM deliveries WHERE period = '' GROUP BY status")
         return {r[0]: r[1] for r in rows}
 
-    def mark_dropped(self, chat_id: int, article_ids: Iterable[int]) -> None:
+    def mark_dropped(self, chat_id: int, article_ids: Iterable[int], *, thread_id: int = 0) -> None:
         """Give up on deliveries (article gone, or summarised away in a burst)."""
         with self.db.transaction() as conn:
             conn.executemany(
-                "UPDATE deliveries SET status = 'dropped' "
-                "WHERE chat_id = ? AND article_id = ? AND status = 'pending'",
-                [(chat_id, a) for a in article_ids],
+                "UPDATE deliveries SET status = 'dropped' WHERE chat_id = ? AND thread_id = ? "
+                "AND article_id = ? AND period = '' AND status = 'pending'",
+                [(chat_id, thread_id, a) for a in article_ids],
             )
 
     def deliveries(self, chat_id: int | None = None) -> list[sqlite3.Row]:
         """The delivery log (for diagnostics and tests), optionally for one chat."""
-        sql = "SELECT chat_id, article_id, status, queued_at, sent_at, message_id FROM deliveries"
+        sql = (
+            "SELECT chat_id, article_id, status, queued_at, sent_at, message_id, thread_id, period "
+            "FROM deliveries"
+        )
         if chat_id is None:
-            return self.db.query(sql + " ORDER BY chat_id, article_id")
-        return self.db.query(sql + " WHERE chat_id = ? ORDER BY article_id", (chat_id,))
+            return self.db.query(sql + " ORDER BY chat_id, thread_id, article_id")
+        return self.db.query(sql + " WHERE chat_id = ? ORDER BY thread_id, article_id", (chat_id,))
 
     # -- stored queries (paging buttons) -------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def plan_deliveries(store: Store, analyzer: TextAnalyzer | None = None, *, batch
     seq, first_new = int(store.state.get(MARK_SEQ) or 0), int(store.state.get(MARK_ID) or 0)
     topics = _topics_by_chat(store)
     high_id, new_articles, queued, seen = first_new, 0, 0, 0
-    pairs: list[tuple[int, int]] = []
+    pairs: list[tuple[int, int, int]] = []
     for article in store.articles.changes_since(seq):
         seq, seen = max(seq, article.seq), seen + 1
         # Compared with the pass's starting mark, not a running maximum: an article added and then
@@ -57,7 +57,7 @@ def plan_deliveries(store: Store, analyzer: TextAnalyzer | None = None, *, batch
         if article.id is not None and article.id > first_new:
             new_articles += 1
             high_id = max(high_id, article.id)
-            pairs.extend((chat_id, article.id) for chat_id in matching_chats(article, topics, analyzer))
+            pairs.extend((c, t, article.id) for c, t in matching_chats(article, topics, analyzer))
         if seen % batch == 0:
             queued += subs.queue(pairs, {MARK_SEQ: str(seq), MARK_ID: str(high_id)})
             pairs = []
@@ -81,9 +81,13 @@ def start_marks(store: Store) -> bool:
     return True
 
 
-def _topics_by_chat(store: Store) -> dict[str, tuple[Topic, list[int]]]:
+#: A place pushes go to: ``(chat id, forum topic thread id or 0)``.
+Destination = tuple[int, int]
+
+
+def _topics_by_chat(store: Store) -> dict[str, tuple[Topic, list[Destination]]]:
     """Active subscriptions grouped by topic text, so each topic is evaluated once per article."""
-    grouped: dict[str, tuple[Topic, list[int]]] = {}
+    grouped: dict[str, tuple[Topic, list[Destination]]] = {}
     for sub in store.subscriptions.active():
         if sub.topic not in grouped:
             try:
@@ -91,19 +95,19 @@ def _topics_by_chat(store: Store) -> dict[str, tuple[Topic, list[int]]]:
             except TopicError:
                 log.warning("subscription %s of chat %s has an unusable topic; skipped", sub.id, sub.chat_id)
                 continue
-        grouped[sub.topic][1].append(sub.chat_id)
+        grouped[sub.topic][1].append((sub.chat_id, sub.thread_id))
     return grouped
 
 
 def matching_chats(
-    article: Article, topics: dict[str, tuple[Topic, list[int]]], analyzer: TextAnalyzer
-) -> set[int]:
-    """Chats with at least one subscription matching this (live, unflagged) article."""
+    article: Article, topics: dict[str, tuple[Topic, list[Destination]]], analyzer: TextAnalyzer
+) -> set[Destination]:
+    """Chats (forum topics) with at least one subscription matching this (live, unflagged) article."""
     if article.deleted or article.flagged or not topics:
         return set()
     tokens = article_tokens(article.title, article.text, analyzer)
     present = set(tokens)
-    chats: set[int] = set()
+    chats: set[Destination] = set()
     for topic, chat_ids in topics.values():
         if topic.is_everything or topic.matches(tokens, present):
             chats.update(chat_ids)

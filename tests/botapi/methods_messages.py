@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import bad_request
 from .formatting import format_message_text
 from .markup import validate_reply_markup
+from .methods_forum import placement
 from .models import Chat, MessageVersion, StoredMessage, now
 from .registry import api_method
 from .shapes import message_json
@@ -47,6 +48,10 @@ async def send_message(api: BotApiServer, p: Params) -> dict[str, Any]:
     text, entities = format_message_text(p.str("text"), p.str("parse_mode"), p.json("entities"))
     markup = validate_reply_markup(p.json("reply_markup", "reply keyboard markup"))
     reply_to = _reply_target(chat, p)
+    where = placement(
+        chat, api.world.member(chat, api.world.bot_user.id), p.int("message_thread_id"),
+        chat.messages.get(reply_to) if reply_to is not None else None,
+    )  # fmt: skip
     api.check_flood("sendMessage", chat)
     msg = api.world.add_message(
         chat,
@@ -57,6 +62,7 @@ async def send_message(api: BotApiServer, p: Params) -> dict[str, Any]:
         reply_markup=markup,
         link_preview_options=_link_preview(p),
         request=dict(p.values),
+        **where,
         **_sender(api, chat),
     )
     api.changed()

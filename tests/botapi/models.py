@@ -103,6 +103,8 @@ class StoredMessage:
     edit_date: int | None = None
     history: list[MessageVersion] = field(default_factory=list)
     service: dict[str, Any] = field(default_factory=dict)
+    thread_id: int | None = None  # message_thread_id: a forum topic, or a supergroup reply chain's root
+    is_topic_message: bool = False  # True only for messages inside a forum topic (never in General)
     deleted: bool = False
     request: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)  # for latency measurements
@@ -126,6 +128,18 @@ class StoredMessage:
 
 
 @dataclass
+class ForumTopic:
+    """A topic of a forum supergroup; its id is the id of its ``forum_topic_created`` service message."""
+
+    thread_id: int
+    name: str
+    icon_color: int = 0x6FB9F0
+    closed: bool = False
+    deleted: bool = False
+    created_by: int | None = None
+
+
+@dataclass
 class Chat:
     """A private chat, group, supergroup or channel, with the bot's own membership in ``bot``."""
 
@@ -143,6 +157,8 @@ class Chat:
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_message_id: int = 1
     description: str | None = None
+    is_forum: bool = False  # a supergroup with topics enabled
+    topics: dict[int, ForumTopic] = field(default_factory=dict)
 
     @property
     def is_group(self) -> bool:

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .entities import Entity, detect_entities
+from .errors import ApiError
+from .methods_forum import placement
 from .models import (
     ADMIN_RIGHTS,
     CHANNEL_RIGHTS,
@@ -20,6 +22,7 @@ from .models import (
     GROUP_RIGHTS,
     CallbackQueryRecord,
     Chat,
+    ForumTopic,
     InlineQueryRecord,
     Member,
     StoredMessage,
@@ -132,6 +135,12 @@ class Scenario:
         """Like :meth:`add_group` with ``supergroup=True`` (ids look like -100…, may have a username)."""
         return self.add_group(title, supergroup=True, **kwargs)
 
+    def add_forum(self, title: str = "Forum", **kwargs: Any) -> Chat:
+        """A supergroup with topics enabled (``is_forum``); create topics with :meth:`create_topic`."""
+        chat = self.add_group(title, supergroup=True, **kwargs)
+        chat.is_forum = True
+        return chat
+
     def add_channel(
         self,
         title: str = "Channel",
@@ -174,15 +183,26 @@ class Scenario:
         *,
         reply_to: StoredMessage | int | None = None,
         entities: list[Entity] | None = None,
+        topic: ForumTopic | None = None,
     ) -> StoredMessage:
-        """``user`` writes ``text`` in ``chat``; entities (commands, mentions, links) are detected."""
+        """``user`` writes ``text`` in ``chat`` (``topic``: inside that forum topic, else in General);
+        entities (commands, mentions, links) are detected."""
         target = self.chat(chat)
         if target.type == "private":
             self._open_private(target, user)
-        return self._user_message(target, text, from_id=user.id, reply_to=reply_to, entities=entities)
+        return self._user_message(
+            target, text, from_id=user.id, reply_to=reply_to, entities=entities, topic=topic
+        )
 
     def send_command(
-        self, chat: ChatRef, user: User, command: str, args: str = "", *, address: bool | str | None = None
+        self,
+        chat: ChatRef,
+        user: User,
+        command: str,
+        args: str = "",
+        *,
+        address: bool | str | None = None,
+        topic: ForumTopic | None = None,
     ) -> StoredMessage:
         """``/command args``; in groups addressed as ``/command@thebot`` unless ``address`` says otherwise.
 
@@ -196,15 +216,17 @@ class Scenario:
             f"@{address}" if isinstance(address, str) else (f"@{self.config.bot_username}" if address else "")
         )
         text = f"/{name}{suffix}" + (f" {args}" if args else "")
-        return self.send_text(chat, user, text)
+        return self.send_text(chat, user, text, topic=topic)
 
     def reply(self, user: User, message: StoredMessage, text: str) -> StoredMessage:
-        """``user`` replies to ``message`` (typically one of the bot's) in the same chat."""
+        """``user`` replies to ``message`` (typically one of the bot's) in the same chat (and topic)."""
         return self.send_text(message.chat_id, user, text, reply_to=message)
 
-    def mention_bot(self, chat: ChatRef, user: User, text: str) -> StoredMessage:
+    def mention_bot(
+        self, chat: ChatRef, user: User, text: str, *, topic: ForumTopic | None = None
+    ) -> StoredMessage:
         """A message starting with ``@thebot`` (a mention entity the privacy filter lets through)."""
-        return self.send_text(chat, user, f"@{self.config.bot_username} {text}")
+        return self.send_text(chat, user, f"@{self.config.bot_username} {text}", topic=topic)
 
     def send_as_anonymous_admin(
         self, chat: ChatRef, text: str, *, reply_to: StoredMessage | int | None = None
@@ -242,9 +264,19 @@ class Scenario:
         sender_chat_id: int | None = None,
         reply_to: StoredMessage | int | None = None,
         entities: list[Entity] | None = None,
+        topic: ForumTopic | None = None,
     ) -> StoredMessage:
         reply_id = reply_to.message_id if isinstance(reply_to, StoredMessage) else reply_to
+        if topic is not None and reply_id is None:
+            reply_id = topic.thread_id  # in a topic, a message "replies" to the topic's creation message
         found = list(entities) if entities is not None else detect_entities(text)
+        sender = self.world.member(chat, from_id) if from_id is not None else Member(0, "creator")
+        try:
+            where = placement(
+                chat, sender, topic.thread_id if topic else None, chat.messages.get(reply_id or 0)
+            )
+        except ApiError as exc:
+            raise ValueError(f"can't post there: {exc.description}") from exc
         msg = self.world.add_message(
             chat,
             text=text,
@@ -252,6 +284,7 @@ class Scenario:
             from_id=from_id,
             sender_chat_id=sender_chat_id,
             reply_to_message_id=reply_id,
+            **where,
         )
         self._deliver(chat, msg)
         return msg
@@ -260,6 +293,67 @@ class Scenario:
         msg = self.world.add_message(chat, text=None, from_id=by.id if by else None, service=service)
         self._deliver(chat, msg)
         return msg
+
+    # ---- forum topics ---------------------------------------------------------------------------------
+    def create_topic(self, chat: ChatRef, by: User, name: str, *, icon_color: int = 0x6FB9F0) -> ForumTopic:
+        """``by`` creates a topic in a forum (its ``forum_topic_created`` service message reaches the bot)."""
+        target = self.chat(chat)
+        if not target.is_forum:
+            raise ValueError(f"chat {target.id} is not a forum; make it with add_forum()")
+        return self.open_topic(target, by.id, name, icon_color)
+
+    def close_topic(self, chat: ChatRef, by: User, topic: ForumTopic) -> None:
+        """``by`` closes a topic: only administrators allowed to manage topics may write in it now."""
+        topic.closed = True
+        self.topic_event(self.chat(chat), topic, by.id, forum_topic_closed={})
+
+    def reopen_topic(self, chat: ChatRef, by: User, topic: ForumTopic) -> None:
+        """``by`` reopens a closed topic."""
+        topic.closed = False
+        self.topic_event(self.chat(chat), topic, by.id, forum_topic_reopened={})
+
+    def delete_topic(self, chat: ChatRef, topic: ForumTopic) -> None:
+        """An administrator deletes a topic with all its messages (Telegram sends the bot no update)."""
+        self.remove_topic(self.chat(chat), topic)
+
+    def open_topic(self, chat: Chat, creator_id: int, name: str, icon_color: int) -> ForumTopic:
+        """Create a topic: the service message's id becomes the topic's ``message_thread_id``."""
+        msg = self.world.add_message(chat, text=None, from_id=creator_id, is_topic_message=True,
+                                     by_bot=creator_id == self.world.bot_user.id,
+                                     service={"forum_topic_created": {"name": name, "icon_color": icon_color}})  # fmt: skip
+        msg.thread_id = msg.message_id
+        topic = ForumTopic(msg.message_id, name, icon_color, created_by=creator_id)
+        chat.topics[topic.thread_id] = topic
+        self._deliver(chat, msg)
+        return topic
+
+    def topic_event(self, chat: Chat, topic: ForumTopic, by_id: int, **service: Any) -> StoredMessage:
+        """A service message inside a topic (closed, reopened, edited)."""
+        msg = self.world.add_message(chat, text=None, from_id=by_id, thread_id=topic.thread_id,
+                                     is_topic_message=True, by_bot=by_id == self.world.bot_user.id,
+                                     service=service)  # fmt: skip
+        self._deliver(chat, msg)
+        return msg
+
+    def remove_topic(self, chat: Chat, topic: ForumTopic) -> None:
+        """Delete a topic and every message in it."""
+        topic.deleted = True
+        for msg in chat.messages.values():
+            if msg.thread_id == topic.thread_id and msg.is_topic_message:
+                msg.deleted = True
+        self.changed()
+
+    def topic_messages(self, chat: ChatRef, topic: ForumTopic | None) -> list[StoredMessage]:
+        """Messages in a topic (``None``: the General topic), service messages included."""
+        wanted = topic.thread_id if topic is not None else None
+        return [
+            m for m in self.chat(chat).messages.values()
+            if not m.deleted and (m.thread_id if m.is_topic_message else None) == wanted
+        ]  # fmt: skip
+
+    def bot_topic_texts(self, chat: ChatRef, topic: ForumTopic | None) -> list[str]:
+        """The texts the bot sent into one topic (``None``: General), oldest first."""
+        return [m.text or "" for m in self.topic_messages(chat, topic) if m.by_bot and m.text is not None]
 
     # ---- delivery (privacy mode) ----------------------------------------------------------------------
     def bot_sees(self, chat: Chat, msg: StoredMessage) -> bool:
@@ -271,7 +365,7 @@ class Scenario:
         if chat.type == "channel" or not self.config.privacy_mode or chat.bot.is_admin or msg.service:
             return True
         replied = chat.messages.get(msg.reply_to_message_id or 0)
-        if replied is not None and replied.by_bot:
+        if replied is not None and replied.by_bot and "forum_topic_created" not in replied.service:
             return True
         return self._addresses_bot(msg)
 

@@ -15,7 +15,14 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from . import methods_bot, methods_chats, methods_interactive, methods_messages, methods_updates  # noqa: F401
+from . import (  # noqa: F401
+    methods_bot,
+    methods_chats,
+    methods_forum,
+    methods_interactive,
+    methods_messages,
+    methods_updates,
+)
 from .config import TOKEN_FORMAT, ServerConfig
 from .errors import ApiError, not_found_method, too_many_requests
 from .faults import NGINX_PAGE, Fault, FaultInjector

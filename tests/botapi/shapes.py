@@ -55,6 +55,8 @@ def chat_json(chat: Chat) -> dict[str, Any]:
         data["username"] = chat.username
     if chat.type == "group":
         data["all_members_are_administrators"] = False
+    if chat.is_forum:
+        data["is_forum"] = True
     return data
 
 
@@ -116,6 +118,10 @@ def message_json(msg: StoredMessage, world: World, *, nested: bool = False) -> d
         data["text"] = msg.text
         if msg.entities:
             data["entities"] = [e.to_json() for e in msg.entities]
+    if msg.thread_id is not None:
+        data["message_thread_id"] = msg.thread_id
+    if msg.is_topic_message:
+        data["is_topic_message"] = True
     if msg.edit_date is not None:
         data["edit_date"] = msg.edit_date
     if msg.reply_markup and "inline_keyboard" in msg.reply_markup:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -126,6 +127,21 @@ def test_corrupt_index_is_rebuilt_from_the_store(store: Store, tmp_path: Path, c
         again = open_retriever(store, tmp_path)
     assert "rebuilding" in caplog.text
     assert [(h.article_id, h.score) for h in again.search("Apple trillion", 5)] == before
+
+
+@pytest.mark.parametrize("replaced", ["index/passages", "index/articles", "index"])
+def test_an_index_directory_replaced_by_a_file_is_rebuilt(store: Store, tmp_path: Path, replaced: str) -> None:
+    """``rm -r data/index/passages; touch data/index/passages``: rebuilt and saved, not a traceback."""
+    r = open_retriever(store, tmp_path)
+    before = [(h.article_id, h.score) for h in r.search("Apple trillion", 5)]
+    r.close()
+    path = tmp_path / "data" / replaced
+    shutil.rmtree(path)
+    path.touch()
+    again = open_retriever(store, tmp_path)
+    assert [(h.article_id, h.score) for h in again.search("Apple trillion", 5)] == before
+    assert (tmp_path / "data" / "index" / "passages" / "CURRENT").is_file()  # saved again
+    assert (tmp_path / "data" / "index" / "articles" / "CURRENT").is_file()
 
 
 def test_reference_backend_agrees_with_the_index(store: Store, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.chat.ratelimit import (
+    GROUP_BURST,
     GROUP_PER_MINUTE,
     OVERALL_BURST,
     OVERALL_PER_SECOND,
@@ -124,3 +125,15 @@ async def test_overall_pace_keeps_a_margin_under_telegrams_30_per_second() -> No
         await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": chat}, None)
     assert time.monotonic() - start >= (30 - OVERALL_BURST) / OVERALL_PER_SECOND - 0.05
     assert OVERALL_PER_SECOND < 30 and GROUP_PER_MINUTE < 20
+
+
+async def test_group_budget_counts_posts_only() -> None:
+    """Admin checks (getChatMember) in a busy group must not eat the group's 18 messages a minute."""
+    limiter = ChatRateLimiter()
+    callback, _ = flaky()
+    start = time.monotonic()
+    for _ in range(30):
+        await limiter.process_request(callback, (), {}, "getChatMember", {"chat_id": -5, "user_id": 1}, None)
+    for _ in range(GROUP_BURST):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": -5}, None)
+    assert time.monotonic() - start < 1.0
