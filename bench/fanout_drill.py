@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.botapi import BotApiServer  # noqa: E402
-from tests.e2e.delivery_drills import fanout_drill  # noqa: E402
+from tests.botapi import BotApiServer
+from tests.e2e.delivery_drills import fanout_drill
 
 
 async def _run(chats: int, rounds: int, workdir: Path) -> str:

@@ -215,7 +215,7 @@ async def send_chat(
         if n:
             await asyncio.sleep(options.chat_pace)
         html, preview = render_batch(batch, articles, topics)
-        outcome, chat_id, message_id = await _send(
+        outcome, chat_id, _message_id = await _send(
             bot, repo, chat_id, batch.article_ids, html, preview, thread_id=thread_id
         )
         if outcome is Outcome.SENT:

@@ -31,8 +31,9 @@ PRIVATE_FIELDS = (
     "phone_number", "bio", "secret_token", "message_text", "quote", "explanation", "question",
 )  # fmt: skip
 _PRIVATE_VALUE = re.compile(
-    r"""(?P<key>['"]?\b(?:%s)\b['"]?\s*[:=]\s*)(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-    % "|".join(PRIVATE_FIELDS)
+    r"""(?P<key>['"]?\b(?:"""
+    + "|".join(PRIVATE_FIELDS)
+    + r""")\b['"]?\s*[:=]\s*)(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 )
 _LIBRARIES = ("telegram", "httpx", "httpcore", "tornado")
 _installed: dict[str, str] = {}  # secret -> what replaces it

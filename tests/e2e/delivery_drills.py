@@ -182,7 +182,7 @@ async def kill_drill(
             kill = Kill(number, "between" if number % 2 and between else "random")
             if kill.mode == "between":
                 fault = server.faults.slow_next(1, seconds=1.0, after=True, methods=["sendMessage"])
-                await server.wait_for(lambda: fault.remaining == 0, timeout=60, what="a push on the wire")
+                await server.wait_for(lambda f=fault: f.remaining == 0, timeout=60, what="a push on the wire")
                 await asyncio.sleep(0.2)  # executed by the server; its answer is held back
             else:
                 await asyncio.sleep(rng.uniform(0.5, 8.0))
