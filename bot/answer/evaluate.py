@@ -30,6 +30,7 @@ from bot.search.passages import passage_spans
 
 from .pipeline import Answerer, Ranked
 from .rank import passes_floor
+from .types import ANSWERS
 
 KS = (1, 3, 5, 10)
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
@@ -141,7 +142,7 @@ def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> Que
     ]  # fmt: skip
     open_rank = first_hit(shown, answer)
     open_passage_rank = first_hit(passages, answer)
-    open_no_answer = ranked.no_answer is not None
+    open_no_answer = ranked.no_answer is not None or ranked.kind != ANSWERS  # the newest stories answer nothing
     distinct = list({c.article.id: c.article for c in ranked.candidates}.values())[: max(KS)]
     article_rank = first_hit([f"{a.title}\n{a.text}" for a in distinct], answer)
     refused = open_no_answer or not passes_floor(ranked.candidates, floor)

@@ -165,6 +165,7 @@ class Candidate:
     features: tuple[float, ...] = ()  # the result model's inputs (RESULT_FEATURES), for fitting
     window: tuple[int, int] = (0, 0)  # the quote's sentences [lo, hi) in the article's SentenceIndex
     extra: Selection | None = None  # a second excerpt of the same article, shown collapsed under the quote
+    sources: int = 0  # a story card (a question without a topic): distinct sources that covered the story
 
 
 def date_prior(published: date, as_of: date, window: tuple[date, date] | None, config: RankConfig) -> float:

@@ -88,7 +88,6 @@ def test_paging(answerer: Answerer) -> None:
     [
         ("", "empty question"),
         ("   /ask   ", "empty question"),
-        ("the of and is it", "only very common words"),
         ("What happened in 2031?", "after 30 November 2022"),
         ("What happened in 1990?", "archive starts"),
         ("zebra quantum marmalade", "found nothing"),
