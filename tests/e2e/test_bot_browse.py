@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.answer.render import fmt_date
-from tests.botapi import BotApiServer
+from tests.botapi import BotApiServer, StoredMessage
 from tests.e2e.bot_fixtures import TODAY, BotRunner, runner_fixture  # noqa: F401
 
 MARKUP_TITLE = "Tags <script>alert(1)</script> & <b>bold</b> claims"  # the newest fixture article, a day old
@@ -15,6 +15,14 @@ MARKUP_TITLE = "Tags <script>alert(1)</script> & <b>bold</b> claims"  # the newe
 
 def _blocks(reply: object) -> list[str]:
     return [text for kind, text in reply.entity_texts() if kind == "blockquote"]  # type: ignore[attr-defined]
+
+
+async def ask_privately(botapi: BotApiServer, question: str) -> tuple[StoredMessage, str]:
+    """A new user asks ``question`` in a private chat; the bot's reply and its text."""
+    user = botapi.add_user("Carol")
+    botapi.send_text(user, user, question)
+    [reply] = await botapi.wait_for_bot_messages(user, 1)
+    return reply, reply.text or ""
 
 
 @pytest.mark.parametrize("question", ["What's going on?", "news", "anything new?"])
@@ -59,22 +67,16 @@ async def test_only_a_date_gets_that_days_top_stories(botapi: BotApiServer, runn
 
 
 async def test_a_date_without_news_names_the_nearest_day(botapi: BotApiServer, runner: BotRunner) -> None:
-    bob = botapi.add_user("Bob")
-    botapi.send_text(bob, bob, "What happened today?")
-    [reply] = await botapi.wait_for_bot_messages(bob, 1)
-    text = reply.text or ""
+    reply, text = await ask_privately(botapi, "What happened today?")
     today, yesterday = fmt_date(TODAY), fmt_date(TODAY - timedelta(days=1))
     assert f"I have no news from today, {today}. The nearest day with news is {yesterday}:" in text
-    assert MARKUP_TITLE in text
+    assert MARKUP_TITLE in text and len(_blocks(reply)) == 1  # that day's one story, quoted by its lead
 
 
 async def test_a_weak_match_is_refused_with_the_closest_stories_marked_related(
     botapi: BotApiServer, runner: BotRunner
 ) -> None:
-    carol = botapi.add_user("Carol")
-    botapi.send_text(carol, carol, "What did the UN say about taxes?")
-    [reply] = await botapi.wait_for_bot_messages(carol, 1)
-    text = reply.text or ""
+    reply, text = await ask_privately(botapi, "What did the UN say about taxes?")
     assert "I found nothing that answers this. The closest stories, only related:" in text
     assert text.count("only related · ") == len(_blocks(reply)) >= 1
     assert "Try /latest" in text
@@ -84,11 +86,9 @@ async def test_a_weak_match_is_refused_with_the_closest_stories_marked_related(
 async def test_the_echo_keeps_the_users_words_beside_the_understood_date(
     botapi: BotApiServer, runner: BotRunner
 ) -> None:
-    carol = botapi.add_user("Carol")
-    botapi.send_text(carol, carol, "What did NATO ministers discuss at this week's Bucharest meeting?")
-    [reply] = await botapi.wait_for_bot_messages(carol, 1)
-    text = reply.text or ""
-    assert "What did NATO ministers discuss at this week's Bucharest meeting?" in text
+    reply, text = await ask_privately(botapi, "What did NATO ministers discuss at this week's Bucharest meeting?")
+    question = "What did NATO ministers discuss at this week's Bucharest meeting?"
+    assert ("bold", question) in reply.entity_texts()  # the user's words, echoed whole
     start, end = TODAY - timedelta(days=6), TODAY
     assert f"(this week = {start.day}" in text and f"{end.day} {end:%b} {end.year})" in text
     assert "NATO foreign ministers met in Bucharest" in text

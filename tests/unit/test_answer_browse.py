@@ -13,8 +13,7 @@ from bot.answer.render import answer_html, answer_text, fmt_window, understood_d
 from bot.answer.types import ANSWERS, DAY, NEWEST, RELATED
 from bot.models import Article
 from bot.search.analyzer import default_analyzer
-from bot.search.retriever import IndexRetriever
-from bot.store import Store
+from tests.unit.conftest import answerer_on
 from tests.unit.test_answer_render import check_telegram_html
 
 AS_OF = date(2022, 11, 30)
@@ -51,11 +50,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    store = Store(tmp_path_factory.mktemp("browse") / "db.sqlite3")
-    store.articles.upsert_many(ARTICLES)
-    retriever = IndexRetriever(store, None)
-    retriever.open()
-    return Answerer(store, retriever, today=lambda: AS_OF)
+    return answerer_on(tmp_path_factory.mktemp("browse"), ARTICLES, AS_OF)
 
 
 @pytest.mark.parametrize(

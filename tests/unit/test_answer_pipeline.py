@@ -14,6 +14,7 @@ from bot.answer.types import RELATED
 from bot.models import Article
 from bot.search.retriever import IndexRetriever
 from bot.store import Store
+from tests.unit.conftest import answerer_on
 
 AS_OF = date(2022, 11, 30)
 
@@ -46,11 +47,7 @@ STORY = {"https://dw.com/nato", "https://usatoday.com/nato-reprint"}
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    store = Store(tmp_path_factory.mktemp("answer") / "db.sqlite3")
-    store.articles.upsert_many(ARTICLES)
-    retriever = IndexRetriever(store, None)
-    retriever.open()
-    return Answerer(store, retriever, today=lambda: AS_OF)
+    return answerer_on(tmp_path_factory.mktemp("answer"), ARTICLES, AS_OF)
 
 
 def test_answers_with_quote_title_link_and_highlights(answerer: Answerer) -> None:
