@@ -30,6 +30,7 @@ from bot.search.passages import passage_spans
 
 from .pipeline import Answerer, Ranked
 from .rank import passes_floor
+from .types import ANSWERS
 
 KS = (1, 3, 5, 10)
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
@@ -141,7 +142,7 @@ def evaluate_one(answerer: Answerer, q: dict, floor: float | None = None) -> Que
     ]  # fmt: skip
     open_rank = first_hit(shown, answer)
     open_passage_rank = first_hit(passages, answer)
-    open_no_answer = ranked.no_answer is not None
+    open_no_answer = ranked.no_answer is not None or ranked.kind != ANSWERS  # the newest stories answer nothing
     distinct = list({c.article.id: c.article for c in ranked.candidates}.values())[: max(KS)]
     article_rank = first_hit([f"{a.title}\n{a.text}" for a in distinct], answer)
     refused = open_no_answer or not passes_floor(ranked.candidates, floor)
@@ -228,6 +229,99 @@ def format_table(rows: Sequence[tuple[str, Summary]]) -> str:
             + f" {s.mrr:.3f}  {s.passage_recall[5]:.3f}        {s.no_answer_rate_unanswerable:.3f}"
             + f"            {s.p50_ms:.0f}"
         )  # fmt: skip
+    return "\n".join(lines)
+
+
+# -- the refusal trade-off ------------------------------------------------------------------------------
+
+#: Floors on the best result's score swept by ``eval --curve`` (None = no floor).
+CURVE_FLOORS: tuple[float | None, ...] = (None, 5.0, 5.5, 6.0, 6.4, 6.7, 7.0, 7.3, 7.6, 8.0, 8.5, 9.0)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """What one no-answer floor does on a set of questions: recall kept against refusals."""
+
+    floor: float | None
+    recall1: float
+    recall5: float
+    refused_unanswerable: float
+    refused_answerable: float
+
+
+def top_score(result: QuestionResult) -> float | None:
+    """The best result's score (what the floor is compared with), None when nothing was found."""
+    return result.shown[0]["score"] if result.shown else None
+
+
+def refused_at(result: QuestionResult, floor: float | None) -> bool:
+    """Whether the question is refused with ``floor`` (found nothing, or the best result scores below it)."""
+    score = top_score(result)
+    return result.no_answer_no_floor or score is None or (floor is not None and score < floor)
+
+
+def curve_point(results: Sequence[QuestionResult], floor: float | None) -> CurvePoint:
+    """Recall@1/5 on answerable questions and both refusal rates, with ``floor`` applied to ``results``."""
+    answerable = [r for r in results if r.answerable]
+    others = [r for r in results if not r.answerable]
+    n, u = len(answerable) or 1, len(others) or 1
+
+    def kept(k: int) -> float:
+        return sum(1 for r in answerable if r.rank_no_floor and r.rank_no_floor <= k and not refused_at(r, floor)) / n
+
+    return CurvePoint(floor, kept(1), kept(5), sum(refused_at(r, floor) for r in others) / u,
+                      sum(refused_at(r, floor) for r in answerable) / n)  # fmt: skip
+
+
+def by_year(results: Sequence[QuestionResult]) -> dict[str, list[QuestionResult]]:
+    """Results grouped by the year of the question's date (for the held-out check across years)."""
+    out: dict[str, list[QuestionResult]] = {}
+    for r in results:
+        out.setdefault(r.date[:4], []).append(r)
+    return dict(sorted(out.items()))
+
+
+def floor_for(results: Sequence[QuestionResult], refused_unanswerable: float) -> float | None:
+    """The lowest floor refusing at least ``refused_unanswerable`` of the unanswerable ``results``."""
+    scores = sorted({s for r in results if not r.answerable and (s := top_score(r)) is not None})
+    for s in scores:
+        floor = s + 1e-6  # refuses this one and every lower one
+        if curve_point(results, floor).refused_unanswerable >= refused_unanswerable:
+            return floor
+    return None
+
+
+def format_curve(results: Sequence[QuestionResult], floors: Sequence[float | None] = CURVE_FLOORS,
+                 target: float = 0.5) -> str:  # fmt: skip
+    """The refusal trade-off: one row per floor, on all questions and per year; then a floor chosen on one
+    year to refuse ``target`` of its unanswerable questions, checked on the other years (held out)."""
+    years = by_year(results)
+    head = (f"{'floor':>6s} | {'R@1':>5s} {'R@5':>5s} {'ref.un':>6s} {'ref.ans':>7s} | "
+            + " | ".join(f"{y}: {'R@5':>5s} {'ref.un':>6s} {'ref.ans':>7s}" for y in years))  # fmt: skip
+    title = "refusal trade-off (floor on the best result's score; R@k on answerable questions, a refusal is a miss)"
+    lines = [title, head]
+    for floor in floors:
+        p = curve_point(results, floor)
+        row = (f"{'off' if floor is None else f'{floor:.1f}':>6s} | {p.recall1:.3f} {p.recall5:.3f} "
+               f"{p.refused_unanswerable:6.3f} {p.refused_answerable:7.3f} | ")  # fmt: skip
+        cells = []
+        for y, rs in years.items():
+            q = curve_point(rs, floor)
+            cells.append(f"{y}: {q.recall5:.3f} {q.refused_unanswerable:6.3f} {q.refused_answerable:7.3f}")
+        lines.append(row + " | ".join(cells))
+    for year, rs in years.items():
+        floor = floor_for(rs, target)
+        if floor is None:
+            continue
+        checks = []
+        for other, held in years.items():
+            if other != year:
+                q = curve_point(held, floor)
+                checks.append(f"{other}: R@5 {q.recall5:.3f}, refused {q.refused_unanswerable:.3f} of "
+                              f"unanswerable and {q.refused_answerable:.3f} of answerable")  # fmt: skip
+        if checks:
+            lines.append(f"floor {floor:.2f} refuses {target:.0%} of {year}'s unanswerable questions; held out, "
+                         + "; ".join(checks))  # fmt: skip
     return "\n".join(lines)
 
 

@@ -19,19 +19,22 @@ from bot.search.analyzer import Analyzer, default_analyzer
 from bot.search.index import SearchFilters
 from bot.search.passages import passage_spans
 
+from .browse import Story, group_stories, has_topic, top_stories, vague_terms
 from .question import as_date, parse_question
-from .quote import Selection
+from .quote import Selection, lead_sentences
 from .rank import (
     Candidate,
     RankConfig,
     arrange,
+    is_junk_page,
     passes_floor,
     quote_window,
     rerank_articles,
     window_candidates,
     with_extras,
 )
-from .types import Answer, AnswerItem, ParsedQuestion, Quote
+from .render import fmt_window, is_explicit
+from .types import ANSWERS, DAY, NEWEST, RELATED, Answer, AnswerItem, ParsedQuestion, Quote
 from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 MAX_RESULTS = 10  # results kept per question (pages of `limit` through them)
 _CACHE_SIZE = 128
 _SPARE_ARTICLES = 10  # read beyond the quoted ones, in case some were deleted since the index saw them
+_NEWEST_POOL = 60  # newest articles read to list MAX_RESULTS distinct stories for a question without a topic
+_DAY_POOL = 1000  # articles of a day (or a named window) read to rank its stories
 _SENTENCE_CACHE_SIZE = 2048  # analysed articles kept: ~75 KB each (~150 MB); ~20 per question, which cluster on stories
 
 HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
@@ -52,6 +57,8 @@ class Ranked:
     as_of: date
     candidates: list[Candidate]
     no_answer: str | None = None
+    kind: str = ANSWERS  # what the candidates are: answers, only related stories, newest or a day's stories
+    note: str | None = None  # shown above the results (e.g. the nearest day with news)
 
 
 class Answerer:
@@ -78,6 +85,7 @@ class Answerer:
         self._cache: OrderedDict[tuple[str, date], Ranked] = OrderedDict()
         self._sentences: OrderedDict[tuple[int, int, int], SentenceIndex] = OrderedDict()
         self._lock = threading.Lock()
+        self._vague = vague_terms(self.analyzer.analyze)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -93,7 +101,8 @@ class Answerer:
         page = ranked.candidates[offset : offset + limit]
         items = [to_item(c) for c in page]
         no_answer = None if items else "There are no more results for this question."
-        return Answer(ranked.question, items, offset=offset, total=len(ranked.candidates), no_answer=no_answer)
+        return Answer(ranked.question, items, offset=offset, total=len(ranked.candidates), no_answer=no_answer,
+                      kind=ranked.kind, note=ranked.note)  # fmt: skip
 
     def latest(self, n: int = 5, topic: str | None = None, offset: int = 0) -> tuple[list[Article], bool]:
         """The newest ``n`` articles (optionally matching ``topic``) and whether older ones exist."""
@@ -136,22 +145,24 @@ class Answerer:
         if problem:
             return Ranked(parsed, as_of, [], problem)
         terms = self.analyzer.analyze(parsed.text)
-        if not terms:
+        if not has_topic(terms, self._vague):
             if parsed.date_from is not None:
-                return self._date_only(parsed, as_of)
-            what = "an empty question" if not parsed.text else "only very common words"
-            return Ranked(parsed, as_of, [], f"I got {what}, nothing to search for. Ask about a person, "
+                return self._day_stories(parsed, as_of)
+            if parsed.text or parsed.phrases:
+                return self._newest_stories(parsed, as_of)
+            return Ranked(parsed, as_of, [], "I got an empty question, nothing to search for. Ask about a person, "
                           f"place, event or topic in the news. {HINT}")  # fmt: skip
         profile = self.profile(parsed)
         windowed = parsed.date_from is not None and not self.config.soft_dates
         candidates = self._search(parsed, profile, as_of, windowed=windowed)
         if not candidates and windowed:
             candidates = self._search(parsed, profile, as_of, windowed=False)
-        if not passes_floor(candidates, self.config.min_score):
-            candidates = []
         if not candidates:
             when = f" {parsed.date_label}" if parsed.date_label else ""
             return Ranked(parsed, as_of, [], f"I found nothing in the news{when} that answers this. {HINT}")
+        if not passes_floor(candidates, self.config.min_score):
+            # Not confident: say so, and show the closest stories only as related (see docs/ranking.md).
+            return Ranked(parsed, as_of, candidates[:MAX_RESULTS], kind=RELATED)
         return Ranked(parsed, as_of, candidates[:MAX_RESULTS])
 
     def _problem(self, parsed: ParsedQuestion, as_of: date) -> str | None:
@@ -178,13 +189,7 @@ class Answerer:
 
     def _weights(self, terms: list[str]) -> dict[str, float]:
         """IDF of each distinct query term from the article index (1.0 when the backend has none)."""
-        index = getattr(self.retriever, "articles", None)
-        idf = getattr(index, "idf", None)
-        weights = {}
-        for term in dict.fromkeys(terms):
-            value = float(idf(term)) if callable(idf) else 1.0
-            weights[term] = max(value, 0.05)
-        return weights
+        return {term: max(self._idf(term), 0.05) for term in dict.fromkeys(terms)}
 
     def _search(
         self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool
@@ -253,22 +258,64 @@ class Answerer:
                 self._sentences.popitem(last=False)
         return found
 
-    def _date_only(self, parsed: ParsedQuestion, as_of: date) -> Ranked:
-        """"yesterday?": the newest articles of that window, each quoted by its lead."""
-        assert parsed.date_from is not None and parsed.date_to is not None
-        end = min(parsed.date_to, as_of)
-        found = self.store.articles.latest(limit=MAX_RESULTS * 3, before=end)  # type: ignore[attr-defined]
-        found = [a for a in found if a.published >= parsed.date_from][:MAX_RESULTS]
-        if not found:
-            return Ranked(parsed, as_of, [], f"I have no articles {parsed.date_label}. {HINT}")
-        from .quote import lead_sentences
+    def _newest_stories(self, parsed: ParsedQuestion, as_of: date) -> Ranked:
+        """"what's going on?": no subject to search for, so the newest stories, one card per story."""
+        found = self.store.articles.latest(limit=_NEWEST_POOL, before=as_of)  # type: ignore[attr-defined]
+        stories = self._stories(found)
+        if not stories:
+            return Ranked(parsed, as_of, [], "I have no news yet. Ask again once articles are ingested.")
+        return Ranked(parsed, as_of, stories[:MAX_RESULTS], kind=NEWEST)
 
-        candidates = [
-            Candidate(a, Selection(Quote(lead_sentences(a.text, max_chars=300, max_sentences=2)), 0, 0, 0.0),
-                      0.0, 0.0, 1.0)
-            for a in found
-        ]  # fmt: skip
-        return Ranked(parsed, as_of, candidates)
+    def _day_stories(self, parsed: ParsedQuestion, as_of: date) -> Ranked:
+        """"what happened yesterday?": that day's top stories, the most widely covered first.
+
+        When the corpus has nothing from that day (or window), the note says so and the nearest day that
+        has news is shown instead (the earlier one on a tie; never a day after ``as_of``).
+        """
+        assert parsed.date_from is not None and parsed.date_to is not None
+        start, end = parsed.date_from, min(parsed.date_to, as_of)
+        articles = self.store.articles.published_between(start, end, limit=_DAY_POOL)  # type: ignore[attr-defined]
+        note = None
+        if not articles:
+            before, after = self.store.articles.nearest_days(start, end, as_of)  # type: ignore[attr-defined]
+            near = nearest(start, end, before, after)
+            what = fmt_window(start, end)
+            if parsed.date_label and not is_explicit(parsed.date_label):
+                what = f"{parsed.date_label}, {what}"  # "yesterday, 29 Nov 2022"
+            if near is None:
+                return Ranked(parsed, as_of, [], f"I have no news from {what}, nor from any day near it. {HINT}")
+            note = f"I have no news from {what}. The nearest day with news is {fmt_window(near, near)}:"
+            articles = self.store.articles.published_between(near, near, limit=_DAY_POOL)  # type: ignore[attr-defined]
+        ranked = top_stories(self._story_groups(articles))[:MAX_RESULTS]
+        return Ranked(parsed, as_of, [self._story_card(s.articles, s.sources) for s in ranked],
+                      kind=DAY, note=note)  # fmt: skip
+
+    def _story_groups(self, articles: list[Article]) -> list[Story]:
+        """``articles`` grouped into stories (live ones only, and no quiz pages: they are not news)."""
+        live = [a for a in articles if not a.deleted and not a.flagged and not is_junk_page(a)]
+        return group_stories(live, self.analyzer.analyze, self._idf)
+
+    def _stories(self, articles: list[Article]) -> list[Candidate]:
+        """One card per story, in the order of each story's newest article."""
+        return [self._story_card(s.articles, s.sources) for s in self._story_groups(articles)]
+
+    def _story_card(self, articles: tuple[Article, ...], sources: int) -> Candidate:
+        """A story shown by its lead article, quoted by its first sentences."""
+        lead = articles[0]
+        quote = Quote(lead_sentences(lead.text, max_chars=300, max_sentences=2))
+        return Candidate(lead, Selection(quote, 0, 0, 0.0), 0.0, 0.0, 1.0, sources=sources)
+
+    def _idf(self, term: str) -> float:
+        """IDF of ``term`` in the article index (1.0 when the backend has none)."""
+        idf = getattr(getattr(self.retriever, "articles", None), "idf", None)
+        return float(idf(term)) if callable(idf) else 1.0
+
+
+def nearest(start: date, end: date, before: date | None, after: date | None) -> date | None:
+    """The closer of the days with news ``before`` ``start`` and ``after`` ``end`` (the earlier on a tie)."""
+    if before is None or after is None:
+        return before or after
+    return before if (start - before) <= (after - end) else after
 
 
 def indexable(article: Article, as_of: date) -> bool:
@@ -289,6 +336,7 @@ def to_item(candidate: Candidate) -> AnswerItem:
         more=candidate.extra.quote if candidate.extra else None,
         score=round(candidate.score, 4),
         position=passage_position(a.text, candidate.selection.start),
+        sources=candidate.sources,
     )
 
 

@@ -25,6 +25,7 @@ _TAG = re.compile(r"<[^<>]{0,400}>")
 _MARKDOWN = re.compile(r"(\*\*|__|~~|`{1,3}|\|\|)")
 _PHRASE = re.compile(r"\"([^\"]{2,200})\"|“([^”]{2,200})”|«([^»]{2,200})»|„([^“”]{2,200})[“”]")
 _WS = re.compile(r"\s+")
+_ORPHAN_POSSESSIVE = re.compile(r"(?:(?<=\s)|^)['’]s\b")
 
 
 def as_date(as_of: datetime | date | None) -> date:
@@ -69,9 +70,11 @@ def parse_question(raw: str, as_of: datetime | date | None = None) -> ParsedQues
     window = combine(windows)
     text = remove_spans(cleaned, [w.span for w in windows])
     text = re.sub(r"^[\s,;:.!?-]+|\s+([,;:.!?])", lambda m: m.group(1) or "", text).strip()
+    text = _WS.sub(" ", _ORPHAN_POSSESSIVE.sub("", text)).strip()  # "at this week's awards" lost its date: not "at 's awards"
     return ParsedQuestion(
         original=raw,
         text=text,
+        shown=cleaned,
         phrases=extract_phrases(text),
         date_from=window.start if window else None,
         date_to=window.end if window else None,

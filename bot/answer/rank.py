@@ -42,50 +42,8 @@ fitted on the 2022 questions, the 2023 ones get R@1 .395 R@5 .516 (floor off; th
 quotes: .375 / .519); fitted on 2023, the 2022 ones get .474 / .610 (previous: .465 / .602). The gain is
 at rank 1 in both directions; recall at 5 holds.
 
-Measured for the order of results and not kept: a second quote kept only within a margin of its
-article's first (margins 0.5–3: −0.1 to −1.1 points of R@5), or only when it holds ≥ 30–60 % of the
-question's terms itself (−0.1 to −1.2 points); 1 or 3 instead of 2 distinct articles first (same).
-The result model's inputs ``window_share``/``window_gap`` (the window's log softmax share and gap
-among its article's windows) were fitted with the new window features; together they moved R@1
-.420 → .441 with the floor off (full dev, in-sample), R@5 .559 → .567.
-
-Measured on the dev set and not kept (no gain in recall at 1–10, some cost in latency): RM3-style
-pseudo-relevance feedback from the top 5–10 articles (10–40 terms, weight 0.15–0.5), fusing the
-article score with the article's best passage score from the passage index, a recency τ adapted to
-how recent the top hits are, a coverage exponent on the article score, a different title bonus (0 or
-1), 35 instead of 20 quoted articles, 5 instead of 3 windows per article, and dropping the USA Today
-"50 states" roundups.
-
-Measured for the article ranking (offline, article recall = answer anywhere in a top-k article of the
-200 BM25 hits, fitted on 2022 questions and checked on 2023 ones and vice versa) and not kept: a
-listwise linear reranker over BM25, rank, age, title/body/lead coverage of the question's IDF mass, best
-30-token window (proximity), length and source gains at most a point over the power prior alone and not
-in both years; dropping the question's head noun ("which *country*") from the query costs 1–2 points;
-dropping quiz scaffolding words ("how many", "reportedly", "according") changes nothing; reprints of one
-story fill 0.06 of the top 20 article slots on average, so collapsing them before quoting gains nothing.
-The BM25 pool of 200 holds an answering article for 92 % of answerable questions (1000: 97 %), but a
-pool of 400 moves recall by 0.1 point (1,000 dev questions), and a recency power of 0.15 costs 0.4 points
-of R@5. Words in more than half the articles get rank-bm25's floor idf (~2.2: "said" weighs as much as
-"Ukraine"); giving them a small weight in window scoring, and dropping them from the article query too,
-moved recall by at most 0.4 point either way. A LightGBM ranker (lambdarank, xendcg) over the same window
-features chose the right first window no more often than the linear model across years (.437–.448 vs
-.448 fitted on 2022; .510–.522 vs .514 on 2023): the features, not the model, are the limit. Nor did
-redundancy across the top articles (a window whose names or numbers, absent from the question, recur in
-other top articles — the answer to a news question tends to): the first window was right 1.2 points more
-often held out in both years, but end to end (both models refitted on one year, the other year checked,
-floor off) R@1 moved −0.2/+0.4 and R@5 +0.4/+0.4, and at the refusal rate of the shipped floor R@5 was
-0.6 points lower on the full dev set. Rescoring
-the pool with other BM25 parameters (k1 0.9–2, b 0.5–0.9) or BM25F title weights (title tf × 2–5) moves
-article recall by at most half a point (b 0.5 the best), so the article index keeps rank-bm25's defaults.
-
-A semantic score was measured too, with the only model that loads offline here (all-MiniLM-L6-v2, a
-sentence bi-encoder, under torch's CPU build): the cosine of the question and each candidate's title +
-quote, added to the result score with weight 3–15, on 600 answerable dev questions (floor off). R@1 rose
-.468 → .483–.497 and R@5 .598 → .605–.612 (12 or 20 quoted articles alike), but encoding a question's
-~23 (12 articles) to ~41 (20 articles) candidates takes 27 ms a window with both cores busy, a p50 of
-0.5–0.8 s per question, 14–21 times the whole lexical pipeline; and torch adds about a gigabyte to the
-install. Not kept: an answer should come back at
-once, and a point and a half of R@5 does not pay for that.
+What was measured and not kept (orders of results, article rerankers, BM25 parameters, pseudo-relevance
+feedback, a semantic bi-encoder, no-answer signals, ...) is logged in ``docs/ranking.md``.
 """
 
 from __future__ import annotations
@@ -165,6 +123,7 @@ class Candidate:
     features: tuple[float, ...] = ()  # the result model's inputs (RESULT_FEATURES), for fitting
     window: tuple[int, int] = (0, 0)  # the quote's sentences [lo, hi) in the article's SentenceIndex
     extra: Selection | None = None  # a second excerpt of the same article, shown collapsed under the quote
+    sources: int = 0  # a story card (a question without a topic): distinct sources that covered the story
 
 
 def date_prior(published: date, as_of: date, window: tuple[date, date] | None, config: RankConfig) -> float:

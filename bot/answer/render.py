@@ -18,7 +18,7 @@ from datetime import date
 from bot.models import Article
 
 from .quote import ELLIPSIS, lead_sentences, split_sentences
-from .types import Answer, AnswerItem, Quote
+from .types import DAY, NEWEST, RELATED, Answer, AnswerItem, ParsedQuestion, Quote
 
 TELEGRAM_LIMIT = 4096
 NO_ANSWER_HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
@@ -43,6 +43,18 @@ def visible_length(message_html: str) -> int:
 def fmt_date(day: date) -> str:
     """``29 Nov 2022``: unambiguous for every reader, short enough for a phone."""
     return f"{day.day} {day.strftime('%b')} {day.year}"
+
+
+def fmt_window(start: date, end: date) -> str:
+    """``29 Nov 2022`` or ``24–30 Nov 2022``: the days a question's date words were understood as."""
+    one = f"{start.day} {start:%b} {start.year}"
+    if start == end:
+        return one
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b} {end.year}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b} {end.year}"
+    return f"{one} – {end.day} {end:%b} {end.year}"
 
 
 def is_web_link(url: str) -> bool:
@@ -129,27 +141,72 @@ def more_html(quote: Quote, budget: int | None = None) -> str:
     return f"<blockquote expandable>{highlight_html(quote, budget)}</blockquote>"
 
 
-def _item_meta(item: AnswerItem) -> str:
-    return " · ".join(x for x in (item.source, fmt_date(item.published)) if x)
+def _item_meta(item: AnswerItem, kind: str = "") -> str:
+    """``source · date``, preceded by "only related" for a refusal's closest stories, followed by the number
+    of sources for a story card."""
+    covered = f"{item.sources} sources" if item.sources > 1 else ""
+    marker = "only related" if kind == RELATED else ""
+    return " · ".join(x for x in (marker, item.source, fmt_date(item.published), covered) if x)
+
+
+def understood_date(q: ParsedQuestion) -> str:
+    """The date words as understood: ``yesterday = 29 Nov 2022`` (just the days when the words were a date)."""
+    if q.date_from is None or q.date_to is None:
+        return q.date_label
+    days = fmt_window(q.date_from, q.date_to)
+    if not q.date_label or is_explicit(q.date_label):
+        return days
+    return f"{q.date_label} = {days}"
+
+
+def is_explicit(label: str) -> bool:
+    """Whether date words named the days themselves ("on 29 November 2022", "in March 2022"), not relative
+    ones ("yesterday", "this week"): then the days alone say it."""
+    return label.startswith(("on ", "in ")) and any(ch.isdigit() for ch in label)
+
+
+def _echo(q: ParsedQuestion) -> str:
+    """The user's own words (without /ask and mentions), as they typed them."""
+    return q.shown or q.original.strip() or q.text
+
+
+#: The line that introduces the results of each kind of answer (see :data:`bot.answer.types.ANSWERS`).
+INTROS = {
+    RELATED: "I found nothing{when} that answers this. The closest stories, only related:",
+    NEWEST: "Your question names no topic, so here are the newest stories:",
+    DAY: "The top stories{when}, the most widely covered first:",
+}
+
+
+def intro(answer: Answer) -> str:
+    """The plain-text line above the results: why these results (empty for ordinary answers)."""
+    if answer.note:
+        return answer.note
+    template = INTROS.get(answer.kind, "")
+    q = answer.question
+    when = ""
+    if q.date_from is not None and q.date_to is not None:
+        when = f" of {fmt_window(q.date_from, q.date_to)}" if answer.kind == DAY else f" {q.date_label}".rstrip()
+    return template.format(when=when)
 
 
 def _answer_header_html(answer: Answer) -> str:
     q = answer.question
-    shown = q.text or q.original.strip()
+    shown = _echo(q)
     header = f"🔎 <b>{esc(_cut_at_sentence(shown, 300))}</b>" if shown else "🔎"
     if q.date_label:
-        header += f" <i>({esc(q.date_label)})</i>"
+        header += f" <i>({esc(understood_date(q))})</i>"
     return header
 
 
-def _answer_item_html(number: int, item: AnswerItem) -> Callable[[int | None], str]:
+def _answer_item_html(number: int, item: AnswerItem, kind: str = "") -> Callable[[int | None], str]:
     def block(budget: int | None) -> str:
         title = _cut_at_sentence(item.title or item.url, 200)
-        head = f"{number}. {_link(item.url, f'<b>{esc(title)}</b>')}\n<i>{esc(_item_meta(item))}</i>"
+        head = f"{number}. {_link(item.url, f'<b>{esc(title)}</b>')}\n<i>{esc(_item_meta(item, kind))}</i>"
         quote_budget = None if budget is None else max(budget - visible_length(head) - 2, 40)
         quote = highlight_html(item.quote, quote_budget)
         out = f"{head}\n<blockquote>{quote}</blockquote>" if quote else head
-        if item.more and budget is None:  # a block squeezed into the last room gives up its second excerpt
+        if item.more and budget is None and kind != RELATED:  # squeezed or only related: no second excerpt
             out += f"\n{more_html(item.more)}"
         return out
 
@@ -157,36 +214,50 @@ def _answer_item_html(number: int, item: AnswerItem) -> Callable[[int | None], s
 
 
 def answer_html(answer: Answer) -> str:
-    """An answer as one Telegram HTML message: header, numbered results with quotes, or a plain no-answer."""
+    """An answer as one Telegram HTML message: header, numbered results with quotes, or a plain no-answer.
+
+    A refusal that found related stories says so first and marks each of them "only related"; a question
+    without a topic, or only a date, is introduced as the newest or the day's top stories.
+    """
     head = _answer_header_html(answer)
     if answer.no_answer or not answer.items:
         reason = answer.no_answer or "I found nothing in the news that answers this."
         return fit_blocks(head, [lambda b: esc(_cut_at_sentence(reason, b or 10_000))])
-    blocks = [_answer_item_html(answer.offset + i + 1, item) for i, item in enumerate(answer.items)]
+    line = intro(answer)
+    if line:
+        head += f"\n\n<i>{esc(line)}</i>"
+    blocks = [_answer_item_html(answer.offset + i + 1, item, answer.kind) for i, item in enumerate(answer.items)]
     foot = ""
     if answer.total > len(answer.items):
         first, last = answer.offset + 1, answer.offset + len(answer.items)
         foot = f"<i>Results {first}–{last} of {answer.total}.</i>"
+    if answer.kind == RELATED:
+        foot = "\n".join(x for x in (foot, f"<i>{esc(NO_ANSWER_HINT)}</i>") if x)
     return fit_blocks(head, blocks, foot)
 
 
 def answer_text(answer: Answer, *, bold: Callable[[str], str] | None = None) -> str:
     """An answer as plain terminal text; ``bold`` may wrap matched words (e.g. in ANSI codes)."""
     q = answer.question
-    lines = [f"Q: {q.text or q.original.strip()}" + (f" ({q.date_label})" if q.date_label else "")]
+    lines = [f"Q: {_echo(q)}" + (f" ({understood_date(q)})" if q.date_label else "")]
     if answer.no_answer or not answer.items:
         lines += ["", answer.no_answer or "I found nothing in the news that answers this."]
         return "\n".join(lines)
+    if intro(answer):
+        lines += ["", intro(answer)]
     for i, item in enumerate(answer.items, start=answer.offset + 1):
-        lines += ["", f"{i}. {item.title}", f"   {_item_meta(item)}"]
+        lines += ["", f"{i}. {item.title}", f"   {_item_meta(item, answer.kind)}"]
         if is_web_link(item.url) or item.url:
             lines.append(f"   {item.url}")
-        for n, excerpt in enumerate(q for q in (item.quote, item.more) if q):
+        more = item.more if answer.kind != RELATED else None
+        for n, excerpt in enumerate(q for q in (item.quote, more) if q):
             text = _plain_highlight(excerpt, bold) if bold else excerpt.text
             lines += ["   >"] if n else []  # the second excerpt of the same article, after a blank quote line
             lines += ["   > " + line for line in text.splitlines() if line.strip()]
     if answer.has_more:
         lines += ["", f"(results {answer.offset + 1}–{answer.offset + len(answer.items)} of {answer.total})"]
+    if answer.kind == RELATED:
+        lines += ["", NO_ANSWER_HINT]
     return "\n".join(lines)
 
 

@@ -34,6 +34,7 @@ class AnswerItem:
     score: float = 0.0
     position: int = 0  # passage position in the article
     more: Quote | None = None  # a second excerpt of the same article (shown collapsed), None when none
+    sources: int = 0  # for a story card: how many distinct sources covered the story (0 = not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +47,31 @@ class ParsedQuestion:
     date_from: date | None = None
     date_to: date | None = None
     date_label: str = ""  # e.g. "yesterday", "in March 2022": shown to the user
+    shown: str = ""  # the user's words as echoed back (command, mentions and markup removed; dates kept)
+
+
+#: What the items of an :class:`Answer` are. ``ANSWERS``: quotes that should answer the question.
+#: ``RELATED``: nothing answered it; the items are only the closest stories, and must be shown as such.
+#: ``NEWEST``: the question had no topic ("what's going on?"), so the items are the newest stories.
+#: ``DAY``: the question was only a date ("what happened yesterday?"): that day's top stories.
+ANSWERS, RELATED, NEWEST, DAY = "answers", "related", "newest", "day"
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A page of results for a question; ``no_answer`` explains plainly why nothing is quoted."""
+    """A page of results for a question; ``no_answer`` explains plainly why nothing is quoted.
+
+    ``kind`` says what the items are (see :data:`ANSWERS`); ``note`` is a line to show above them (e.g.
+    "Nothing was published on 29 Nov 2022; the nearest day with news is 28 Nov 2022").
+    """
 
     question: ParsedQuestion
     items: list[AnswerItem] = field(default_factory=list)
     offset: int = 0
     total: int = 0  # results available in all pages (for a "More" button)
     no_answer: str | None = None
+    kind: str = ANSWERS
+    note: str | None = None
 
     @property
     def has_more(self) -> bool:

@@ -24,7 +24,7 @@ from bot.answer.render import (
     more_html,
     visible_length,
 )
-from bot.answer.types import AnswerItem
+from bot.answer.types import RELATED, AnswerItem
 from bot.models import Article
 
 from .common import answer_for, in_thread, options_of, parse_count, services_of
@@ -44,7 +44,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     size = options.inline_results
     if text:
         answer = await answer_for(context, text, offset=offset, limit=size)
-        results = [item_result(item) for item in _unique(answer.items)]
+        results = [item_result(item, related=answer.kind == RELATED) for item in _unique(answer.items)]
         more, shown = answer.has_more, len(answer.items)
     else:
         articles, more = await in_thread(services.answerer.latest, n=size, offset=offset)
@@ -93,12 +93,14 @@ def item_html(item: AnswerItem) -> str:
     return html + link
 
 
-def item_result(item: AnswerItem) -> InlineQueryResultArticle:
-    """One inline result for an answer item: title, date and quote shown in the menu."""
+def item_result(item: AnswerItem, related: bool = False) -> InlineQueryResultArticle:
+    """One inline result for an answer item: title, date and quote shown in the menu ("only related" first
+    when nothing answered the query and this is one of the closest stories)."""
+    marker = "only related · " if related else ""
     return InlineQueryResultArticle(
         id=f"a{item.article_id}",
         title=(item.title or item.url)[:200],
-        description=f"{fmt_date(item.published)} · {item.quote.text[:180]}",
+        description=f"{marker}{fmt_date(item.published)} · {item.quote.text[:180]}",
         input_message_content=InputTextMessageContent(
             item_html(item), parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
         ),

@@ -7,6 +7,7 @@ import sys
 from datetime import date
 
 from bot.answer.render import answer_html, answer_text
+from bot.answer.types import RELATED
 
 
 def _date(value: str) -> date:
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the services, answer, print; exit status 0 with results, 1 when there is no answer."""
+    """Open the services, answer, print; exit status 0 with results, 1 when there is no answer (also when
+    only related stories are shown)."""
     from bot.services import open_services
 
     services = open_services()
@@ -45,4 +47,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         bold = (lambda w: f"\033[1m{w}\033[0m") if sys.stdout.isatty() else None
         print(answer_text(answer, bold=bold))
-    return 0 if answer.items else 1
+    return 0 if answer.items and answer.kind != RELATED else 1

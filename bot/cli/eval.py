@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--floor", default=None, metavar="SCORE",
                    help="no-answer floor on the best result's score to evaluate instead of the shipped one "
                         "('none' = off)")
+    p.add_argument("--curve", action="store_true",
+                   help="also print the refusal trade-off: recall against refusals for a range of floors, per year")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
 
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table and the key=value line, write the report."""
     from bot.answer.evaluate import (
         Baseline,
+        format_curve,
         format_table,
         load_questions,
         run_eval,
@@ -85,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
           + " ".join(f"R@{k}={v:.3f}" for k, v in summary.article_recall.items()))
     print("first quote only (the collapsed second excerpt of each result not counted, floor off) "
           + " ".join(f"R@{k}={v:.3f}" for k, v in summary.first_quote_recall.items()))
+    if args.curve:
+        print(format_curve(results))
     write_report(args.report, results, summary, baseline_results)
     print(f"report: {args.report}")
     if baseline_results is not None:

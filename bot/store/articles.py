@@ -211,6 +211,21 @@ class ArticleRepo:
         params += [limit, offset]
         return [row_to_article(r) for r in self.db.query(sql, tuple(params))]
 
+    def published_between(self, start: date, end: date, limit: int = 500) -> list[Article]:
+        """Live, unflagged articles published from ``start`` to ``end`` (inclusive), newest first."""
+        sql = (f"SELECT {_COLUMNS} FROM articles WHERE deleted = 0 AND flagged IS NULL AND published >= ? "
+               "AND published <= ? ORDER BY published DESC, id DESC LIMIT ?")  # fmt: skip
+        return [row_to_article(r) for r in self.db.query(sql, (start.isoformat(), end.isoformat(), limit))]
+
+    def nearest_days(self, start: date, end: date, until: date) -> tuple[date | None, date | None]:
+        """The closest days with live articles before ``start`` and after ``end`` (but not after ``until``)."""
+        live = "deleted = 0 AND flagged IS NULL"
+        before = self.db.query(f"SELECT MAX(published) FROM articles WHERE {live} AND published < ?",
+                               (start.isoformat(),))[0][0]  # fmt: skip
+        after = self.db.query(f"SELECT MIN(published) FROM articles WHERE {live} AND published > ? AND published <= ?",
+                              (end.isoformat(), until.isoformat()))[0][0]  # fmt: skip
+        return (date.fromisoformat(before) if before else None, date.fromisoformat(after) if after else None)
+
     def stats(self) -> CorpusStats:
         """Counts, sources and date range of the live corpus."""
         live = "deleted = 0 AND flagged IS NULL"

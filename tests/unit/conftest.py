@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from bot.answer.pipeline import Answerer
+from bot.models import Article
+from bot.search.retriever import IndexRetriever
 from bot.store import Store
 
 from .ingest_support import LocalServer
@@ -26,3 +30,12 @@ def server() -> Iterator[LocalServer]:
     srv = LocalServer().start()
     yield srv
     srv.stop()
+
+
+def answerer_on(path: Path, articles: Sequence[Article], today: date) -> Answerer:
+    """An answerer over a new store holding ``articles`` (in ``path``), indexed, with ``today`` as its date."""
+    store = Store(path / "db.sqlite3")
+    store.articles.upsert_many(list(articles))
+    retriever = IndexRetriever(store, None)
+    retriever.open()
+    return Answerer(store, retriever, today=lambda: today)

@@ -105,3 +105,24 @@ def test_floor_off_figures_come_from_the_same_run() -> None:
     opened = without_floor([refused, kept])
     assert [r.rank for r in opened] == [2, 1] and not any(r.no_answer for r in opened)
     assert summarize(opened).recall[3] == 1.0
+
+
+def test_refusal_curve_counts_refusals_as_misses_and_checks_floors_across_years() -> None:
+    from bot.answer.evaluate import QuestionResult, curve_point, floor_for, format_curve
+
+    def result(year: str, answerable: bool, score: float | None, rank: int | None) -> QuestionResult:
+        shown = [{"score": score}] if score is not None else []
+        return QuestionResult(id="x", date=f"{year}-06-01", question="q", answer="a", answerable=answerable,
+                              rank=rank, passage_rank=rank, no_answer=False, ms=1.0, shown=shown,
+                              rank_no_floor=rank)  # fmt: skip
+
+    results = [result("2022", True, 9.0, 1), result("2022", True, 6.0, 3), result("2022", True, 5.0, None),
+               result("2022", False, 8.0, None), result("2022", False, 5.5, None), result("2022", False, None, None),
+               result("2023", True, 7.0, 1), result("2023", False, 6.5, None)]  # fmt: skip
+    off = curve_point(results, None)
+    assert off.recall1 == 2 / 4 and off.recall5 == 3 / 4 and off.refused_unanswerable == 1 / 4
+    at6 = curve_point(results, 6.2)  # refuses the 6.0 and 5.0 answerable ones (one was a hit at 3)
+    assert at6.recall5 == 2 / 4 and at6.refused_answerable == 2 / 4 and at6.refused_unanswerable == 2 / 4
+    assert floor_for(results[:6], 2 / 3) == pytest.approx(5.5)  # the lowest floor refusing two of the three
+    text = format_curve(results, floors=(None, 6.2), target=0.6)
+    assert "2022:" in text and "2023:" in text and "held out" in text
