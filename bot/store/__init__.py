@@ -8,6 +8,7 @@ commits at a time (SQLite's own lock, waited on for up to 30 s). Two process-lev
 :mod:`bot.store.locks`) order what transactions alone cannot: :meth:`Store.ingest_lock` runs ingests one
 after another (the CLI's and the bot's poller's), so any number of concurrent ingests leave exactly the
 store one ingest leaves; :meth:`Store.bot_lock` lets one `run` process at a time deliver from the store.
+Why, what was measured, and what a PostgreSQL store needs for the same: ``docs/store-concurrency.md``.
 """
 
 from __future__ import annotations
