@@ -184,6 +184,7 @@ async def _deliver(bot: Any, store: Store, setting: DigestSetting, period: str, 
             log.error("chat %s: Telegram refused a digest (%s); dropped", chat_id, exc.message)
         return 0
     except TelegramError as exc:  # timed out: it may have arrived; at most once, so not sent again
+        store.digests.finish(chat_id, thread_id, period, "unconfirmed")
         log.warning("chat %s: digest %s may not have arrived (%s); not repeated", chat_id, period, exc)
         return 0
     store.digests.finish(chat_id, thread_id, period, "sent", message.message_id)

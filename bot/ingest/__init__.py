@@ -34,7 +34,11 @@ def ensure_bundled_corpus(settings: Settings, store: Store, progress: bool = Fal
     """
     if store.articles.count(include_flagged=True) > 0:
         return None
-    log.info("store is empty: ingesting the bundled corpus from %s", ", ".join(settings.corpus_paths))
-    summary = ingest(settings.corpus_paths, store, progress=progress)
+    # checked again under the ingest lock: an ingest elsewhere may be filling this empty store right now
+    with store.ingest_lock(on_wait=lambda holder: log.warning("waiting for the ingest of %s", holder)):
+        if store.articles.count(include_flagged=True) > 0:
+            return None
+        log.info("store is empty: ingesting the bundled corpus from %s", ", ".join(settings.corpus_paths))
+        summary = ingest(settings.corpus_paths, store, progress=progress)
     log.info("bundled corpus: %s", summary.counts_line())
     return summary

@@ -8,10 +8,12 @@ commits at a time (SQLite's own lock, waited on for up to 30 s). Two process-lev
 :mod:`bot.store.locks`) order what transactions alone cannot: :meth:`Store.ingest_lock` runs ingests one
 after another (the CLI's and the bot's poller's), so any number of concurrent ingests leave exactly the
 store one ingest leaves; :meth:`Store.bot_lock` lets one `run` process at a time deliver from the store.
+Why, what was measured, and what a PostgreSQL store needs for the same: ``docs/store-concurrency.md``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +40,7 @@ class Store:
         self.state = StateRepo(self.db)
         self.subscriptions = SubscriptionRepo(self.db)
         self.digests = DigestRepo(self.db)
+        self._ingest_holder: int | None = None  # the thread holding the ingest lock through this store
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:  # noqa: F821
@@ -53,13 +56,18 @@ class Store:
         An ingest reads the learned chrome statistics, adds its own and cleans every article with the
         result; two at once would clean against each other's half-learned statistics. Serialised, a
         second ingest of the same input finds every article unchanged. ``wait=False`` raises
-        :class:`LockBusy` instead of waiting (the bot's poller skips a round rather than block).
+        :class:`LockBusy` instead of waiting (the bot's poller skips a round rather than block). The
+        thread that holds it may enter again (a check under the lock that then ingests).
         """
-        if self.db.in_memory:
+        if self.db.in_memory or self._ingest_holder == threading.get_ident():
             yield
             return
         with hold(self.db.path.with_name(self.db.path.name + ".ingest.lock"), wait=wait, on_wait=on_wait):
-            yield
+            self._ingest_holder = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._ingest_holder = None
 
     @contextmanager
     def bot_lock(

@@ -3,9 +3,10 @@ sent, recorded in the delivery log.
 
 A digest occupies delivery-log rows keyed by its period (``deliveries.period``, e.g. ``daily:2026-03-29``):
 one row with ``article_id = 0`` that claims the period, and one row per article it shows. The claim is
-inserted *before* the message is sent, and the primary key lets only one process insert it, so a digest
-goes out at most once per (chat, topic, period), across restarts: a crash between the claim and the send
-loses that one digest rather than doubling it.
+inserted as ``sending`` *before* the message is sent, and the primary key lets only one process insert
+it, so a digest goes out at most once per (chat, topic, period), across restarts: a crash between the
+claim and the send loses that one digest rather than doubling it. It then becomes ``sent``, ``dropped``
+(refused, or nothing to send) or ``unconfirmed`` (the request may have posted: never repeated).
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ class DigestRepo:
         )
         return bool(rows)
 
-    def claim(self, chat_id: int, thread_id: int, period: str, article_ids: Iterable[int], status: str = "pending") -> bool:
+    def claim(
+        self, chat_id: int, thread_id: int, period: str, article_ids: Iterable[int], status: str = "sending"
+    ) -> bool:
         """Claim a period for one digest, listing its articles; False if it was claimed before.
 
         ``status='dropped'`` records a period that had nothing to send, so it is not looked at again.
@@ -153,7 +156,7 @@ class DigestRepo:
             return True
 
     def finish(self, chat_id: int, thread_id: int, period: str, status: str, message_id: int | None = None) -> None:
-        """Record how a claimed digest ended: 'sent' (with its message id) or 'dropped'."""
+        """Record how a claimed digest ended: 'sent' (with its message id), 'dropped' or 'unconfirmed'."""
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE deliveries SET status = ?, sent_at = ?, message_id = ? "

@@ -100,6 +100,8 @@ def test_read_paths_answer_from_memory_with_one_warning(full_disk, small_disk: P
     assert "Town 12 weighs its budget" in done.stdout if command[0] == "ask" else "example.org" in done.stdout
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "search index not saved" in lines[0] and "answering from memory" in lines[0], lines
+    left = {p.name for p in (data_dir / "index").rglob("*") if p.is_file()}
+    assert left <= {"LOCK"}, left  # the failed saves took back every file they wrote
 
 
 async def test_run_keeps_answering_on_a_full_disk(full_disk, small_disk: Path, botapi: BotApiServer) -> None:

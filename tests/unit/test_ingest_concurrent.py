@@ -4,6 +4,7 @@ leave exactly the store one ingest leaves, and the learned chrome statistics cou
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -139,3 +140,31 @@ def test_a_killed_ingest_leaves_no_stale_lock(corpus: Path, tmp_path: Path) -> N
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_bundled_corpus_is_not_added_to_a_store_another_ingest_filled(corpus: Path, tmp_path: Path) -> None:
+    """`run` or `ask` on an empty store while `ingest` fills it: they wait, then find it filled."""
+    from bot.config import Settings
+    from bot.ingest import ensure_bundled_corpus
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]  # bundled corpus paths
+    store = Store(settings.database_path)
+    try:
+        with store.ingest_lock():
+            script = ("import sys; from bot.config import Settings; from bot.ingest import ensure_bundled_corpus; "
+                      "from bot.store import Store; s = Settings(_env_file=None, data_dir=sys.argv[1]); "
+                      "print(ensure_bundled_corpus(s, Store(s.database_path)) is None)")
+            waiting = subprocess.Popen(
+                [sys.executable, "-c", script, str(tmp_path)],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            assert waiting.stderr is not None
+            assert select.select([waiting.stderr], [], [], 60)[0], "the other process never said it waits"
+            assert "waiting for the ingest of pid" in waiting.stderr.readline()
+            ingest([corpus], store)  # the operator's own corpus, while the other process waits
+        out, _ = waiting.communicate(timeout=120)
+        assert out.strip() == "True"  # it found the store filled and added nothing
+        assert ensure_bundled_corpus(settings, store) is None
+        assert {a.source for a in store.articles.latest(limit=5000)} == {"example.org"}  # no DW article
+    finally:
+        store.close()
