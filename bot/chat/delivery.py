@@ -69,7 +69,7 @@ class Deliverer:
         interrupted = services.store.subscriptions.settle_interrupted()
         if interrupted:
             log.warning(
-                "%d push deliveries were on the wire when the bot last stopped; not sent again "
+                "%d pushes (articles) or digests were on the wire when the bot last stopped; not sent again "
                 "(they most likely arrived)",
                 interrupted,
             )
@@ -286,7 +286,9 @@ async def _send(
                 return Outcome.DEFERRED, chat_id, None
             repo.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
             log.warning(
-                "chat %s: no answer to a push (%s); it may have arrived, so it is not sent again", chat_id, exc
+                "chat %s: no answer to a push (%s); it may have arrived, so it is not sent again",
+                chat_id,
+                exc,
             )
             return Outcome.UNCONFIRMED, chat_id, None
     return Outcome.DEFERRED, chat_id, None

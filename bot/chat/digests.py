@@ -35,6 +35,7 @@ from bot.subscribe.digest import (
 
 from .common import bot_can_post, options_of, services_of
 from .delivery import pause_topic, topic_gone
+from .ratelimit import at_most_once
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -162,7 +163,9 @@ async def _deliver(bot: Any, store: Store, setting: DigestSetting, period: str, 
     """Send one claimed digest and record the outcome; 1 if it was sent."""
     chat_id, thread_id = setting.chat_id, setting.thread_id
     try:
-        message = await bot.send_message(chat_id, html, message_thread_id=thread_id or None)
+        message = await bot.send_message(
+            chat_id, html, message_thread_id=thread_id or None, **at_most_once(bot)
+        )
     except RetryAfter as exc:  # certainly not delivered: let the next run try again
         log.warning("chat %s: digest deferred by flood control (%s)", chat_id, exc.message)
         store.digests.release(chat_id, thread_id, period)

@@ -3,8 +3,8 @@
 Telegram's limits are about 1 message/s per chat, 20 messages/min per group or channel and 30 messages/s
 overall; :class:`ChatRateLimiter` keeps a margin under each, in rate and in burst
 (:data:`OVERALL_PER_SECOND` with :data:`OVERALL_BURST`, :data:`GROUP_PER_MINUTE` with :data:`GROUP_BURST`,
-no burst of our own in private chats), because a limiter that paces exactly at the limit meets it whenever the process or the
-network adds jitter, and 429s risk longer flood waits. The fan-out drill (``bench/fanout_drill.py``)
+no burst of our own in private chats), because a limiter that paces exactly at the limit meets it
+whenever the process or the network adds jitter, and 429s risk longer flood waits. The fan-out drill (``bench/fanout_drill.py``)
 measures the headroom left in a replica of Telegram's overall bucket.
 
 A message waits for its limiters in this order: its chat's (a private chat's, or a group's or channel's),
@@ -107,6 +107,14 @@ class TrackedSend:
             self.state = "sent"
 
 
+def at_most_once(bot: Any) -> dict[str, Any]:
+    """``send_message`` keyword arguments asking our rate limiter never to repeat a request that may have
+    posted (for a message whose claim the caller recorded itself, like a digest); empty for other bots."""
+    if not isinstance(getattr(bot, "rate_limiter", None), ChatRateLimiter):
+        return {}
+    return {"rate_limit_args": TrackedSend(lambda: None, lambda: None, lambda result: None)}
+
+
 class ChatRateLimiter(AIORateLimiter):
     """AIORateLimiter's RetryAfter handling with our limiters (margins, posts only, a limiter per chat),
     retries of requests that certainly did not reach Telegram (and of replies that may have), and
@@ -170,7 +178,9 @@ class ChatRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _paced(self, callback: Callback, chat_id: object, posting: bool, tracked: TrackedSend | None) -> Callback:
+    def _paced(
+        self, callback: Callback, chat_id: object, posting: bool, tracked: TrackedSend | None
+    ) -> Callback:
         """``callback`` behind the chat's limiter, then the overall one, then the tracking hooks."""
         chat = (self._private_limiter(chat_id) or self._group_limiter(chat_id)) if posting else None
         overall = self._overall if posting and chat_id is not None else None

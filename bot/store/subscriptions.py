@@ -429,11 +429,11 @@ class SubscriptionRepo:
             )
 
     def settle_interrupted(self) -> int:
-        """At start-up: push rows a dead process left ``sending`` become ``unconfirmed``; returns how many."""
+        """At start-up: rows a dead process left ``sending`` (pushes and digest claims) become
+        ``unconfirmed``; returns how many."""
         with self.db.transaction() as conn:
-            return conn.execute(
-                "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending' AND period = ''"
-            ).rowcount
+            sql = "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending'"
+            return conn.execute(sql).rowcount
 
     def delivery_counts(self) -> dict[str, int]:
         """Push rows of the delivery log per status (for logs and drills)."""

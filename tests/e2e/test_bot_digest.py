@@ -187,10 +187,6 @@ async def test_channels_remote_chats_menus_and_help(
     assert "/digest" in await command(botapi, bob, bob, "help")
 
 
-@pytest.mark.xfail(
-    reason="main's rate limiter re-sends a request whose answer was lost; #13 item 2 (hostchat) stops that",
-    strict=False,
-)
 async def test_a_digest_whose_answer_is_lost_is_not_sent_again(
     botapi: BotApiServer, tmp_path: Path, clock: Clock, stopper: list[BotRunner]
 ) -> None:
