@@ -4,8 +4,8 @@ Telegram's limits are about 1 message/s per chat, 20 messages/min per group or c
 overall; :class:`ChatRateLimiter` keeps a margin under each, in rate and in burst
 (:data:`OVERALL_PER_SECOND` with :data:`OVERALL_BURST`, :data:`GROUP_PER_MINUTE` with :data:`GROUP_BURST`,
 no burst of our own in private chats), because a limiter that paces exactly at the limit meets it
-whenever the process or the network adds jitter, and 429s risk longer flood waits. The fan-out drill (``bench/fanout_drill.py``)
-measures the headroom left in a replica of Telegram's overall bucket.
+whenever the process or the network adds jitter, and 429s risk longer flood waits. The fan-out drill
+(``bench/fanout_drill.py``) measures the headroom left in a replica of Telegram's overall bucket.
 
 A message waits for its limiters in this order: its chat's (a private chat's, or a group's or channel's),
 then the overall one, and leaves right after the last, so the spacing Telegram sees overall is the
