@@ -45,6 +45,7 @@ VAGUE_WORDS = """
 #: Loa eruption apart from a tornado watch; 0.2 started to chain unrelated stories through shared words.
 SAME_STORY = 0.3
 MAX_GROUPED = 1000  # articles grouped at most (a day of a large feed); the rest are left out
+_LEAD_WINDOW = 1000  # characters of an article read for its 400-character lead (splitting is per character)
 
 
 def vague_terms(analyze: Analyze) -> frozenset[str]:
@@ -114,10 +115,14 @@ def group_stories(
 def _term_matrix(articles: Sequence[Article], analyze: Analyze, weight: Callable[[str], float]) -> sp.csr_matrix:
     """Rows: each article's title + lead terms, IDF-weighted and L2-normalised."""
     vocab: dict[str, int] = {}
+    weights: dict[str, float] = {}  # the same words recur across a day's articles: look each up once
     rows, cols, vals = [], [], []
     for i, a in enumerate(articles):
-        counts = Counter(analyze(f"{a.title}\n{lead_sentences(a.text, max_chars=400, max_sentences=2)}"))
-        entries = [(vocab.setdefault(t, len(vocab)), (1 + np.log(n)) * max(weight(t), 0.0)) for t, n in counts.items()]
+        lead = lead_sentences(a.text[:_LEAD_WINDOW], max_chars=400, max_sentences=2)  # not the whole article
+        counts = Counter(analyze(f"{a.title}\n{lead}"))
+        for t in counts.keys() - weights.keys():
+            weights[t] = max(weight(t), 0.0)
+        entries = [(vocab.setdefault(t, len(vocab)), (1 + np.log(n)) * weights[t]) for t, n in counts.items()]
         norm = float(np.sqrt(sum(v * v for _, v in entries))) or 1.0
         for col, value in entries:
             rows.append(i)

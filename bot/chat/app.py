@@ -124,6 +124,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, subscriptions.channel_command)
     )
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.chat_migrated))
+    app.add_handler(MessageHandler(filters.StatusUpdate.FORUM_TOPIC_EDITED, subscriptions.topic_renamed))
     app.add_handler(ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     text = NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & text, ask.ask_message))

@@ -134,6 +134,14 @@ async def resolve_target(
     return Target(remote, handle=first), rest.strip(), None
 
 
+async def topic_renamed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A forum topic was renamed: listings and notices use its new name."""
+    message = update.effective_message
+    edited = message.forum_topic_edited
+    if edited is not None and edited.name and message.message_thread_id:
+        services_of(context).store.subscriptions.rename_topic(message.chat.id, message.message_thread_id, edited.name)
+
+
 def topic_label(topic: str) -> str:
     """A subscription's topic as shown to users (escaped)."""
     return f"<b>{esc(topic)}</b>" if topic else "<b>every new article</b>"

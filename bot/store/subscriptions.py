@@ -234,6 +234,15 @@ class SubscriptionRepo:
         r = rows[0]
         return TopicRecord(r["chat_id"], r["thread_id"], r["name"], bool(r["paused"]), r["paused_reason"])
 
+    def rename_topic(self, chat_id: int, thread_id: int, name: str) -> bool:
+        """A known forum topic was renamed; True if the bot knew it (unknown topics are not stored)."""
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE topics SET name = ?, updated_at = ? WHERE chat_id = ? AND thread_id = ?",
+                (name, _now(), chat_id, thread_id),
+            )
+            return cur.rowcount > 0
+
     def topic_names(self, chat_id: int) -> dict[int, str]:
         """``thread_id -> name`` of a chat's known forum topics."""
         rows = self.db.query("SELECT thread_id, name FROM topics WHERE chat_id = ?", (chat_id,))

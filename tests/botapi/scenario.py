@@ -307,6 +307,11 @@ class Scenario:
         topic.closed = True
         self.topic_event(self.chat(chat), topic, by.id, forum_topic_closed={})
 
+    def rename_topic(self, chat: ChatRef, by: User, topic: ForumTopic, name: str) -> None:
+        """``by`` renames a topic (a ``forum_topic_edited`` service message)."""
+        topic.name = name
+        self.topic_event(self.chat(chat), topic, by.id, forum_topic_edited={"name": name})
+
     def reopen_topic(self, chat: ChatRef, by: User, topic: ForumTopic) -> None:
         """``by`` reopens a closed topic."""
         topic.closed = False

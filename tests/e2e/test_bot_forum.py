@@ -113,6 +113,9 @@ async def test_deleted_and_closed_topics_pause_only_themselves(
     for topic in (doomed, closing, lasting):
         assert "Subscribed" in await in_topic(botapi, forum, topic, alice, "subscribe", "nato")
 
+    botapi.rename_topic(forum, alice, doomed, "Doomed (old)")
+    names = runner.store.subscriptions.topic_names
+    await botapi.wait_for(lambda: names(forum.id).get(doomed.thread_id) == "Doomed (old)", what="renamed")
     botapi.delete_topic(forum, doomed)
     botapi.close_topic(forum, alice, closing)
     runner.ingest(NATO)
@@ -124,12 +127,12 @@ async def test_deleted_and_closed_topics_pause_only_themselves(
     await asyncio.sleep(0.3)
     notices = botapi.bot_topic_texts(forum, None)
     assert len(notices) == 2
-    assert any("Doomed" in n and "deleted" in n for n in notices)
+    assert any("Doomed (old)" in n and "deleted" in n for n in notices)
     assert any("Closing" in n and "closed" in n and "reopen" in n for n in notices)
     refused = [r.description for r in botapi.refused]
     assert sorted(refused) == ["Bad Request: TOPIC_CLOSED", "Bad Request: message thread not found"]
     listing = await in_topic(botapi, forum, None, alice, "subscriptions")
-    assert "Doomed</b> (paused)" in listing or "Doomed (paused)" in listing
+    assert "Doomed (old) (paused)" in listing and "Lasting\n" in listing
 
     # Reopened and subscribed again: delivery resumes there.
     botapi.reopen_topic(forum, alice, closing)
