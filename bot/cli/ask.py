@@ -57,9 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Open the services, answer, print; exit status 0 with results, 1 when there is no answer (also when
     only related stories are shown)."""
+    from bot.cli import notice
     from bot.services import open_services
 
-    services = open_services()
+    services = open_services(report=notice)
     try:
         k = args.k if args.k is not None else services.settings.answer_results
         answer = services.answerer.answer(" ".join(args.question), as_of=args.as_of, offset=args.offset,

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         without_floor,
         write_report,
     )
+    from bot.cli import notice
     from bot.services import open_services
 
     if not args.questions.exists():
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --floor takes a number or 'none', not {args.floor!r}")
             return 2
         config = replace(RankConfig(), min_score=floor)
-    services = open_services(config=config)
+    services = open_services(config=config, report=None if args.quiet else notice)
     try:
         results = run_eval(services.answerer, questions, progress=not args.quiet)
     finally:

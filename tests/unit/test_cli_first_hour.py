@@ -134,3 +134,65 @@ def test_run_with_an_unknown_log_level_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: NEWSBOT_LOG_LEVEL: 'LOUD' is not a log level; use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
     ]
+
+
+# -- the index is built at ingest; a long first-use step says what it does -------------------------------
+
+
+def test_ingest_leaves_the_index_ready_with_progress_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.search.retriever import IndexRetriever
+    from bot.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("NEWSBOT_CORPUS_PATHS", raising=False)
+    assert main(["ingest", str(FIXTURES / "corpus-sample.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "ingest: committed 7 records" in err
+    assert "indexing: search index built: 84 passages, 6 articles" in err  # after the ingest's own lines
+    assert err.index("ingest: committed") < err.index("indexing:")
+    store = Store(tmp_path / "data" / "newsbot.sqlite3")
+    try:
+        saved = IndexRetriever(store, tmp_path / "data" / "index")
+        assert saved._load() and saved.seq == store.articles.max_seq()  # on disk, nothing left to catch up
+    finally:
+        store.close()
+
+
+def test_first_ask_after_ingest_loads_the_index_without_a_word(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["ask", "free Covid tests"]) == 0
+    out, err = capsys.readouterr()
+    assert "Covid" in out
+    assert "indexing" not in err and "first use" not in err
+
+
+def test_ingest_no_index_leaves_the_index_to_the_next_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ingest", "--no-index", str(FIXTURES / "corpus-sample.jsonl")]) == 0
+    assert "indexing" not in capsys.readouterr().err
+    assert main(["ask", "free Covid tests"]) == 0
+    err = capsys.readouterr().err
+    assert "indexing: building the search index of 6 articles" in err
+
+
+def test_first_ask_on_a_fresh_clone_says_what_it_is_doing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("NEWSBOT_CORPUS_PATHS", raising=False)
+    assert main(["ask", "Why did NATO ministers meet in Bucharest?"]) == 0
+    out, err = capsys.readouterr()
+    assert "Bucharest" in out
+    assert "first use: the store is empty; ingesting" in err
+    assert "indexing: building the search index of 1 article " in err
+    assert main(["ask", "Why did NATO ministers meet in Bucharest?"]) == 0
+    assert capsys.readouterr().err == ""  # the second time there is nothing to say
