@@ -265,6 +265,13 @@ class ArticleRepo:
             digest.update(b"dup " + json.dumps(list(row)).encode("utf-8", "surrogatepass") + b"\n")
         return digest.hexdigest()
 
+    def per_day(self) -> dict[date, int]:
+        """Live, unflagged articles per publication day (how much of a period the store covers)."""
+        rows = self.db.query(
+            "SELECT published, COUNT(*) FROM articles WHERE deleted = 0 AND flagged IS NULL GROUP BY published"
+        )
+        return {date.fromisoformat(r[0]): r[1] for r in rows}
+
     def duplicate_count(self) -> int:
         """How many URLs were recognised as the same story as a stored article."""
         return self.db.query("SELECT COUNT(*) FROM duplicates")[0][0]
