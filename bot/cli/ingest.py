@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             batch_size=max(1, args.batch_size),
         )
-        if not args.no_index:
+        if not args.no_index and summary.stopped is None:  # a full disk has no room for an index either
             _update_index(settings, store, progress=not args.no_progress)
     finally:
         store.close()

@@ -430,8 +430,7 @@ class IndexRetriever:
             if self.store is None:
                 return
             total = self.store.articles.count()
-            where = f" (saved in {self.index_dir})" if self.index_dir is not None else ""
-            self._announce(f"indexing: building the search index of {_n(total, 'article')}{where}")
+            self._announce(f"indexing: building the search index of {_n(total, 'article')}")
             progress = _Progress(total, "indexing", self.report)
             t0 = time.perf_counter()
             try:
@@ -439,8 +438,9 @@ class IndexRetriever:
             finally:
                 progress.close()
             self.save()
+            kept = f", saved in {self.index_dir}" if self.index_dir is not None and not self._save_failed else ""
             self._announce(f"indexing: search index built: {self.passages.n_docs} passages, "
-                           f"{_n(self.articles.n_docs, 'article')} in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+                           f"{_n(self.articles.n_docs, 'article')} in {time.perf_counter() - t0:.1f} s{kept}")  # fmt: skip
 
     def refresh(self, save: bool | None = None) -> int:
         """Apply the store's changes since the index's seq; cheap no-op when nothing changed.
@@ -470,7 +470,7 @@ class IndexRetriever:
             if changed and (save or (save is None and time.monotonic() - self._last_save >= self.save_interval)):
                 self.save()
             if self.report is not None:
-                saved = " and saved" if changed and save else ""
+                saved = " and saved" if changed and save and not self._save_failed else ""
                 self.report(f"indexing: {_n(changed, 'article')} indexed{saved} in {time.perf_counter() - t0:.1f} s; "
                             f"{self.passages.n_docs} passages of {_n(self.articles.n_docs, 'article')} searchable")  # fmt: skip
             return changed

@@ -193,6 +193,6 @@ def test_first_ask_on_a_fresh_clone_says_what_it_is_doing(
     out, err = capsys.readouterr()
     assert "Bucharest" in out
     assert "first use: the store is empty; ingesting" in err
-    assert "indexing: building the search index of 1 article " in err
+    assert "indexing: building the search index of 1 article\n" in err
     assert main(["ask", "Why did NATO ministers meet in Bucharest?"]) == 0
     assert capsys.readouterr().err == ""  # the second time there is nothing to say
