@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PACKAGE_ROOT = Path(__file__).resolve().parent
 BUNDLED_CORPUS = PACKAGE_ROOT.parent / "corpus"
 ENV_PREFIX = "NEWSBOT_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -70,6 +71,17 @@ class Settings(BaseSettings):
         """``NEWSBOT_ANSWER_WORKERS=`` (left empty in .env) means the default, one per CPU."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_log_level(cls, value: object) -> object:
+        """A level :mod:`logging` knows by name, any case; ``LOUD`` stops start-up instead of logging at INFO."""
+        if isinstance(value, str):
+            level = value.strip().upper() or "INFO"
+            if level not in LOG_LEVELS:
+                raise ValueError(f"{value.strip()!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+            return level
+        return value
+
     _split = field_validator("corpus_paths", "feed_urls", "watch_dirs", "admin_user_ids", mode="before")(
         _split_list
     )
@@ -107,4 +119,5 @@ def load_settings(**overrides: object) -> Settings:
         name = str(first["loc"][0]).upper() if first.get("loc") else "?"
         if not name.startswith(ENV_PREFIX) and name not in {"TELEGRAM_BOT_TOKEN", "PORT"}:
             name = ENV_PREFIX + name
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's prefix for our own checks
+        raise SettingsError(f"{name}: {message}") from None

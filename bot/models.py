@@ -14,7 +14,8 @@ class Article:
     """A cleaned news article.
 
     ``text`` is the cleaned body with paragraphs separated by blank lines; ``flagged`` names why a page
-    has no real body (such pages are stored but never indexed). ``id`` is the store's compact integer key
+    has no real body (such pages are stored but never indexed). ``summary``: the text is a feed's own
+    summary of the article, kept because its page could not be fetched; a later poll replaces it. ``id`` is the store's compact integer key
     (what the search index refers to) and ``seq`` the store's change counter when it was last written.
     """
 
@@ -26,6 +27,7 @@ class Article:
     authors: tuple[str, ...] = ()
     credit: str = ""
     flagged: str | None = None
+    summary: bool = False
     id: int | None = None
     seq: int = 0
     deleted: bool = False

@@ -14,7 +14,7 @@ from bot.answer.pipeline import Answerer
 from bot.answer.rank import RankConfig
 from bot.config import Settings, load_settings
 from bot.ingest import ensure_bundled_corpus
-from bot.search.retriever import Retriever, make_retriever
+from bot.search.retriever import Report, Retriever, make_retriever
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,25 @@ class Services:
 
 
 def open_services(
-    settings: Settings | None = None, *, ingest_bundled: bool = True, config: RankConfig | None = None
-) -> Services:
-    """Open the store, ingest the bundled corpus when the store is empty, load or build the index."""
+    settings: Settings | None = None, *, ingest_bundled: bool = True, config: RankConfig | None = None,
+    report: Report | None = None,
+) -> Services:  # fmt: skip
+    """Open the store, ingest the bundled corpus when the store is empty, load or build the index.
+
+    ``report`` (a command line's stderr) is told about each long first-use step as it starts, with
+    progress, so the first ``ask`` on a fresh clone says why it takes a while; a service logs instead.
+    """
     settings = settings or load_settings()
     store = Store.from_settings(settings)
     try:
         if ingest_bundled:
-            summary = ensure_bundled_corpus(settings, store)
+            if report is not None and store.articles.count(include_flagged=True) == 0:
+                report(f"first use: the store is empty; ingesting {', '.join(settings.corpus_paths) or 'nothing'} "
+                       f"into {settings.database_path}")  # fmt: skip
+            summary = ensure_bundled_corpus(settings, store, progress=report is not None)
             if summary is not None:
                 log.info("ingested the bundled corpus into an empty store")
-        retriever = make_retriever(settings, store)
+        retriever = make_retriever(settings, store, report=report)
         answerer = Answerer(store, retriever, config=config)
     except BaseException:
         store.close()

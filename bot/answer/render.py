@@ -23,6 +23,7 @@ from .types import DAY, NEWEST, RELATED, Answer, AnswerItem, ParsedQuestion, Quo
 TELEGRAM_LIMIT = 4096
 NO_ANSWER_HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
 _TAG = re.compile(r"<[^>]*>")
+_TELEGRAM_LATEST = re.compile(r"(?<![\w/])/latest\b")
 _HTTP = re.compile(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$", re.IGNORECASE)
 
 
@@ -236,12 +237,17 @@ def answer_html(answer: Answer) -> str:
     return fit_blocks(head, blocks, foot)
 
 
-def answer_text(answer: Answer, *, bold: Callable[[str], str] | None = None) -> str:
-    """An answer as plain terminal text; ``bold`` may wrap matched words (e.g. in ANSI codes)."""
+def answer_text(answer: Answer, *, bold: Callable[[str], str] | None = None,
+                latest: str = "python -m bot latest") -> str:  # fmt: skip
+    """An answer as plain terminal text; ``bold`` may wrap matched words (e.g. in ANSI codes).
+
+    No-answer texts point at Telegram's ``/latest``; in a terminal that is the command ``latest`` names.
+    """
     q = answer.question
     lines = [f"Q: {_echo(q)}" + (f" ({understood_date(q)})" if q.date_label else "")]
     if answer.no_answer or not answer.items:
-        lines += ["", answer.no_answer or "I found nothing in the news that answers this."]
+        reason = answer.no_answer or "I found nothing in the news that answers this."
+        lines += ["", _TELEGRAM_LATEST.sub(f"`{latest}`", reason)]
         return "\n".join(lines)
     if intro(answer):
         lines += ["", intro(answer)]
@@ -257,7 +263,7 @@ def answer_text(answer: Answer, *, bold: Callable[[str], str] | None = None) -> 
     if answer.has_more:
         lines += ["", f"(results {answer.offset + 1}–{answer.offset + len(answer.items)} of {answer.total})"]
     if answer.kind == RELATED:
-        lines += ["", NO_ANSWER_HINT]
+        lines += ["", _TELEGRAM_LATEST.sub(f"`{latest}`", NO_ANSWER_HINT)]
     return "\n".join(lines)
 
 
@@ -396,5 +402,6 @@ def sources_html(stats: object) -> str:
 
 
 def sources_text(stats: object) -> str:
-    """Plain-text version of :func:`sources_html`."""
-    return html.unescape(_TAG.sub("", sources_html(stats)))
+    """Plain-text version of :func:`sources_html`: one line each, bullets without blank lines between."""
+    head, _, bullets = html.unescape(_TAG.sub("", sources_html(stats))).partition("\n\n")
+    return "\n".join([head, "", *(line for line in bullets.splitlines() if line.strip())]).rstrip()

@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table and the key=value line, write the report."""
+    from bot.answer.coverage import coverage, question_dates
     from bot.answer.evaluate import (
         Baseline,
         format_curve,
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         without_floor,
         write_report,
     )
+    from bot.cli import notice
     from bot.services import open_services
 
     if not args.questions.exists():
@@ -58,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --floor takes a number or 'none', not {args.floor!r}")
             return 2
         config = replace(RankConfig(), min_score=floor)
-    services = open_services(config=config)
+    services = open_services(config=config, report=None if args.quiet else notice)
     try:
+        gap = coverage(question_dates(questions), services.store.articles.per_day()).warning()
+        if gap:
+            notice(gap)  # before the run, so a long evaluation against the wrong store can be stopped
         results = run_eval(services.answerer, questions, progress=not args.quiet)
     finally:
         services.close()
@@ -96,4 +101,6 @@ def run(args: argparse.Namespace) -> int:
         print(summarize(baseline_results).line("baseline: "))
     print(open_summary.line("floor off: "))
     print(summary.line())
+    if gap:
+        notice(gap)  # again below the figures it explains
     return 0

@@ -2,6 +2,9 @@
 
 Without arguments it ingests the configured corpus paths and feed URLs. Exit status 0 when every record
 was ingested, 1 when some failed (each failure is listed with its file:line or URL and the reason).
+
+Then it brings the search index up to date and saves it, with progress like the ingest's, so the next
+``ask`` (or ``run``) loads a ready index instead of building it silently on the user's first question.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import argparse
 import sqlite3
 import sys
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.ingest import BATCH_SIZE, ingest
 from bot.ingest.fetch import DEFAULT_TIMEOUT
 from bot.store import Store
@@ -37,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="seconds per HTTP request (default %(default)s)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
+    p.add_argument("--no-index", action="store_true",
+                   help="leave the search index as it is (the next ask or run brings it up to date)")
     p.add_argument("--top", type=int, default=5, help="how many most-removed chrome lines to list")
     p.add_argument(
         "--batch-size",
@@ -69,7 +74,19 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             batch_size=max(1, args.batch_size),
         )
+        if not args.no_index and summary.stopped is None:  # a full disk has no room for an index either
+            _update_index(settings, store, progress=not args.no_progress)
     finally:
         store.close()
     print(summary.format(top=args.top), flush=True)
     return summary.exit_status
+
+
+def _update_index(settings: Settings, store: Store, *, progress: bool) -> None:
+    """Index what the ingest stored and save the index in the data directory (nothing to do: no output)."""
+    if settings.search_backend != "index":
+        return  # the reference backend keeps nothing on disk
+    from bot.cli import notice
+    from bot.search.retriever import IndexRetriever
+
+    IndexRetriever.from_settings(settings, store, report=notice if progress else None).close()

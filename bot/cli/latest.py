@@ -28,10 +28,11 @@ def parse_words(words: list[str]) -> tuple[int, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the list; exit status 1 when nothing matched."""
+    from bot.cli import notice
     from bot.services import open_services
 
     n, topic = parse_words(args.words)
-    services = open_services()
+    services = open_services(report=notice)
     try:
         articles, more = services.answerer.latest(n, topic, offset=args.offset)
     finally:

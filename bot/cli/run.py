@@ -54,9 +54,13 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings, token, verbose=bool(getattr(args, "verbose", False)))
     webhook = use_webhook(settings, webhook=args.webhook, polling=args.polling)
     options = webhook_options(settings) if webhook else None
+    from bot.chat.bootstrap import wait_until_reachable
     from bot.services import open_services
     from bot.store import LockBusy
 
+    if not wait_until_reachable(settings, token):  # backoff while the network is down; a bad token stops here
+        log.info("stopped while waiting for the Bot API")
+        return 0
     services = open_services(settings)
     try:
         with services.store.bot_lock(wait=not args.no_wait, on_wait=_waiting(settings)):
@@ -86,11 +90,12 @@ def _serve(settings: Settings, services: Services, options: dict[str, Any] | Non
 
     try:
         app = build_application(settings, services)
+        # Reachable a moment ago: a blip before the first getMe is retried quietly rather than fatal.
         if options is not None:
             log.info("serving a webhook on %s:%s", settings.webhook_listen, settings.port)
-            app.run_webhook(**options)
+            app.run_webhook(**options, bootstrap_retries=-1)
         else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     except InvalidToken:
         raise SettingsError(
             "NEWSBOT_TOKEN was rejected by the Bot API (401 Unauthorized): check the token from @BotFather"

@@ -15,9 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the corpus statistics."""
+    from bot.cli import notice
     from bot.services import open_services
 
-    services = open_services()
+    services = open_services(report=notice)
     try:
         print(sources_text(services.store.articles.stats()))
     finally:

@@ -151,6 +151,7 @@ def build_article(
         authors=tuple(a for a in (_one_line(a) for a in raw.authors) if a),
         credit=_one_line(raw.credit),
         flagged=flag_reason(paragraphs),
+        summary=raw.summary,
         removed_lines=len(removals),
     )
     return Built(article, removals, warnings, raw.where)

@@ -1,9 +1,13 @@
 """RSS and Atom feeds, parsed with feedparser; entries become articles.
 
-Many feeds carry only a summary per entry. An entry whose own content is shorter than
-:data:`FULL_TEXT_MIN_WORDS` words is fetched from its link and extracted like any HTML page, keeping the
-feed's title and date (they are cleaner than what a page's metadata gives). An entry that cannot be
-fetched is an issue for that entry alone.
+Many feeds carry only a summary per entry. An entry whose own text (``<content:encoded>``, else
+``<description>``/``<summary>``) is shorter than :data:`FULL_TEXT_MIN_WORDS` words is fetched from its
+link and extracted like any HTML page, keeping the feed's title and date (they are cleaner than what a
+page's metadata gives). When the page cannot be fetched (offline, a paywall's error, a dead site), the
+entry's own text is stored, marked as a summary, with a warning: a short true text beats nothing, and
+the next poll fetches the page again and replaces it. A host that does not answer at all is not asked
+again for the other entries of the same run. An entry with neither text nor a fetchable page is an issue
+for that entry alone.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 import warnings
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from .clean import sanitize
 from .fetch import Fetcher, FetchError
@@ -38,8 +43,11 @@ def looks_like_feed(head: bytes) -> bool:
 
 
 def _entry_text(entry: Any) -> str:
+    """The entry's own text: its full content when the feed has one, else its description/summary."""
     parts = [c.get("value", "") for c in entry.get("content", []) if isinstance(c, dict)]
-    return sanitize("\n".join(parts)) if parts else ""
+    text = sanitize("\n".join(parts)) if parts else ""
+    summary = sanitize(entry.get("summary") or "")
+    return text if len(text.split()) >= len(summary.split()) else summary
 
 
 def _entry_date(entry: Any) -> object:
@@ -54,33 +62,49 @@ def never_known(url: str) -> bool:
     return False
 
 
-def _entry_record(
-    entry: Any, where: str, fetcher: Fetcher, known: Callable[[str], bool]
-) -> RawRecord | RecordIssue | Known:
+Item = RawRecord | RecordIssue | Known
+
+
+def _entry_records(
+    entry: Any, where: str, fetcher: Fetcher, known: Callable[[str], bool], down: dict[str, str]
+) -> list[Item]:
+    """The entry as a record (its own full text, or its fetched page, or its summary) and any warning.
+
+    ``known(url)`` is true when the full article is stored already; ``down`` maps hosts that did not
+    answer in this run to the reason, so their other entries are not fetched again.
+    """
     link = (entry.get("link") or "").strip()
     title = sanitize(entry.get("title") or "")
     published = _entry_date(entry)
     authors = tuple(a for a in [(entry.get("author") or "").strip()] if a)
     text = _entry_text(entry)
+    own = RawRecord(where, url=link or where, title=title, text=text, published=published, authors=authors)
     if len(text.split()) >= FULL_TEXT_MIN_WORDS:
-        return RawRecord(
-            where, url=link or where, title=title, text=text, published=published, authors=authors
-        )
+        return [own]
     if not link.startswith(("http://", "https://")):
-        return RecordIssue(where, "entry has neither full text nor a link to fetch it from")
+        return [RecordIssue(where, "entry has neither full text nor a link to fetch it from")]
     if known(link):
-        return Known(where, link)
+        return [Known(where, link)]
+    host = urlsplit(link).hostname or ""
     try:
+        if host in down:
+            raise FetchError(f"not tried: {host} did not answer earlier in this run ({down[host]})")
         page = fetcher.get(link)
     except FetchError as exc:
-        return RecordIssue(where, f"fetching the entry's article failed: {exc}")
+        if exc.unreachable:
+            down[host] = str(exc)
+        if not text.strip():
+            return [RecordIssue(where, f"fetching the entry's article failed: {exc}")]
+        own.summary = True
+        note = f"stored the feed's summary; fetching the article failed ({exc}); the next poll tries again"
+        return [RecordIssue(where, note[:300], fatal=False), own]
     record = extract_html(page.content, where, link)
     if isinstance(record, RecordIssue):
-        return record
+        return [record]
     record.title = title or record.title
     record.published = published or record.published
     record.authors = authors or record.authors
-    return record
+    return [record]
 
 
 def parse_feed(
@@ -88,8 +112,8 @@ def parse_feed(
 ) -> list[RawRecord | RecordIssue | Known]:
     """Every entry of a feed document as a record or an issue; one issue if it is not a feed.
 
-    ``known(url)`` tells whether an article is already stored: such summary-only entries are not
-    fetched again (see :class:`Known`).
+    ``known(url)`` tells whether an article is already stored in full: such summary-only entries are
+    not fetched again (see :class:`Known`); one stored as a summary is, to replace it with the page.
     """
     import feedparser
 
@@ -98,8 +122,9 @@ def parse_feed(
         parsed = feedparser.parse(data)
     if not parsed.get("version") and not parsed.entries:
         return [RecordIssue(where, "not an RSS/Atom feed")]
-    items: list[RawRecord | RecordIssue | Known] = []
+    items: list[Item] = []
+    down: dict[str, str] = {}
     for number, entry in enumerate(parsed.entries, start=1):
         entry_where = (entry.get("link") or "").strip() or f"{where}#entry-{number}"
-        items.append(_entry_record(entry, entry_where, fetcher, known))
+        items.extend(_entry_records(entry, entry_where, fetcher, known, down))
     return items

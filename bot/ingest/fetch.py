@@ -19,7 +19,15 @@ MAX_BYTES = 10 * 1024 * 1024
 
 
 class FetchError(Exception):
-    """A URL could not be fetched; ``str(exc)`` is the reason, safe to show."""
+    """A URL could not be fetched; ``str(exc)`` is the reason, safe to show.
+
+    ``unreachable``: the host did not answer at all (timeout, refused, no route, DNS), so other pages of
+    the same host will not load either in this run; an HTTP error status is about one page only.
+    """
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +82,14 @@ class Fetcher:
                     raise FetchError(f"HTTP {reply.status_code} {reply.reason_phrase}".strip())
                 return self._response(reply, self._read_capped(reply))
         except httpx.TimeoutException:
-            raise FetchError(f"timed out after {self.timeout:g} s") from None
+            raise FetchError(f"timed out after {self.timeout:g} s", unreachable=True) from None
         except httpx.TooManyRedirects:
             raise FetchError("too many redirects") from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid URL: {exc}") from None
         except httpx.HTTPError as exc:
-            raise FetchError(f"connection failed: {type(exc).__name__}: {exc}"[:200]) from None
+            raise FetchError(f"connection failed: {type(exc).__name__}: {exc}"[:200],
+                             unreachable=isinstance(exc, httpx.TransportError)) from None  # fmt: skip
 
     def _read_capped(self, reply: httpx.Response) -> bytes:
         chunks = []

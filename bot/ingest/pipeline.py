@@ -180,8 +180,9 @@ def ingest(
     try:
         with store.ingest_lock(wait=wait, on_wait=waiting):
 
-            def known(url: str) -> bool:
-                return store.articles.get_by_url(url) is not None
+            def known(url: str) -> bool:  # stored in full; a feed's summary stored instead is fetched again
+                stored = store.articles.get_by_url(url)
+                return stored is not None and not stored.summary
 
             sources = discover(paths_or_urls, list(feeds), fetcher, store.state, known, skip_unchanged_files)
             summary.inputs = len(sources)

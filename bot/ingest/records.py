@@ -26,6 +26,7 @@ class RawRecord:
     source: str = ""
     authors: tuple[str, ...] = ()
     credit: str = ""
+    summary: bool = False  # a feed's own text standing in for a page that could not be fetched
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ class RecordIssue:
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A feed entry whose article is already stored, so its page was not fetched again.
+    """A feed entry whose full article is already stored, so its page was not fetched again.
 
     Summary-only feeds repeat their entries on every change; re-fetching every linked page each poll
     would hammer the site for articles we have. The summary counts these as unchanged.

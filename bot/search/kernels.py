@@ -15,6 +15,8 @@ the main and the fresh segment (their slots never overlap) and the query's term 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numba import njit
 
@@ -313,3 +315,14 @@ def score_slots(m_indptr, m_docs, m_tf, f_indptr, f_docs, f_tf, tids, idf, count
     _probe(m_indptr, m_docs, m_tf, tids, idf, counts, k1, lens, norm, slots, out)
     _probe(f_indptr, f_docs, f_tf, tids, idf, counts, k1, lens, norm, slots, out)
     return out
+
+
+def cached_on_disk() -> bool:
+    """Whether numba's disk cache holds the public kernels (False: this process compiles them, seconds).
+
+    Reads numba's cache locations, an internal detail: where that changes, say True rather than guess.
+    """
+    try:
+        return all(os.path.exists(k._cache._cache_file._index_path) for k in (top_k, score_slots))  # type: ignore[attr-defined]
+    except AttributeError:
+        return True

@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -39,6 +39,7 @@ from .index import (
     Vocabulary,
     day_number,
 )
+from .kernels import cached_on_disk as kernels_cached
 from .passages import passage_spans
 
 if TYPE_CHECKING:
@@ -300,11 +301,16 @@ def _encode_parallel(chunks: Iterable[list[Article]], vocab: Vocabulary,
             t0 = time.perf_counter()
 
 
-class _Progress:
-    """tqdm on a terminal, a log line every few seconds in a service."""
+Report = Callable[[str], None]
+"""Where a command line shows what a long step is doing (stderr); None in a service, which logs instead."""
 
-    def __init__(self, total: int | None, desc: str) -> None:
+
+class _Progress:
+    """tqdm on a terminal; otherwise a line every few seconds, to ``report`` or to the log in a service."""
+
+    def __init__(self, total: int | None, desc: str, report: Report | None = None) -> None:
         self.total, self.desc, self.n, self._last = total, desc, 0, time.monotonic()
+        self.report = report
         self._bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
@@ -317,7 +323,8 @@ class _Progress:
             self._bar.update(n)
         elif time.monotonic() - self._last > 5:
             self._last = time.monotonic()
-            log.info("%s: %d/%s articles", self.desc, self.n, self.total or "?")
+            line = f"{self.desc}: {self.n}/{self.total or '?'} articles"
+            self.report(line) if self.report is not None else log.info("%s", line)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -337,6 +344,7 @@ class IndexRetriever:
         analyzer: Analyzer | None = None,
         title_mode: str = DEFAULT_TITLE_MODE,
         save_interval: float = 30.0,
+        report: Report | None = None,
     ) -> None:
         if title_mode not in TITLE_MODES:
             raise ValueError(f"title_mode must be one of {TITLE_MODES}")
@@ -352,13 +360,20 @@ class IndexRetriever:
         self._lock = threading.RLock()
         self._last_save = time.monotonic()
         self._save_failed = False  # warned once that the index lives in memory only
+        self.report = report  # a command line's stderr: every indexing step is announced there
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store) -> IndexRetriever:
+    def from_settings(cls, settings: Settings, store: Store, report: Report | None = None) -> IndexRetriever:
         """Open (or build) the index the settings point at, synced with ``store``."""
-        retriever = cls(store, settings.index_dir)
+        retriever = cls(store, settings.index_dir, report=report)
         retriever.open()
         return retriever
+
+    def _announce(self, message: str) -> None:
+        if self.report is not None:
+            self.report(message)
+        else:
+            log.info("%s", message)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -373,6 +388,9 @@ class IndexRetriever:
             if not self._load():
                 self.rebuild()
             self.refresh(save=True)
+        if self.report is not None and not kernels_cached():
+            self.report("search: compiling the query kernels (first use on this machine, a few seconds; "
+                        "cached for later runs)")  # fmt: skip
         # The compiled query kernels load in the background (~0.3 s a process): start-up does not wait for
         # them, and a question that comes sooner waits only for what is left.
         threading.Thread(target=self._warm_up, name="search-warm-up", daemon=True).start()
@@ -412,15 +430,17 @@ class IndexRetriever:
             if self.store is None:
                 return
             total = self.store.articles.count()
-            progress = _Progress(total, "indexing")
+            self._announce(f"indexing: building the search index of {_n(total, 'article')}")
+            progress = _Progress(total, "indexing", self.report)
             t0 = time.perf_counter()
             try:
                 self.apply(self.store.articles.changes_since(0), progress=progress, bulk=True)
             finally:
                 progress.close()
-            log.info("search index built: %d passages, %d articles in %.1f s", self.passages.n_docs,
-                     self.articles.n_docs, time.perf_counter() - t0)  # fmt: skip
             self.save()
+            kept = f", saved in {self.index_dir}" if self.index_dir is not None and not self._save_failed else ""
+            self._announce(f"indexing: search index built: {self.passages.n_docs} passages, "
+                           f"{_n(self.articles.n_docs, 'article')} in {time.perf_counter() - t0:.1f} s{kept}")  # fmt: skip
 
     def refresh(self, save: bool | None = None) -> int:
         """Apply the store's changes since the index's seq; cheap no-op when nothing changed.
@@ -435,10 +455,24 @@ class IndexRetriever:
             if latest == self.seq:
                 return 0
             # a big backlog (a large ingest) goes the bulk way: worker processes, one segment
-            bulk = latest - self.seq > BULK_REFRESH
-            changed = self.apply(self.store.articles.changes_since(self.seq), bulk=bulk)
+            backlog = latest - self.seq
+            bulk = backlog > BULK_REFRESH
+            progress = None
+            if self.report is not None:  # a command line: say what the wait is (none in a service's refresh)
+                self.report(f"indexing: adding up to {_n(backlog, 'changed article')} to the search index")
+                progress = _Progress(backlog, "indexing", self.report)
+            t0 = time.perf_counter()
+            try:
+                changed = self.apply(self.store.articles.changes_since(self.seq), progress=progress, bulk=bulk)
+            finally:
+                if progress is not None:
+                    progress.close()
             if changed and (save or (save is None and time.monotonic() - self._last_save >= self.save_interval)):
                 self.save()
+            if self.report is not None:
+                saved = " and saved" if changed and save and not self._save_failed else ""
+                self.report(f"indexing: {_n(changed, 'article')} indexed{saved} in {time.perf_counter() - t0:.1f} s; "
+                            f"{self.passages.n_docs} passages of {_n(self.articles.n_docs, 'article')} searchable")  # fmt: skip
             return changed
 
     def save(self) -> None:
@@ -586,6 +620,10 @@ def _clear_non_directories(index_dir: Path) -> None:
             path.unlink()
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
     chunk: list[Article] = []
     for item in items:
@@ -725,10 +763,13 @@ class RankBM25Retriever:
         return [self._passage(i, float(s)) for i, s in zip(rows, scores)]
 
 
-def make_retriever(settings: Settings, store: Store) -> Retriever:
-    """The backend the settings ask for (``search_backend``: "index" or "rank-bm25")."""
+def make_retriever(settings: Settings, store: Store, report: Report | None = None) -> Retriever:
+    """The backend the settings ask for (``search_backend``: "index" or "rank-bm25").
+
+    ``report`` (a command line's stderr) hears about every indexing step, so a long first wait says why.
+    """
     if settings.search_backend == "rank-bm25":
         retriever = RankBM25Retriever(store)
         retriever.refresh()
         return retriever
-    return IndexRetriever.from_settings(settings, store)
+    return IndexRetriever.from_settings(settings, store, report=report)

@@ -14,7 +14,7 @@ from bot.models import Article, body_fingerprint
 
 from .db import Database
 
-_COLUMNS = "id, uid, url, title, text, published, source, authors, credit, flagged, deleted, seq"
+_COLUMNS = "id, uid, url, title, text, published, source, authors, credit, flagged, summary, deleted, seq"
 
 
 class Outcome(str, Enum):
@@ -62,6 +62,7 @@ def row_to_article(row: sqlite3.Row) -> Article:
         authors=tuple(json.loads(row["authors"] or "[]")),
         credit=row["credit"],
         flagged=row["flagged"],
+        summary=bool(row["summary"]),
         deleted=bool(row["deleted"]),
         seq=row["seq"],
     )
@@ -107,20 +108,20 @@ class ArticleRepo:
         fingerprint = body_fingerprint(a.text)
         values = (
             a.url, a.title, a.text, a.published.isoformat(), a.source,
-            json.dumps(list(a.authors), ensure_ascii=False), a.credit, fingerprint, a.flagged,
+            json.dumps(list(a.authors), ensure_ascii=False), a.credit, fingerprint, a.flagged, int(a.summary),
         )  # fmt: skip
         existing = conn.execute(
-            "SELECT id, url, title, text, published, source, authors, credit, body_hash, flagged, deleted "
-            "FROM articles WHERE uid = ?",
+            "SELECT id, url, title, text, published, source, authors, credit, body_hash, flagged, summary, "
+            "deleted FROM articles WHERE uid = ?",
             (uid,),
         ).fetchone()
         if existing is not None:
-            if tuple(existing)[1:10] == values and not existing["deleted"]:
+            if tuple(existing)[1:11] == values and not existing["deleted"]:
                 return UpsertResult(Outcome.UNCHANGED, existing["id"]), seq
             seq += 1
             conn.execute(
                 "UPDATE articles SET url=?, title=?, text=?, published=?, source=?, authors=?, credit=?, "
-                "body_hash=?, flagged=?, deleted=0, seq=?, ingested_at=? WHERE id=?",
+                "body_hash=?, flagged=?, summary=?, deleted=0, seq=?, ingested_at=? WHERE id=?",
                 (*values, seq, _now(), existing["id"]),
             )
             return UpsertResult(Outcome.UPDATED, existing["id"]), seq
@@ -142,7 +143,7 @@ class ArticleRepo:
         seq += 1
         cur = conn.execute(
             "INSERT INTO articles (uid, url, title, text, published, source, authors, credit, body_hash, "
-            "flagged, seq, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "flagged, summary, seq, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (uid, *values, seq, _now()),
         )
         return UpsertResult(Outcome.ADDED, int(cur.lastrowid or 0)), seq
@@ -264,6 +265,13 @@ class ArticleRepo:
         ):
             digest.update(b"dup " + json.dumps(list(row)).encode("utf-8", "surrogatepass") + b"\n")
         return digest.hexdigest()
+
+    def per_day(self) -> dict[date, int]:
+        """Live, unflagged articles per publication day (how much of a period the store covers)."""
+        rows = self.db.query(
+            "SELECT published, COUNT(*) FROM articles WHERE deleted = 0 AND flagged IS NULL GROUP BY published"
+        )
+        return {date.fromisoformat(r[0]): r[1] for r in rows}
 
     def duplicate_count(self) -> int:
         """How many URLs were recognised as the same story as a stored article."""

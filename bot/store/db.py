@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS articles (
     credit      TEXT NOT NULL DEFAULT '',
     body_hash   TEXT NOT NULL,
     flagged     TEXT,                         -- why the page has no real body; flagged pages are not indexed
+    summary     INTEGER NOT NULL DEFAULT 0,   -- 1: a feed's own summary, until the page can be fetched
     deleted     INTEGER NOT NULL DEFAULT 0,
     seq         INTEGER NOT NULL,             -- change counter, bumped by every insert/update/delete
     ingested_at TEXT NOT NULL

@@ -135,7 +135,8 @@ def test_low_confidence_shows_closest_stories_marked_only_related(answerer: Answ
     assert "I found nothing that answers this. The closest stories, only related:" in html
     assert html.count("only related") == 1 + len(answer.items)  # the intro and each result's line
     text = answer_text(answer)
-    assert "I found nothing that answers this" in text and "only related · " in text and "/latest" in text
+    assert "I found nothing that answers this" in text and "only related · " in text and "`python -m bot latest`" in text
+    assert "/latest" not in text  # Telegram syntax stays out of the terminal (#12)
     confident = answerer.answer("Why did the Senate vote on marriage?", as_of=AS_OF)
     assert confident.kind == ANSWERS and "only related" not in answer_html(confident)
 

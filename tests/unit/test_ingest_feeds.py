@@ -79,12 +79,14 @@ def test_conditional_get_with_last_modified(server: LocalServer, store: Store) -
     assert again.not_modified == 1 and again.stored == 0
 
 
-def test_failed_entry_is_reported_and_validators_are_not_saved(server: LocalServer, store: Store) -> None:
+def test_unfetchable_entry_keeps_its_summary_and_validators_are_not_saved(
+    server: LocalServer, store: Store
+) -> None:
     url = _summary_feed(server, storm_status=404)
     summary = ingest([], store, feeds=[url])
-    assert (summary.added, summary.failed) == (1, 1)
-    assert "HTTP 404" in summary.errors[0].reason
-    assert summary.errors[0].where.endswith("/2023/06/21/ohio-valley-storm-power-outages/")
+    assert (summary.added, summary.failed, summary.warned, summary.exit_status) == (2, 0, 1, 0)
+    assert "HTTP 404" in summary.warnings[0].reason and "stored the feed's summary" in summary.warnings[0].reason
+    assert summary.warnings[0].where.endswith("/2023/06/21/ohio-valley-storm-power-outages/")
     assert store.state.feed(url).etag is None  # so the next poll fetches the feed again, in full
     assert "1 entries failed" in (store.state.feed(url).last_error or "")
     ingest([], store, feeds=[url])
