@@ -88,14 +88,17 @@ def describe(store: Store, chat_id: int, thread_id: int, where: str, now: dateti
             f"There is no digest {where}. Set one with /digest daily 08:00 <i>[topic]</i> or "
             f"/digest weekly mon 08:00 <i>[topic]</i>. Time zone: {esc(tz)} (/timezone to change it)."
         )
-    schedule = schedule_of(setting)
-    what = f"top stories on <b>{esc(setting.topic)}</b>" if setting.topic else "top stories"
-    upcoming = next_occurrence(schedule, tz, now).astimezone(zone(tz))
+    upcoming = next_occurrence(schedule_of(setting), tz, now).astimezone(zone(tz))
     return (
-        f"Digest {where}: {what}, {schedule.describe()} ({esc(tz)}). "
-        f"Next: {upcoming.strftime('%a %-d %b, %H:%M')}. Change the time zone with /timezone; "
-        "stop it with /digest off."
+        f"Digest {where}: {setting_line(setting)}. Next: {upcoming.strftime('%a %-d %b, %H:%M')}. "
+        "Change the time zone with /timezone; stop it with /digest off."
     )
+
+
+def setting_line(setting: DigestSetting) -> str:
+    """``top stories on <b>nato</b>, daily at 08:00 (Europe/Berlin)``."""
+    what = f"top stories on <b>{esc(setting.topic)}</b>" if setting.topic else "top stories"
+    return f"{what}, {schedule_of(setting).describe()} ({esc(setting.timezone)})"
 
 
 async def timezone(context: ContextTypes.DEFAULT_TYPE, message: Message, target: Target, args: str) -> str:

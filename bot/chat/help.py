@@ -31,7 +31,8 @@ SUBSCRIBE_HELP = (
 )
 MANAGE_HELP = (
     "• /unsubscribe [topic|all], /subscriptions. In groups and channels only admins change them; "
-    "from a private chat, /subscribe @channel topic manages a channel or group you administer."
+    "from a private chat, /subscribe @channel topic manages a channel or group you administer. "
+    "In a forum, each topic has its own subscriptions and digest."
 )
 
 DIGEST_HELP = (

@@ -211,11 +211,14 @@ async def list_subscriptions(
     context: ContextTypes.DEFAULT_TYPE, message: Message, target: Target, args: str
 ) -> str:
     """List a chat's subscriptions; returns the reply."""
-    repo = services_of(context).store.subscriptions
+    store = services_of(context).store
+    repo = store.subscriptions
+    digest = store.digests.get(target.chat.id, target.thread_id)
+    also = f"\n\n🗓 {digests.setting_line(digest)}" if digest is not None else ""
     # Inside a forum topic: that topic's. Elsewhere: the whole chat's, grouped by forum topic.
     current = repo.list(target.chat.id, thread_id=target.thread_id or None)
     if not current:
-        return f"There are no subscriptions {target.where}. Try /subscribe{esc(target.prefix)} <i>topic</i>."
+        return f"There are no subscriptions {target.where}. Try /subscribe{esc(target.prefix)} <i>topic</i>." + also
     if target.thread_id or all(s.thread_id == 0 for s in current):
         text = f"Subscriptions {target.where}:\n{listing(current)}"
         text += topic_pause_note(repo, target.chat.id, target.thread_id)
@@ -224,7 +227,7 @@ async def list_subscriptions(
     record = repo.get_chat(target.chat.id)
     if record is not None and record.paused:
         text += f"\n\n<i>Paused: {esc(record.paused_reason or 'I could not post')}.</i>"
-    return text
+    return text + also
 
 
 def topic_pause_note(repo: SubscriptionRepo, chat_id: int, thread_id: int) -> str:

@@ -1,9 +1,10 @@
 """Bring a database made by an older version up to the current schema before anything reads it.
 
-The schema in :mod:`bot.store.db` is the one truth. A table that exists in the file but lacks a column the
-schema defines is rebuilt from the schema's own ``CREATE TABLE`` (in one transaction): SQLite cannot add
-a column to a primary key or a ``UNIQUE`` constraint in place, and per-topic subscriptions needed exactly
-that (``(chat_id, thread_id, ...)``). Columns both versions have are copied; new ones take their defaults
+The schema in :mod:`bot.store.db` is the one truth. A table that exists in the file but lacks columns the
+schema defines gets them with ``ALTER TABLE ... ADD COLUMN`` when that is possible (a plain column with a
+default: cheap even on a large ``articles`` table); otherwise it is rebuilt from the schema's own
+``CREATE TABLE`` (in one transaction): SQLite cannot add a column to a primary key or a ``UNIQUE``
+constraint in place, and per-topic subscriptions needed exactly that (``(chat_id, thread_id, ...)``). Columns both versions have are copied; new ones take their defaults
 (``thread_id = 0``: no forum topic, ``period = ''``: a push rather than a digest), so an old store's
 subscriptions and delivery log keep their meaning.
 """
@@ -17,26 +18,36 @@ log = logging.getLogger(__name__)
 
 
 def upgrade(conn: sqlite3.Connection, schema: str) -> list[str]:
-    """Rebuild every existing table whose columns fall short of ``schema``; returns the tables rebuilt."""
+    """Bring every existing table whose columns fall short of ``schema`` up to it; returns those tables."""
     wanted = _schema_tables(schema)
-    rebuilt: list[str] = []
-    for table, (create, indexes, columns) in wanted.items():
+    upgraded: list[str] = []
+    for table, (create, indexes, columns, addable) in wanted.items():
         have = _columns(conn, table)
-        if not have or columns <= have:
+        if not have or set(columns) <= have:
             continue
-        _rebuild(conn, table, create, indexes, [c for c in columns if c in have])
-        rebuilt.append(table)
-        log.info("store: table %s upgraded to the current schema", table)
-    return rebuilt
+        missing = [c for c in columns if c not in have]
+        if all(c in addable for c in missing):
+            _add_columns(conn, table, [addable[c] for c in missing])
+            how = "columns added"
+        else:
+            _rebuild(conn, table, create, indexes, [c for c in columns if c in have])
+            how = "table rebuilt"
+        upgraded.append(table)
+        log.info("store: %s upgraded to the current schema: %s (%s)", table, how, ", ".join(missing))
+    return upgraded
 
 
-def _schema_tables(schema: str) -> dict[str, tuple[str, list[str], set[str]]]:
-    """``table -> (CREATE TABLE sql, CREATE INDEX sqls, column names)``, read by running the schema in memory."""
+Shape = tuple[str, list[str], list[str], dict[str, str]]
+
+
+def _schema_tables(schema: str) -> dict[str, Shape]:
+    """``table -> (CREATE TABLE sql, CREATE INDEX sqls, column names, {column: ADD COLUMN clause} for the
+    columns ALTER TABLE can add)``, read by running the schema in an in-memory database."""
     probe = sqlite3.connect(":memory:")
     try:
         probe.executescript(schema)
         tables = probe.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
-        result: dict[str, tuple[str, list[str], set[str]]] = {}
+        result: dict[str, Shape] = {}
         for name, sql in tables:
             indexes = [
                 r[0]
@@ -45,10 +56,37 @@ def _schema_tables(schema: str) -> dict[str, tuple[str, list[str], set[str]]]:
                     (name,),
                 )
             ]
-            result[name] = (sql, indexes, _columns(probe, name))
+            info = probe.execute(f"PRAGMA table_info({name})").fetchall()
+            result[name] = (sql, indexes, [c[1] for c in info], _addable(probe, name, info))
         return result
     finally:
         probe.close()
+
+
+def _addable(probe: sqlite3.Connection, table: str, info: list[tuple]) -> dict[str, str]:
+    """Columns ``ALTER TABLE ADD COLUMN`` can add: not in a key or unique index, NULL-able or defaulted."""
+    keyed = {c[1] for c in info if c[5]}
+    for index in probe.execute(f"PRAGMA index_list({table})").fetchall():
+        if index[2]:  # unique (UNIQUE constraints and unique indexes)
+            keyed.update(r[2] for r in probe.execute(f"PRAGMA index_info({index[1]})"))
+    clauses: dict[str, str] = {}
+    for _, name, kind, notnull, default, _pk in info:
+        if name in keyed or (notnull and default is None):
+            continue
+        clause = f"{name} {kind}" + (" NOT NULL" if notnull else "")
+        clauses[name] = clause + (f" DEFAULT {default}" if default is not None else "")
+    return clauses
+
+
+def _add_columns(conn: sqlite3.Connection, table: str, clauses: list[str]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for clause in clauses:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {clause}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:

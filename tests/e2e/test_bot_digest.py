@@ -131,6 +131,9 @@ async def test_forum_topic_digest_restart_outage_and_non_admins(
     assert set_up.startswith("✅") and "in this topic" in set_up and "harbour" in set_up
     assert "daily at 08:00 (UTC)" in await in_topic(botapi, forum, morning, bob, "digest")  # anyone may look
     assert "no digest" in await in_topic(botapi, forum, other, bob, "digest")
+    listing = await in_topic(botapi, forum, morning, bob, "subscriptions")
+    assert "no subscriptions" in listing and "harbour</b>, daily at 08:00 (UTC)" not in listing
+    assert "top stories on harbour, daily at 08:00 (UTC)" in listing
     assert "not a time" in await in_topic(botapi, forum, other, alice, "digest", "daily 25:00")
     in_morning = lambda: [t for t in botapi.bot_topic_texts(forum, morning) if "Daily digest" in t]
 

@@ -3,8 +3,11 @@ intact: the tables are rebuilt with the new columns, old rows mean "no forum top
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from bot.store import Store
 
@@ -48,8 +51,21 @@ def test_old_database_is_upgraded_in_place(tmp_path: Path) -> None:
         assert subs.pending_destinations() == [(-100, 0), (-100, 9)]
     finally:
         store.close()
+    with sqlite3.connect(path) as conn:  # chats got its new column in place, deliveries was rebuilt
+        assert conn.execute("SELECT timezone FROM chats WHERE chat_id = -100").fetchone() == ("UTC",)
     reopened = Store(path)  # a second open finds nothing left to do
     try:
         assert len(reopened.subscriptions.list(-100)) == 2
     finally:
         reopened.close()
+
+
+def test_plain_columns_are_added_in_place(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(OLD_TABLES)
+    with caplog.at_level(logging.INFO, logger="bot.store.migrations"):
+        Store(path).close()
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("chats upgraded" in line and "columns added (timezone)" in line for line in lines), lines
+    assert any("deliveries upgraded" in line and "table rebuilt" in line for line in lines), lines
