@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bot.models import Article
 from bot.store import Store
+from bot.subscribe.planner import MARK_ID
 from tests.botapi import BotApiServer
 from tests.botapi.models import User
 
@@ -100,6 +101,7 @@ class KillReport:
     unconfirmed_arrived: int = 0
     dropped: int = 0  # summarised away on purpose by the burst policy ("…and N older articles")
     pending_left: int = 0
+    never_queued: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -110,6 +112,7 @@ class KillReport:
             f"max_messages_on_wire_at_kill={max((k.messages for k in self.kills), default=0)} "
             f"unconfirmed={self.unconfirmed} unconfirmed_arrived={self.unconfirmed_arrived} "
             f"summarised_by_burst_policy={self.dropped} pending_left={self.pending_left} "
+            f"never_queued={self.never_queued} "
             f"seconds={self.seconds:.0f}"
         )
 
@@ -200,7 +203,10 @@ async def kill_drill(
         await asyncio.gather(feeder, return_exceptions=True)
 
         def settled() -> bool:
-            counts = store.subscriptions.delivery_counts()
+            mark = store.state.get(MARK_ID)  # the planner has seen every article...
+            if mark is None or int(mark) < store.subscriptions.article_high_water()[1]:
+                return False
+            counts = store.subscriptions.delivery_counts()  # ...and sent what it queued
             return not counts.get("pending") and not counts.get("sending")
 
         await server.wait_for(settled, timeout=180, what="every queued push sent")
@@ -234,6 +240,7 @@ def _score(report: KillReport, server: BotApiServer, store: Store, users: list[U
             copies[(user.id, article_id)] = seen[article_id]
     for pair, n in copies.items():
         state = status.get(pair, "never queued")
+        report.never_queued += state == "never queued"
         if state == "dropped":
             report.dropped += 1
             continue

@@ -25,7 +25,7 @@ async def test_kill_drill_never_doubles_a_push(tmp_path: Path) -> None:
     report = await kill_drill(kills=10, chats=30, interval=1.5, workdir=tmp_path)
     print(f"\n{report.summary()}")
     assert len(report.kills) == 10 and report.expected > 0
-    assert report.doubled == 0 and report.pending_left == 0
+    assert report.doubled == 0 and report.pending_left == 0 and report.never_queued == 0
     assert all(kill.messages <= PUSHES_IN_FLIGHT for kill in report.kills)
     assert report.lost <= report.unconfirmed  # only what a kill caught on the wire can be lost
 
