@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.models import Article
 from bot.search.analyzer import default_analyzer
-from bot.search.index import BM25Index, SearchFilters
+from bot.search.hits import SearchFilters
+from bot.search.index import BM25Index
 from bot.search.retriever import IndexRetriever
 from bot.search.sample import normalize_answer, normalize_answer_text, read_questions
 from bot.store import Store
@@ -222,7 +223,7 @@ def versus_rank_bm25(docs: list[list[str]], questions: list[dict], n_rank: int) 
 
 
 def _batch_of(index: BM25Index, docs: list[list[str]]):
-    from bot.search.index import DocBatch
+    from bot.search.columns import DocBatch
 
     ids = [index.vocab.encode_terms(d) for d in docs]
     n = len(docs)
@@ -239,7 +240,7 @@ def recall(retriever: IndexRetriever, store: Store, texts: dict[int, Article], q
     body = IndexRetriever(store, None, title_mode="none")
     body.apply(list(texts.values()), bulk=True)
     titles = BM25Index(default_analyzer(), name="titles")
-    from bot.search.index import DocInput
+    from bot.search.columns import DocInput
 
     titles.add([DocInput(a.id, 0, a.published, a.source, text=a.title) for a in texts.values() if a.id])
     an = default_analyzer()

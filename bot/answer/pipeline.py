@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bot.models import Article
 from bot.search.analyzer import Analyzer, default_analyzer
-from bot.search.index import SearchFilters
+from bot.search.hits import SearchFilters
 from bot.search.passages import passage_spans
 
 from .browse import Story, group_stories, has_topic, top_stories, vague_terms

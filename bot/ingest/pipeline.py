@@ -21,12 +21,12 @@ from datetime import date
 from pathlib import Path
 
 from bot.models import article_uid
+from bot.progress import Progress
 from bot.store import Store, UpsertResult, is_disk_full
 
 from .build import Built, build_article, normalize_record, prepare_lines, record_source
 from .chrome import ChromeCounter, ChromeModel, learn
 from .fetch import DEFAULT_TIMEOUT, Fetcher
-from .progress import Progress
 from .records import Known, RawRecord, RecordIssue
 from .sources import FileSource, Source, UrlSource, discover
 from .summary import IngestSummary

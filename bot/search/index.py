@@ -53,420 +53,27 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import kernels
-from .analyzer import Analyzer, default_analyzer, split_bytes
+from .analyzer import Analyzer, default_analyzer
 from .bm25 import Params, floored_idf, length_norm
-from .chunks import MAX_KEY_BYTES, KeyTable, chunk_keys, chunk_spans
+from .columns import COLUMNS, Column, DocBatch, DocInput
+from .hits import Hit, SearchFilters, day_number, day_to_date
+from .segments import SEGMENT_ARRAYS, Segment, build_segment, empty_segment, merge_segments, restrict_segment
+from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
 #: 2: segments without float32 impacts (``w``); 3: the analyzer keeps invisible characters inside words.
 #: An index of another format is rebuilt.
 FORMAT_VERSION = 3
-_EPOCH = date(1970, 1, 1).toordinal()
-_NO_TERM = -1  # a chunk that yields no term (stopword, punctuation, emoji)
-_MULTI = -2  # a chunk that yields several terms (looked up in a side table)
-_MARK = -3  # the separator between texts encoded together
-_UNSEEN = -4  # a chunk not in the cache yet (only while encoding)
-_SEPARATOR = "\ue000"  # a private-use character: never a word, never in news text (checked anyway)
 
 
 class IndexCorruptError(Exception):
     """The saved index is missing, truncated, corrupt or of another format: rebuild it, never serve it."""
-
-
-def day_number(d: date) -> int:
-    """Days since 1970-01-01 (the index stores dates as int32 days)."""
-    return d.toordinal() - _EPOCH
-
-
-def day_to_date(day: int) -> date:
-    """Inverse of :func:`day_number`."""
-    return date.fromordinal(int(day) + _EPOCH)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    """Restrictions applied inside the index before top-k (so k results come back when k exist).
-
-    ``date_to`` is inclusive: it is the *as of* day of a question ("published on or before").
-    """
-
-    date_from: date | None = None
-    date_to: date | None = None
-    sources: frozenset[str] | set[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DocInput:
-    """A document to index: give ``text`` (analyzed by the index), ``terms`` or pre-encoded ``ids``.
-
-    ``start``/``end`` are carried through to hits (a passage's character offsets in its article).
-    """
-
-    key: int
-    pos: int
-    published: date
-    source: str = ""
-    start: int = 0
-    end: int = 0
-    text: str = ""
-    terms: Sequence[str] | None = None
-    ids: np.ndarray | None = None
-
-
-@dataclass(slots=True)
-class DocBatch:
-    """Many documents as columns (the fast path for bulk builds): ``ids`` is every document's term ids
-    concatenated, ``lengths`` how many belong to each. Documents of one key must be adjacent."""
-
-    keys: np.ndarray
-    pos: np.ndarray
-    days: np.ndarray
-    sources: list[str]
-    starts: np.ndarray
-    ends: np.ndarray
-    ids: np.ndarray
-    lengths: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.keys.shape[0])
-
-    @classmethod
-    def concat(cls, batches: Sequence[DocBatch]) -> DocBatch:
-        """One batch from several."""
-        if not batches:
-            z = np.zeros(0, dtype=np.int64)
-            return cls(z, z.astype(np.int32), z.astype(np.int32), [], z.astype(np.int32), z.astype(np.int32),
-                       z.astype(np.int32), z)  # fmt: skip
-        cat = np.concatenate
-        return cls(
-            cat([b.keys for b in batches]), cat([b.pos for b in batches]), cat([b.days for b in batches]),
-            [s for b in batches for s in b.sources], cat([b.starts for b in batches]),
-            cat([b.ends for b in batches]), cat([b.ids for b in batches]), cat([b.lengths for b in batches]),
-        )  # fmt: skip
-
-
-@dataclass(slots=True)
-class Hit:
-    """One scored document: ``key`` is the article id, ``pos`` the passage number (0 for articles)."""
-
-    key: int
-    pos: int
-    score: float
-    published: date
-    source: str
-    slot: int
-    start: int = 0
-    end: int = 0
-
-
-# -- vocabulary ---------------------------------------------------------------------------------------
-
-
-class Vocabulary:
-    """Term ↔ id, plus a chunk cache so encoding text costs numpy passes, not Python calls, per word."""
-
-    def __init__(self, analyzer: Analyzer, terms: Iterable[str] = ()) -> None:
-        self.analyzer = analyzer
-        self.terms: list[str] = list(terms)
-        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
-        self.multi: dict[bytes, np.ndarray] = {}
-        # chunk → term id, _NO_TERM or _MULTI: chunks of up to 16 bytes as numpy keys, longer ones by bytes
-        self._keys = KeyTable(missing=_UNSEEN)
-        self._long: dict[bytes, int] = {}
-        mark = _SEPARATOR.encode("utf-8")
-        k1, k2, _ = chunk_keys(mark, np.zeros(1, dtype=np.intp), np.array([len(mark)], dtype=np.intp))
-        self._keys.insert(k1, k2, np.array([_MARK], dtype=np.int32))
-
-    def __len__(self) -> int:
-        return len(self.terms)
-
-    def add(self, term: str) -> int:
-        """Id of ``term``, assigning the next id to a new one."""
-        tid = self.ids.get(term)
-        if tid is None:
-            tid = self.ids[term] = len(self.terms)
-            self.terms.append(term)
-        return tid
-
-    def get(self, term: str) -> int:
-        """Id of ``term`` or -1 (queries never grow the vocabulary)."""
-        return self.ids.get(term, -1)
-
-    def encode(self, text: str) -> np.ndarray:
-        """Term ids of ``text`` in order (int32), adding new terms: the fast path of indexing."""
-        ids = self._raw_ids(text)
-        return ids[ids >= 0]
-
-    def encode_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Term ids of several texts in one pass: ``(ids concatenated, count per text)``.
-
-        The texts are joined around a private-use separator that the chunk cache maps to a marker, so a
-        whole article's passages cost one tokenizer call instead of one each.
-        """
-        if not texts:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-        joined = f" {_SEPARATOR} ".join(texts)
-        if len(texts) == 1 or joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator
-            parts = [self.encode(t) for t in texts]
-            return np.concatenate(parts), np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        raw = self._raw_ids(joined)
-        valid = raw >= 0
-        cum = np.cumsum(valid)
-        at_marks = cum[raw == _MARK]
-        ends = np.concatenate([at_marks, cum[-1:]])
-        return raw[valid], np.diff(np.concatenate([[0], ends])).astype(np.int64)
-
-    def _raw_ids(self, text: str) -> np.ndarray:
-        """Chunk ids with multi-term chunks expanded (markers and no-term chunks kept).
-
-        Chunks are found and looked up in numpy (:mod:`bot.search.chunks`): a chunk of up to 16 bytes is an
-        exact key in :attr:`_keys`, a longer one goes through the ``_long`` dict. Only unseen chunks come
-        back to Python, distinct and in text order, so new terms get ids in order of first occurrence.
-        """
-        data = split_bytes(text)
-        starts, ends = chunk_spans(data)
-        k1, k2, long = chunk_keys(data, starts, ends)
-        ids = self._keys.lookup(k1, k2)
-        long_at = np.flatnonzero(long).tolist()
-        long_chunks = [data[s:e] for s, e in zip(starts[long_at].tolist(), ends[long_at].tolist())]
-        if long_at:
-            ids[long_at] = [self._long.get(c, _UNSEEN) for c in long_chunks]
-        unseen = np.flatnonzero(ids == _UNSEEN)
-        if unseen.size:
-            self._learn(data, starts, ends, k1, k2, long, unseen)
-            short = unseen[~long[unseen]]
-            ids[short] = self._keys.lookup(k1[short], k2[short])
-            if long_at:
-                ids[long_at] = [self._long[c] for c in long_chunks]
-        multi = np.flatnonzero(ids == _MULTI)
-        if multi.size == 0:
-            return ids
-        pieces = [self.multi[data[s:e]] for s, e in zip(starts[multi].tolist(), ends[multi].tolist())]
-        counts = np.ones(ids.shape[0], dtype=np.int64)
-        counts[multi] = [p.shape[0] for p in pieces]
-        out = np.repeat(ids, counts)
-        first = np.cumsum(counts)[multi] - counts[multi]
-        at = np.concatenate([np.arange(s, s + p.shape[0]) for s, p in zip(first.tolist(), pieces)])
-        out[at] = np.concatenate(pieces)
-        return out
-
-    def _learn(self, data: bytes, starts: np.ndarray, ends: np.ndarray, k1: np.ndarray, k2: np.ndarray,
-               long: np.ndarray, unseen: np.ndarray) -> None:  # fmt: skip
-        """Analyze the distinct unseen chunks at positions ``unseen`` (ascending) in order of first
-        occurrence, give their new terms ids in that order, and record them (keys or the long dict)."""
-        # first occurrence of each distinct short key: a stable sort groups equal keys, position order kept
-        short = unseen[~long[unseen]]
-        order = np.lexsort((k2[short], k1[short]))
-        s1, s2 = k1[short][order], k2[short][order]
-        head = np.ones(order.shape[0], dtype=np.bool_)
-        head[1:] = (s1[1:] != s1[:-1]) | (s2[1:] != s2[:-1])
-        firsts = np.sort(short[order[head]])
-        # long chunks are few: found by bytes
-        at = np.sort(np.concatenate([firsts, unseen[long[unseen]]]))
-        chunks = [data[s:e] for s, e in zip(starts[at].tolist(), ends[at].tolist())]
-        new = list(dict.fromkeys(chunks))  # distinct (repeated long chunks), first occurrence order
-        values = self._values(new, self.analyzer.chunks_terms(new))
-        if firsts.size:  # the keyed new chunks are exactly the firsts, in the same (text) order
-            keyed = [v for c, v in zip(new, values) if len(c) <= MAX_KEY_BYTES]
-            self._keys.insert(k1[firsts], k2[firsts], np.array(keyed, dtype=np.int32))
-
-    def _values(self, chunks: list[bytes], found: list[tuple[str, ...]]) -> list[int]:
-        """:meth:`_set_chunk` for many new chunks, the common one-term and no-term cases inlined (a bulk
-        build meets ~0.3 M new chunks)."""
-        ids, terms = self.ids, self.terms
-        values: list[int] = []
-        for chunk, out in zip(chunks, found):
-            if len(out) == 1 and len(chunk) <= MAX_KEY_BYTES:
-                term = out[0]
-                tid = ids.get(term)
-                if tid is None:
-                    tid = ids[term] = len(terms)
-                    terms.append(term)
-                values.append(tid)
-            elif not out and len(chunk) <= MAX_KEY_BYTES:
-                values.append(_NO_TERM)
-            else:
-                values.append(self._set_chunk(chunk, out))
-        return values
-
-    def _set_chunk(self, chunk: bytes, terms: Sequence[str]) -> int:
-        """An unseen chunk's value: its term id, _NO_TERM, or _MULTI (ids kept in ``multi``); long chunks
-        are recorded here, keyed ones by the caller."""
-        ids = [self.add(t) for t in terms]
-        value = _NO_TERM if not ids else ids[0] if len(ids) == 1 else _MULTI
-        if value == _MULTI:
-            self.multi[chunk] = np.asarray(ids, dtype=np.int32)
-        if len(chunk) > MAX_KEY_BYTES:
-            self._long[chunk] = value
-        return value
-
-    def encode_terms(self, terms: Sequence[str]) -> np.ndarray:
-        """Ids of already-analyzed terms (adding new ones)."""
-        return np.fromiter(map(self.add, terms), dtype=np.int32, count=len(terms))
-
-
-# -- segments -----------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Segment:
-    """Immutable postings of some documents, CSR by term: ``docs[indptr[t]:indptr[t+1]]`` ascending.
-
-    Only raw counts: queries finish BM25 from ``tf`` and the live collection's statistics (see
-    :mod:`bot.search.kernels`), so a segment never goes stale.
-    """
-
-    name: str
-    indptr: np.ndarray
-    docs: np.ndarray
-    tf: np.ndarray
-
-    @property
-    def n_postings(self) -> int:
-        """Number of (term, document) pairs."""
-        return int(self.docs.shape[0])
-
-    @property
-    def n_terms(self) -> int:
-        """Rows of the CSR (terms known when the segment was built)."""
-        return int(self.indptr.shape[0]) - 1
-
-    def postings(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
-        """Document slots and term frequencies of term ``tid`` (empty when absent)."""
-        if tid >= self.n_terms:
-            return self.docs[:0], self.tf[:0]
-        s, e = int(self.indptr[tid]), int(self.indptr[tid + 1])
-        return self.docs[s:e], self.tf[s:e]
-
-    def term_of(self, positions: np.ndarray) -> np.ndarray:
-        """Term id of each posting position."""
-        return np.searchsorted(self.indptr, positions, side="right") - 1
-
-    def row_lengths(self, n_terms: int) -> np.ndarray:
-        """Postings per term, padded to ``n_terms``."""
-        return np.diff(_pad_indptr(self.indptr, n_terms))
-
-    def as_matrix(self, n_terms: int, n_slots: int) -> sp.csr_array:
-        """A scipy CSR view (terms × slots) for merging."""
-        indptr = _pad_indptr(self.indptr, n_terms)
-        return sp.csr_array((self.tf, self.docs, indptr), shape=(n_terms, n_slots))
-
-
-SEGMENT_ARRAYS = ("indptr", "docs", "tf")
-
-
-def empty_segment() -> Segment:
-    """A segment with no postings."""
-    return Segment(
-        "empty",
-        np.zeros(1, dtype=np.int64),
-        np.zeros(0, dtype=np.int32),
-        np.zeros(0, dtype=np.uint16),
-    )
-
-
-def _pad_indptr(indptr: np.ndarray, n_terms: int) -> np.ndarray:
-    """Extend an indptr to ``n_terms`` rows (terms added after the segment was built have no postings)."""
-    if indptr.shape[0] >= n_terms + 1:
-        return np.asarray(indptr[: n_terms + 1])
-    pad = np.full(n_terms + 1 - indptr.shape[0], indptr[-1], dtype=indptr.dtype)
-    return np.concatenate([indptr, pad])
-
-
-def _from_matrix(mat: sp.csr_array) -> Segment:
-    """Segment from a CSR matrix (terms × slots) with the narrowest tf dtype."""
-    mat.sum_duplicates()
-    tf = mat.data
-    small = tf.size == 0 or int(tf.max()) <= np.iinfo(np.uint16).max
-    tf = tf.astype(np.uint16, copy=False) if small else tf.astype(np.uint32)
-    indptr = mat.indptr.astype(np.int64, copy=False)
-    docs = mat.indices.astype(np.int32, copy=False)
-    return Segment(uuid.uuid4().hex[:12], indptr, docs, tf)
-
-
-def build_segment(ids: np.ndarray, lengths: np.ndarray, slots: np.ndarray, n_slots: int, n_terms: int) -> Segment:
-    """Postings of documents in ``slots`` (ascending): ``ids`` their term ids concatenated, ``lengths``
-    how many belong to each."""
-    if slots.shape[0] == 0 or ids.shape[0] == 0:
-        return empty_segment()
-    cols = np.repeat(np.asarray(slots, dtype=np.int32), lengths)
-    # a tf is a sum of ones within one document: uint16 cannot overflow unless a document is that long
-    # (half the bytes for scipy's counting sort to move, and no conversion afterwards)
-    ones = np.ones(ids.shape[0], dtype=np.uint16 if int(lengths.max()) <= np.iinfo(np.uint16).max else np.int32)
-    mat = sp.coo_array((ones, (ids.astype(np.int32, copy=False), cols)), shape=(n_terms, n_slots))
-    return _from_matrix(mat.tocsr())
-
-
-def _restrict(seg: Segment, first_slot: int, n_terms: int) -> Segment:
-    """The postings of ``seg`` for slots >= ``first_slot`` (what a fresh segment gained during a merge)."""
-    keep = np.flatnonzero(seg.docs >= first_slot)
-    if keep.size == 0:
-        return empty_segment()
-    counts = np.bincount(seg.term_of(keep), minlength=max(n_terms, seg.n_terms))
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return Segment(uuid.uuid4().hex[:12], indptr, seg.docs[keep], seg.tf[keep])
-
-
-def merge_segments(a: Segment, b: Segment, alive: np.ndarray, n_terms: int) -> Segment:
-    """One segment with the live postings of both (b's slots all follow a's)."""
-    n_slots = alive.shape[0]
-    if b.n_postings == 0 and a.n_postings == 0:
-        return empty_segment()
-    mat = sp.csr_array(a.as_matrix(n_terms, n_slots) + b.as_matrix(n_terms, n_slots))
-    dead = ~alive[mat.indices]
-    if dead.any():
-        mat.data[dead] = 0
-        mat.eliminate_zeros()
-    return _from_matrix(mat)
-
-
-# -- per-document arrays --------------------------------------------------------------------------------
-
-
-class _Column:
-    """An append-only numpy column with amortized growth."""
-
-    def __init__(self, dtype: np.dtype | type, data: np.ndarray | None = None) -> None:
-        self.dtype = np.dtype(dtype)
-        self.n = 0 if data is None else int(data.shape[0])
-        self.buf = np.zeros(max(1024, self.n), dtype=self.dtype)
-        if data is not None:
-            self.buf[: self.n] = data
-
-    @property
-    def view(self) -> np.ndarray:
-        """The filled part (a view: writes go through)."""
-        return self.buf[: self.n]
-
-    def extend(self, values: np.ndarray) -> None:
-        """Append values."""
-        need = self.n + values.shape[0]
-        if need > self.buf.shape[0]:
-            grown = np.zeros(max(need, self.buf.shape[0] * 2), dtype=self.dtype)
-            grown[: self.n] = self.buf[: self.n]
-            self.buf = grown
-        self.buf[self.n : need] = values
-        self.n = need
-
-
-_COLUMNS = {
-    "len": np.int32,
-    "key": np.int64,
-    "pos": np.int32,
-    "day": np.int32,
-    "src": np.int32,
-    "start": np.int32,
-    "end": np.int32,
-    "alive": np.bool_,
-}
 
 
 @dataclass(slots=True)
@@ -515,7 +122,7 @@ class BM25Index:
         self.extra: dict[str, object] = {}  # small JSON-able facts the owner wants saved alongside
         self.vocab = vocab if vocab is not None else Vocabulary(self.analyzer)
         self._df = np.zeros(0, dtype=np.int64)
-        self._cols = {k: _Column(t) for k, t in _COLUMNS.items()}
+        self._cols = {k: Column(t) for k, t in COLUMNS.items()}
         self._main = empty_segment()
         self._fresh = empty_segment()
         self._fresh_base = 0
@@ -813,7 +420,7 @@ class BM25Index:
             with self._lock:
                 if self._main is main:  # nobody merged in between
                     self._main = merged
-                    self._fresh = _restrict(self._fresh, boundary, n_terms) if self._fresh is not fresh else empty_segment()
+                    self._fresh = restrict_segment(self._fresh, boundary, n_terms) if self._fresh is not fresh else empty_segment()
                     self._fresh_base = boundary
                     self.dirty = True  # the merged main is worth saving (smaller fresh, no dead postings)
         except Exception:  # a failed merge leaves the two segments as they were
@@ -1009,7 +616,7 @@ class BM25Index:
         meta = state["meta"]
         self.vocab = Vocabulary(self.analyzer, state["terms"])
         self._df = np.array(state["df"], dtype=np.int64)
-        self._cols = {k: _Column(t, state["columns"][k]) for k, t in _COLUMNS.items()}
+        self._cols = {k: Column(t, state["columns"][k]) for k, t in COLUMNS.items()}
         self._main, self._fresh = state["main"], state["fresh"]
         self._file_sums = dict(state["files"])
         self._fresh_base = int(meta["fresh_base"])
@@ -1231,7 +838,7 @@ def _load_locked(root: Path) -> dict:
             )
             for role in ("main", "fresh")
         }
-        columns = {c: np.load(root / f"gen-{gen}.{c}.npy") for c in _COLUMNS}
+        columns = {c: np.load(root / f"gen-{gen}.{c}.npy") for c in COLUMNS}
         df = np.load(root / f"gen-{gen}.df.npy")
         blob = (root / f"gen-{gen}.vocab.txt").read_bytes().decode("utf-8")
     except (OSError, ValueError) as exc:

@@ -1,46 +1,40 @@
 """Retrievers: the one interface the answer, subscription and `/latest` code use to search.
 
+- :class:`Retriever` is that interface (a protocol).
 - :class:`IndexRetriever` keeps a passage index and an article index (:class:`~bot.search.index.BM25Index`)
   in step with the article store through its change feed (``changes_since(seq)``), saves them to the data
   directory and rebuilds them from the store when they are missing or damaged.
-- :class:`RankBM25Retriever` is the reference backend: ``rank_bm25.BM25Okapi`` over the same passages and
-  analyzer, rebuilt on every change. It defines what a score is and is what the tests compare against;
-  it is far too slow for production beyond small corpora.
-- :func:`make_retriever` picks one from :class:`~bot.config.Settings` (``search_backend``).
+- :func:`make_retriever` picks it or the reference backend (:mod:`bot.search.reference`) from
+  :class:`~bot.config.Settings` (``search_backend``).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date
-from itertools import chain
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-
 from bot.models import Article
+from bot.progress import Progress
 
 from .analyzer import Analyzer, default_analyzer
-from .index import (
-    _SEPARATOR,
-    BM25Index,
-    DocBatch,
-    Hit,
-    IndexCorruptError,
-    SearchFilters,
-    Vocabulary,
-    day_number,
+from .documents import (
+    DEFAULT_TITLE_MODE,
+    TITLE_MODES,
+    Encoded,
+    batches,
+    doc_batches,
+    encode_article,
+    encode_parallel,
+    indexable,
 )
+from .hits import Hit, ScoredArticle, ScoredPassage, SearchFilters
+from .index import BM25Index, IndexCorruptError
 from .kernels import cached_on_disk as kernels_cached
-from .passages import passage_spans
+from .reference import RankBM25Retriever
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -59,37 +53,10 @@ __all__ = [
     "make_retriever",
 ]
 
-#: How the article title takes part in passage scoring: "prefix" adds the title's words to every passage
-#: (measured best on the dev questions, see bench/search.py --recall), "none" scores the body only.
-TITLE_MODES = ("prefix", "none")
-DEFAULT_TITLE_MODE = "prefix"
 BULK_REFRESH = 5000  # store changes behind which a refresh builds in bulk
 
-
-@dataclass(frozen=True, slots=True)
-class ScoredPassage:
-    """A passage hit: ``text == article.text[start:end]`` verbatim."""
-
-    article_id: int
-    position: int
-    score: float
-    text: str
-    start: int
-    end: int
-    published: date
-    source: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredArticle:
-    """An article hit (title + body scored as one document)."""
-
-    article_id: int
-    score: float
-    published: date
-    source: str
-    title: str
+Report = Callable[[str], None]
+"""Where a command line shows what a long step is doing (stderr); None in a service, which logs instead."""
 
 
 @runtime_checkable
@@ -113,222 +80,6 @@ class Retriever(Protocol):
     def refresh(self) -> int:
         """Apply store changes; returns how many articles changed (0 = nothing to do)."""
         ...
-
-
-# -- building documents from articles --------------------------------------------------------------------
-
-
-def indexable(article: Article) -> bool:
-    """Deleted and flagged articles are never searchable."""
-    return not article.deleted and article.flagged is None and article.id is not None
-
-
-def doc_batches(items: Sequence[tuple[Article, _Encoded]], title_mode: str) -> tuple[DocBatch, DocBatch]:
-    """Columnar passage and article documents for encoded articles.
-
-    An article document is its title's ids then its body's; a passage is (in "prefix" mode) its article's
-    title ids then its slice of the body. All passages come out of one gather over the articles' ids.
-    """
-    n_items = len(items)
-    empty = np.zeros(0, dtype=np.int32)
-    counts = np.fromiter((len(enc.spans) for _, enc in items), dtype=np.int64, count=n_items)
-    t_len = np.fromiter((enc.title.shape[0] for _, enc in items), dtype=np.int64, count=n_items)
-    b_len = np.fromiter((enc.body.shape[0] for _, enc in items), dtype=np.int64, count=n_items)
-    a_ids = np.concatenate([x for _, enc in items for x in (enc.title, enc.body)]) if items else empty
-    p_len = np.concatenate([enc.lengths for _, enc in items]).astype(np.int64) if items else empty.astype(np.int64)
-    # where each article, and each passage's body slice (passages cover the body), start in a_ids
-    art_off = np.cumsum(t_len + b_len) - (t_len + b_len)
-    body_off = np.cumsum(p_len) - p_len + np.repeat(art_off + t_len - (np.cumsum(b_len) - b_len), counts)
-    prefix = np.repeat(t_len if title_mode == "prefix" else np.zeros_like(t_len), counts)
-    starts = np.stack([np.repeat(art_off, counts), body_off], axis=1).ravel()
-    lens = np.stack([prefix, p_len], axis=1).ravel()
-    out_off = np.cumsum(lens) - lens
-    gather = np.repeat(starts - out_off, lens) + np.arange(int(lens.sum()), dtype=np.int64)
-    n = counts
-    arts = [a for a, _ in items]
-    keys = np.fromiter((int(a.id or 0) for a in arts), dtype=np.int64, count=len(arts))
-    days = np.fromiter((day_number(a.published) for a in arts), dtype=np.int32, count=len(arts))
-    spans = np.concatenate([enc.spans for _, enc in items]) if items else np.zeros((0, 2), dtype=np.int32)
-    first = np.cumsum(counts) - counts
-    passages = DocBatch(
-        keys=np.repeat(keys, n),
-        pos=(np.arange(spans.shape[0], dtype=np.int64) - np.repeat(first, counts)).astype(np.int32),
-        days=np.repeat(days, n),
-        sources=[a.source for a, c in zip(arts, counts.tolist()) for _ in range(c)],
-        starts=np.ascontiguousarray(spans[:, 0]),
-        ends=np.ascontiguousarray(spans[:, 1]),
-        ids=a_ids[gather],
-        lengths=p_len + prefix,
-    )
-    articles = DocBatch(
-        keys=keys,
-        pos=np.zeros(len(arts), dtype=np.int32),
-        days=days,
-        sources=[a.source for a in arts],
-        starts=np.zeros(len(arts), dtype=np.int32),
-        ends=np.fromiter((len(a.text) for a in arts), dtype=np.int32, count=len(arts)),
-        ids=a_ids,
-        lengths=t_len + b_len,
-    )
-    return passages, articles
-
-
-@dataclass(slots=True)
-class _Encoded:
-    """An article's passages and term ids: the title's, and the body's (its passages' concatenated, the
-    passages cover every body word) with each passage's count in ``lengths``."""
-
-    spans: np.ndarray  # (passages, 2) int32: start and end offsets in the article text
-    title: np.ndarray
-    body: np.ndarray
-    lengths: np.ndarray
-
-
-def encode_article(vocab: Vocabulary, title: str, text: str) -> _Encoded:
-    """Split into passages and encode title and passages."""
-    spans = passage_spans(text)
-    body, lengths = vocab.encode_many([text[s:e] for s, e in spans])
-    return _Encoded(np.array(spans, dtype=np.int32).reshape(-1, 2), vocab.encode(title), body, lengths)
-
-
-def encode_articles(vocab: Vocabulary, pairs: Sequence[tuple[str, str]]) -> list[_Encoded]:
-    """:func:`encode_article` for many ``(title, text)`` pairs with one tokenizer call for all of them.
-
-    Texts are encoded in the same order as one by one (each article's passages, then its title), so new
-    terms get the same ids.
-    """
-    if len(pairs) < 2 or any(_SEPARATOR in title or _SEPARATOR in text for title, text in pairs):
-        return [encode_article(vocab, title, text) for title, text in pairs]
-    all_spans = [passage_spans(text) for _, text in pairs]
-    parts: list[str] = []
-    for (title, text), spans in zip(pairs, all_spans):
-        parts.extend([text[s:e] for s, e in spans])
-        parts.append(title)
-    ids, lengths = vocab.encode_many(parts)
-    ends = np.cumsum(lengths).tolist()
-    flat = chain.from_iterable(chain.from_iterable(all_spans))
-    span_rows = np.fromiter(flat, dtype=np.int32, count=2 * (len(parts) - len(pairs))).reshape(-1, 2)
-    out = []
-    at, offset, row = 0, 0, 0
-    for spans in all_spans:
-        n = len(spans)
-        body_end = ends[at + n - 1] if n else offset
-        title_end = ends[at + n]
-        out.append(_Encoded(span_rows[row : row + n], ids[body_end:title_end], ids[offset:body_end],
-                            lengths[at : at + n]))  # fmt: skip
-        at, offset, row = at + n + 1, title_end, row + n
-    return out
-
-
-_WORKER_VOCAB: Vocabulary | None = None
-_WORKER_REPORTED = 0
-
-
-def _encode_worker(pairs: list[tuple[str, str]]) -> tuple[int, list[str], list[tuple]]:
-    """In a worker process: encode with a process-local vocabulary, report its new terms since last time."""
-    global _WORKER_VOCAB, _WORKER_REPORTED
-    if _WORKER_VOCAB is None:
-        _WORKER_VOCAB = Vocabulary(default_analyzer())
-    vocab = _WORKER_VOCAB
-    out = [(enc.spans, enc.title, enc.body, enc.lengths) for enc in encode_articles(vocab, pairs)]
-    new_terms = vocab.terms[_WORKER_REPORTED:]
-    _WORKER_REPORTED = len(vocab.terms)
-    return os.getpid(), new_terms, out
-
-
-def idle_cpus(sample: float = 0.1) -> float:
-    """CPUs idle right now (sampled from /proc/stat over ``sample`` seconds); all of them where unknown.
-
-    Worker processes only pay off on idle cores: on a busy machine (another job holding a core) two
-    workers plus this process measured 20 s for the full corpus against 15 s in this process alone
-    (before the numpy chunk path; alone it now takes about 9 CPU seconds).
-    """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-    def times() -> tuple[int, int]:
-        with open("/proc/stat", "rb") as fh:
-            fields = [int(x) for x in fh.readline().split()[1:]]
-        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)  # total, idle + iowait
-
-    try:
-        total0, idle0 = times()
-        time.sleep(sample)
-        total1, idle1 = times()
-    except (OSError, ValueError, IndexError):
-        return float(cpus)
-    if total1 <= total0:
-        return float(cpus)
-    return min(float(cpus), (os.cpu_count() or 1) * (idle1 - idle0) / (total1 - total0))
-
-
-def _encode_parallel(chunks: Iterable[list[Article]], vocab: Vocabulary,
-                     timings: dict[str, float]) -> Iterator[tuple[list[Article], list[_Encoded]]]:  # fmt: skip
-    """Encode chunks of articles in worker processes, mapping their term ids to ``vocab``'s.
-
-    Stays in this process when fork is unavailable or unsafe (other threads running) or when fewer than
-    two CPUs are idle (see :func:`idle_cpus`). Either way the vocabulary gets the same ids in the same order.
-    """
-    # Workers are forked: cheap, and they inherit the code without re-running any main module. Forking
-    # is unsafe while other threads may hold locks (a running bot), so then the work stays here.
-    try:
-        ctx = multiprocessing.get_context("fork") if threading.active_count() == 1 else None
-    except ValueError:
-        ctx = None
-    workers = min(round(idle_cpus()), 4) if ctx is not None else 1
-    if ctx is None or workers < 2:
-        for chunk in chunks:
-            t0 = time.perf_counter()
-            encoded = encode_articles(vocab, [(a.title, a.text) for a in chunk if indexable(a)])
-            timings["tokenize"] = timings.get("tokenize", 0.0) + time.perf_counter() - t0
-            yield chunk, encoded
-        return
-    pending: dict[int, list[Article]] = {}
-
-    def tasks() -> Iterator[list[tuple[str, str]]]:
-        for n, chunk in enumerate(chunks):
-            pending[n] = chunk
-            yield [(a.title, a.text) for a in chunk if indexable(a)]
-
-    remaps: dict[int, np.ndarray] = {}
-    t0 = time.perf_counter()
-    with ctx.Pool(workers) as pool:
-        for n, (pid, new_terms, out) in enumerate(pool.imap(_encode_worker, tasks())):
-            added = np.fromiter((vocab.add(t) for t in new_terms), dtype=np.int32, count=len(new_terms))
-            remap = remaps[pid] = np.concatenate([remaps.get(pid, np.zeros(0, dtype=np.int32)), added])
-            encoded = [_Encoded(spans, remap[title], remap[body], lengths) for spans, title, body, lengths in out]
-            timings["tokenize"] = timings.get("tokenize", 0.0) + time.perf_counter() - t0
-            yield pending.pop(n), encoded
-            t0 = time.perf_counter()
-
-
-Report = Callable[[str], None]
-"""Where a command line shows what a long step is doing (stderr); None in a service, which logs instead."""
-
-
-class _Progress:
-    """tqdm on a terminal; otherwise a line every few seconds, to ``report`` or to the log in a service."""
-
-    def __init__(self, total: int | None, desc: str, report: Report | None = None) -> None:
-        self.total, self.desc, self.n, self._last = total, desc, 0, time.monotonic()
-        self.report = report
-        self._bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=desc, unit="art", file=sys.stderr)
-
-    def update(self, n: int) -> None:
-        self.n += n
-        if self._bar is not None:
-            self._bar.update(n)
-        elif time.monotonic() - self._last > 5:
-            self._last = time.monotonic()
-            line = f"{self.desc}: {self.n}/{self.total or '?'} articles"
-            self.report(line) if self.report is not None else log.info("%s", line)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 # -- the index backend --------------------------------------------------------------------------------
@@ -431,7 +182,7 @@ class IndexRetriever:
                 return
             total = self.store.articles.count()
             self._announce(f"indexing: building the search index of {_n(total, 'article')}")
-            progress = _Progress(total, "indexing", self.report)
+            progress = self._progress(total)
             t0 = time.perf_counter()
             try:
                 self.apply(self.store.articles.changes_since(0), progress=progress, bulk=True)
@@ -439,8 +190,14 @@ class IndexRetriever:
                 progress.close()
             self.save()
             kept = f", saved in {self.index_dir}" if self.index_dir is not None and not self._save_failed else ""
-            self._announce(f"indexing: search index built: {self.passages.n_docs} passages, "
-                           f"{_n(self.articles.n_docs, 'article')} in {time.perf_counter() - t0:.1f} s{kept}")  # fmt: skip
+            self._announce(f"indexing: search index built: {self.passages.n_docs} passages, {_n(self.articles.n_docs, 'article')} in "
+                           f"{time.perf_counter() - t0:.1f} s{kept}")  # fmt: skip
+
+    def _progress(self, total: int) -> Progress:
+        """A bar on a terminal; otherwise a line every few seconds, to ``report`` or to the log."""
+        progress = Progress(True, label="indexing", unit="articles", every=5.0, sink=self.report or log.info)
+        progress.start("indexing", total)
+        return progress
 
     def refresh(self, save: bool | None = None) -> int:
         """Apply the store's changes since the index's seq; cheap no-op when nothing changed.
@@ -460,7 +217,7 @@ class IndexRetriever:
             progress = None
             if self.report is not None:  # a command line: say what the wait is (none in a service's refresh)
                 self.report(f"indexing: adding up to {_n(backlog, 'changed article')} to the search index")
-                progress = _Progress(backlog, "indexing", self.report)
+                progress = self._progress(backlog)
             t0 = time.perf_counter()
             try:
                 changed = self.apply(self.store.articles.changes_since(self.seq), progress=progress, bulk=bulk)
@@ -510,7 +267,7 @@ class IndexRetriever:
 
     # -- applying changes ----------------------------------------------------------------------------
 
-    def apply(self, articles: Iterable[Article], progress: _Progress | None = None, bulk: bool = False,
+    def apply(self, articles: Iterable[Article], progress: Progress | None = None, bulk: bool = False,
               batch: int = 500) -> int:  # fmt: skip
         """Add, replace or remove articles (deleted/flagged ones stop matching); returns how many.
 
@@ -519,34 +276,34 @@ class IndexRetriever:
         count = 0
         with self._lock:
             if not bulk:
-                for chunk in _batches(articles, batch):
+                for chunk in batches(articles, batch):
                     self._apply_batch(chunk, [self._encode(a) for a in chunk if indexable(a)])
                     count += len(chunk)
             else:
                 with self.passages.bulk(), self.articles.bulk():
-                    for chunk, encoded in _encode_parallel(_batches(articles, batch), self.passages.vocab, self.timings):
+                    for chunk, encoded in encode_parallel(batches(articles, batch), self.passages.vocab, self.timings):
                         self._apply_batch(chunk, encoded)
                         count += len(chunk)
                         if progress is not None:
-                            progress.update(len(chunk))
+                            progress.advance(len(chunk))
                     t0 = time.perf_counter()  # leaving the block builds the postings
                 self.timings["index"] = self.timings.get("index", 0.0) + time.perf_counter() - t0
         return count
 
-    def _encode(self, article: Article) -> _Encoded:
+    def _encode(self, article: Article) -> Encoded:
         t0 = time.perf_counter()
         encoded = encode_article(self.passages.vocab, article.title, article.text)
         self.timings["tokenize"] = self.timings.get("tokenize", 0.0) + time.perf_counter() - t0
         return encoded
 
-    def _apply_batch(self, chunk: list[Article], encoded: list[_Encoded]) -> None:
+    def _apply_batch(self, chunk: list[Article], encoded: list[Encoded]) -> None:
         """Replace the chunk's articles; ``encoded`` holds the indexable ones' terms, in order."""
         t0 = time.perf_counter()
         gone = [int(a.id) for a in chunk if a.id is not None and not indexable(a)]
         live = [a for a in chunk if indexable(a)]
         self.passages.delete(gone + [int(a.id or 0) for a in live])  # replaced articles: old documents out
         self.articles.delete(gone + [int(a.id or 0) for a in live])
-        latest: dict[int, tuple[Article, _Encoded]] = {}
+        latest: dict[int, tuple[Article, Encoded]] = {}
         for art, enc in zip(live, encoded):
             latest[int(art.id or 0)] = (art, enc)  # the last write of an article wins
             self._titles[int(art.id or 0)] = art.title
@@ -622,145 +379,6 @@ def _clear_non_directories(index_dir: Path) -> None:
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    chunk: list[Article] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-# -- the reference backend ------------------------------------------------------------------------------
-
-
-class RankBM25Retriever:
-    """``rank_bm25.BM25Okapi`` over the same passages and analyzer: the definition of a correct score.
-
-    Rebuilt from the store on every change; the date and source filters are applied to the full score
-    vector before ranking. Only passages containing a query term are returned, like the index.
-    """
-
-    def __init__(self, store: Store | None, analyzer: Analyzer | None = None,
-                 title_mode: str = DEFAULT_TITLE_MODE) -> None:  # fmt: skip
-        self.store = store
-        self.analyzer = analyzer or default_analyzer()
-        self.title_mode = title_mode
-        self.seq = -1
-        self._articles: dict[int, Article] = {}
-        self._rows: list[tuple[int, int, int, int]] = []  # (article id, position, start, end)
-        self._tokens: list[list[str]] = []
-        self._bm25 = None
-        self._art_bm25 = None
-        self._art_ids: list[int] = []
-
-    def add_articles(self, articles: Iterable[Article]) -> None:
-        """Index articles directly (no store); replaces articles with the same id."""
-        for a in articles:
-            if a.id is not None:
-                self._articles.pop(int(a.id), None)
-                if indexable(a):
-                    self._articles[int(a.id)] = a
-        self._build()
-
-    def refresh(self) -> int:
-        """Rebuild when the store changed."""
-        if self.store is None or self.store.articles.max_seq() == self.seq:
-            return 0
-        changed = 0
-        for a in self.store.articles.changes_since(max(self.seq, 0)):
-            changed += 1
-            self._articles.pop(int(a.id or 0), None)
-            if indexable(a):
-                self._articles[int(a.id or 0)] = a
-        self.seq = self.store.articles.max_seq()
-        self._build()
-        return changed
-
-    def _build(self) -> None:
-        from rank_bm25 import BM25Okapi
-
-        self._rows, self._tokens = [], []
-        art_tokens: list[list[str]] = []
-        self._art_ids = []
-        for aid in sorted(self._articles):
-            a = self._articles[aid]
-            title = self.analyzer.analyze(a.title)
-            body: list[str] = []
-            for pos, (s, e) in enumerate(passage_spans(a.text)):
-                toks = self.analyzer.analyze(a.text[s:e])
-                body.extend(toks)
-                self._rows.append((aid, pos, s, e))
-                self._tokens.append(title + toks if self.title_mode == "prefix" else toks)
-            self._art_ids.append(aid)
-            art_tokens.append(title + body)
-        self._bm25 = BM25Okapi(self._tokens) if self._tokens else None
-        self._art_bm25 = BM25Okapi(art_tokens) if art_tokens else None
-
-    def _mask(self, ids: Sequence[int], filters: SearchFilters | None) -> np.ndarray:
-        ok = np.ones(len(ids), dtype=bool)
-        if filters is None:
-            return ok
-        for i, aid in enumerate(ids):
-            a = self._articles[aid]
-            if filters.date_from is not None and a.published < filters.date_from:
-                ok[i] = False
-            if filters.date_to is not None and a.published > filters.date_to:
-                ok[i] = False
-            if filters.sources is not None and a.source not in filters.sources:
-                ok[i] = False
-        return ok
-
-    def _rank(self, bm25: object, docs: list[list[str]], ids: list[int], query: list[str], k: int,
-              filters: SearchFilters | None) -> list[tuple[int, float]]:  # fmt: skip
-        if bm25 is None or not query or k <= 0:
-            return []
-        scores = np.asarray(bm25.get_scores(query), dtype=np.float64)  # type: ignore[attr-defined]
-        qset = set(query)
-        matches = np.fromiter((not qset.isdisjoint(d) for d in docs), dtype=bool, count=len(docs))
-        ok = np.flatnonzero(matches & self._mask(ids, filters))
-        days = np.array([day_number(self._articles[ids[i]].published) for i in ok], dtype=np.int64)
-        keys = np.array([ids[i] for i in ok], dtype=np.int64)
-        order = np.lexsort((ok, -keys, -days, -scores[ok]))[:k]
-        return [(int(ok[i]), float(scores[ok[i]])) for i in order]
-
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredPassage]:
-        """Top-k passages by rank-bm25 (see :class:`Retriever`)."""
-        self.refresh()
-        ids = [r[0] for r in self._rows]
-        ranked = self._rank(self._bm25, self._tokens, ids, self.analyzer.analyze(query), k, filters)
-        return [self._passage(i, s) for i, s in ranked]
-
-    def _passage(self, row: int, score: float) -> ScoredPassage:
-        aid, pos, s, e = self._rows[row]
-        a = self._articles[aid]
-        return ScoredPassage(aid, pos, score, a.text[s:e], s, e, a.published, a.source, a.title)
-
-    def search_articles(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredArticle]:
-        """Top-k articles by rank-bm25 over title + body."""
-        self.refresh()
-        docs = [self.analyzer.analyze(self._articles[i].title) + self.analyzer.analyze(self._articles[i].text)
-                for i in self._art_ids]  # fmt: skip
-        ranked = self._rank(self._art_bm25, docs, self._art_ids, self.analyzer.analyze(query), k, filters)
-        out = []
-        for i, s in ranked:
-            a = self._articles[self._art_ids[i]]
-            out.append(ScoredArticle(int(a.id or 0), s, a.published, a.source, a.title))
-        return out
-
-    def score_passages(self, query: str, article_ids: Iterable[int]) -> list[ScoredPassage]:
-        """Scores of every passage of these articles."""
-        self.refresh()
-        if self._bm25 is None:
-            return []
-        wanted = set(article_ids)
-        rows = [i for i, r in enumerate(self._rows) if r[0] in wanted]
-        scores = self._bm25.get_batch_scores(self.analyzer.analyze(query), rows) if rows else []
-        return [self._passage(i, float(s)) for i, s in zip(rows, scores)]
 
 
 def make_retriever(settings: Settings, store: Store, report: Report | None = None) -> Retriever:

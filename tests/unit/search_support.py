@@ -10,7 +10,9 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from bot.models import Article
-from bot.search.index import BM25Index, DocInput, Hit
+from bot.search.columns import DocInput
+from bot.search.hits import Hit
+from bot.search.index import BM25Index
 
 REL_TOL = 1e-5  # the tolerance for scores
 TIE_TOL = 1e-9  # scores this close are ties (summation order may differ in the last bits)

@@ -70,7 +70,7 @@ def test_vocabulary_encodes_exactly_what_the_analyzer_finds() -> None:
     """Random text of short, long (> 16 bytes), multi-term, non-ASCII and stopword chunks: the numpy path's
     ids name exactly the analyzer's terms, in order, whether the chunks are new or already known."""
     from bot.search.analyzer import Analyzer
-    from bot.search.index import Vocabulary
+    from bot.search.vocabulary import Vocabulary
 
     rng = random.Random(11)
     pieces = ["the", "nato", "Bucharest", "a" * 16, "b" * 17, "counterterrorism", "counterterrorisms",

@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.search.index import BM25Index, DocInput, IndexCorruptError, SearchFilters, Segment
+from bot.search.columns import DocInput
+from bot.search.hits import SearchFilters
+from bot.search.index import BM25Index, IndexCorruptError
+from bot.search.segments import Segment
 
 from .search_support import assert_same_ranking, reference_top, zipf_corpus, zipf_queries
 

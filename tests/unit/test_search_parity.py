@@ -14,7 +14,8 @@ from rank_bm25 import BM25Okapi
 
 from bot.search import bm25
 from bot.search.analyzer import default_analyzer
-from bot.search.index import BM25Index, DocInput
+from bot.search.columns import DocInput
+from bot.search.index import BM25Index
 from bot.search.passages import passage_spans
 from bot.search.sample import SHARED_ARTICLES, SHARED_QUESTIONS, read_articles, read_questions
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.search.index import SearchFilters
+from bot.search.hits import SearchFilters
 from bot.search.retriever import IndexRetriever, RankBM25Retriever, Retriever, make_retriever
 from bot.store import Store
 
@@ -196,8 +196,8 @@ def test_a_big_backlog_is_applied_in_bulk(store: Store, tmp_path: Path, monkeypa
 def test_encode_articles_equals_one_by_one() -> None:
     """Batch encoding gives each article the same arrays and the vocabulary the same ids in the same order."""
     from bot.search.analyzer import default_analyzer
-    from bot.search.index import Vocabulary
-    from bot.search.retriever import encode_article, encode_articles
+    from bot.search.documents import encode_article, encode_articles
+    from bot.search.vocabulary import Vocabulary
 
     from .search_support import filler
 
@@ -215,17 +215,17 @@ def test_encode_articles_equals_one_by_one() -> None:
 def test_worker_processes_and_in_process_builds_are_identical(tmp_path: Path, monkeypatch) -> None:
     """Whether the bulk build forks tokenizer workers (idle CPUs) or not, terms get the same ids in the
     same order and the index answers the same."""
-    import bot.search.retriever as rt
+    import bot.search.documents as docs
 
     s = Store(tmp_path / "many.sqlite3")
     for i in range(1200):  # past one 500-article batch per worker
         s.articles.upsert(article(i, paragraphs(filler(60, 2 * i), f"Item{i} café naïve. " + filler(50, 2 * i + 1)),
                                   title=f"Report {i} x{i % 7}", day=date(2022, 1, 1) + timedelta(days=i % 300)))  # fmt: skip
     built, here = [], []
-    real = rt.encode_articles
-    monkeypatch.setattr(rt, "encode_articles", lambda *a: here.append(1) or real(*a))  # counts in this process
+    real = docs.encode_articles
+    monkeypatch.setattr(docs, "encode_articles", lambda *a: here.append(1) or real(*a))  # counts in this process
     for idle in (4.0, 0.0):
-        monkeypatch.setattr(rt, "idle_cpus", lambda idle=idle: idle)
+        monkeypatch.setattr(docs, "idle_cpus", lambda idle=idle: idle)
         r = IndexRetriever(s, None)
         r.apply(s.articles.changes_since(0), bulk=True)
         built.append(r)
