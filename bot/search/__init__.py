@@ -13,6 +13,7 @@ The index
 - :mod:`bot.search.segments` — immutable CSR postings: build, merge, cut.
 - :mod:`bot.search.kernels` — the compiled (numba) query kernels: top k, scores of given slots.
 - :mod:`bot.search.index` — :class:`~bot.search.index.BM25Index`: exact BM25Okapi, incremental, persistent.
+- :mod:`bot.search.storage` — the on-disk format: manifest, checksums, the ``CURRENT`` swap, locks.
 - :mod:`bot.search.hits` — filters and hits (what a search takes and returns).
 
 Over the store

@@ -12,23 +12,18 @@ The index is generic over *documents*: a document has a key (the article id), a 
 0 for a whole-article document), a publication day and a source. The same class serves the passage index
 and the article index.
 
-Layout
-------
-- A vocabulary (term → id) shared by all segments; document frequencies over live documents per term.
-- Per document *slot* (append-only): length in tokens, key, position, day (days since 1970-01-01, int32),
-  source id, alive flag. Deleting an article clears its slots' alive flags and its df contributions;
-  an updated article is deleted and added again under new slots.
-- Segments: CSR postings by term (``indptr``, ``docs``: slot ids ascending, ``tf``). A big *main* segment
-  (memory-mapped after load) and a small *fresh* segment that takes new documents within milliseconds. When
-  the fresh one grows past a threshold, a background thread merges it into main (dead postings dropped on
-  the way) while searches and additions go on.
-- Persistence: each save writes new files and a new manifest (sizes + CRC32 of every file), then swaps a
-  ``CURRENT`` pointer with an atomic rename; immutable main-segment files are reused across saves. A
-  missing, truncated or corrupt file raises :class:`IndexCorruptError` at load, never a half index.
-  Writers hold an exclusive lock on ``LOCK`` and readers a shared one while opening a generation, so old
-  files are deleted (after the swap) only when no reader is opening them. A save that fails (a full disk)
-  deletes the files it wrote and leaves ``CURRENT`` and its generation as they were. Merges never touch
-  files.
+Layout (one module each)
+------------------------
+- :mod:`~bot.search.vocabulary`: term → id, shared by all segments; here, document frequencies over live
+  documents per term.
+- :mod:`~bot.search.columns`: per document *slot* (append-only) its length, key, position, day, source id,
+  span and alive flag. Deleting an article clears its slots' alive flags and its df contributions; an
+  updated article is deleted and added again under new slots.
+- :mod:`~bot.search.segments`: CSR postings by term. A big *main* segment (memory-mapped after load) and a
+  small *fresh* one that takes new documents within milliseconds; past a threshold a background thread
+  merges fresh into main (dead postings dropped) while searches and additions go on.
+- :mod:`~bot.search.storage`: the files. :meth:`BM25Index.save` exports an
+  :class:`~bot.search.storage.IndexState` and :meth:`BM25Index.load` restores one; merges never touch files.
 
 Answering a query fast and exactly
 ----------------------------------
@@ -43,13 +38,8 @@ before any scoring. The per-call cost is the postings and a few microseconds, no
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
-import os
 import threading
-import uuid
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,18 +52,13 @@ from .analyzer import Analyzer, default_analyzer
 from .bm25 import Params, floored_idf, length_norm
 from .columns import COLUMNS, Column, DocBatch, DocInput
 from .hits import Hit, SearchFilters, day_number, day_to_date
-from .segments import SEGMENT_ARRAYS, Segment, build_segment, empty_segment, merge_segments, restrict_segment
+from .segments import Segment, build_segment, empty_segment, merge_segments, restrict_segment
+from .storage import IndexCorruptError, IndexState, load_state, save_state
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
-#: 2: segments without float32 impacts (``w``); 3: the analyzer keeps invisible characters inside words.
-#: An index of another format is rebuilt.
-FORMAT_VERSION = 3
-
-
-class IndexCorruptError(Exception):
-    """The saved index is missing, truncated, corrupt or of another format: rebuild it, never serve it."""
+__all__ = ["BM25Index", "IndexCorruptError"]
 
 
 @dataclass(slots=True)
@@ -564,14 +549,14 @@ class BM25Index:
     def save(self, path: Path | str) -> None:
         """Write the index under ``path``: new files, a checksummed manifest, then an atomic swap."""
         with self._lock:
-            _save(self, Path(path))
+            self._file_sums = save_state(Path(path), self._export(), self._file_sums)
             self.dirty = False
 
     @classmethod
     def load(cls, path: Path | str, analyzer: Analyzer | None = None, **kwargs: object) -> BM25Index:
         """Open a saved index (segments memory-mapped); raises :class:`IndexCorruptError` if damaged."""
         index = cls(analyzer=analyzer, **kwargs)  # type: ignore[arg-type]
-        index._restore(_load_state(Path(path)))
+        index._restore(load_state(Path(path)))
         return index
 
     def warm_up(self) -> None:
@@ -591,15 +576,10 @@ class BM25Index:
 
     # state exchanged with the file format below
 
-    def _export(self) -> dict[str, object]:
+    def _export(self) -> IndexState:
         self._grow_df()
-        return {
-            "columns": {k: c.view for k, c in self._cols.items()},
-            "main": self._main,
-            "fresh": self._fresh,
-            "df": self._df,
-            "terms": self.vocab.terms,
-            "meta": {
+        return IndexState(
+            meta={
                 "name": self.name,
                 "seq": self.seq,
                 "fresh_base": self._fresh_base,
@@ -610,15 +590,20 @@ class BM25Index:
                 "analyzer": self.analyzer.language,
                 "extra": self.extra,
             },
-        }
+            main=self._main,
+            fresh=self._fresh,
+            columns={k: c.view for k, c in self._cols.items()},
+            df=self._df,
+            terms=self.vocab.terms,
+        )
 
-    def _restore(self, state: dict) -> None:
-        meta = state["meta"]
-        self.vocab = Vocabulary(self.analyzer, state["terms"])
-        self._df = np.array(state["df"], dtype=np.int64)
-        self._cols = {k: Column(t, state["columns"][k]) for k, t in COLUMNS.items()}
-        self._main, self._fresh = state["main"], state["fresh"]
-        self._file_sums = dict(state["files"])
+    def _restore(self, state: IndexState) -> None:
+        meta = state.meta
+        self.vocab = Vocabulary(self.analyzer, state.terms)
+        self._df = np.array(state.df, dtype=np.int64)
+        self._cols = {k: Column(t, state.columns[k]) for k, t in COLUMNS.items()}
+        self._main, self._fresh = state.main, state.fresh
+        self._file_sums = dict(state.files)
         self._fresh_base = int(meta["fresh_base"])
         self._n_live, self._total_len = int(meta["n_live"]), int(meta["total_len"])
         self._sources = list(meta["sources"])
@@ -644,229 +629,3 @@ class BM25Index:
         counts = np.diff(np.concatenate([starts, [slots.size]]))
         for s, n in zip(starts.tolist(), counts.tolist()):
             self._key_slots[int(keys[s])] = (int(slots[s]), n)
-
-
-# -- file format ----------------------------------------------------------------------------------------
-
-_CURRENT = "CURRENT"
-_SEG_PARTS = SEGMENT_ARRAYS
-
-
-def checksum(path: Path) -> int:
-    """CRC32 of a file, read in 8 MiB blocks."""
-    crc = 0
-    with open(path, "rb") as fh:
-        while block := fh.read(8 << 20):
-            crc = zlib.crc32(block, crc)
-    return crc
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_file(path: Path, write: object) -> list[int]:
-    """Write through ``write(fh)``, fsync, and return ``[size, crc32]``."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)  # type: ignore[operator]
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk must not keep the half-written file
-        raise
-    return [path.stat().st_size, checksum(path)]
-
-
-def _save(index: BM25Index, root: Path) -> None:
-    """New files first (segments only when not on disk yet), then the manifest, then swap CURRENT.
-
-    An exclusive lock on ``root/LOCK`` serializes writers (say the bot and a CLI command), so one's
-    clean-up never removes files the other's new generation uses.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    with _dir_lock(root, exclusive=True):
-        _save_locked(index, root)
-
-
-@contextmanager
-def _dir_lock(root: Path, exclusive: bool) -> Iterator[None]:
-    """``flock`` on ``root/LOCK``: exclusive for a writer, shared for a reader.
-
-    A reader holds the shared lock from reading ``CURRENT`` until every file of that generation is open
-    (segments memory-mapped, the rest read), so a writer's clean-up can never delete a file under a
-    loading reader, however many saves happen meanwhile. Once loaded, deleting files is harmless (POSIX
-    keeps an open or mapped file alive). A directory where the lock file cannot be opened (read-only,
-    absent) is read without it: nobody can write there either.
-    """
-    try:
-        writable = exclusive or os.access(root, os.W_OK)
-        fd = os.open(root / "LOCK", (os.O_RDWR | os.O_CREAT) if writable else os.O_RDONLY, 0o644)
-    except OSError:
-        if exclusive:
-            raise
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _save_locked(index: BM25Index, root: Path) -> None:
-    written: list[Path] = []
-    try:
-        _write_generation(index, root, written)
-    except BaseException:
-        # a failed save (a full disk) leaves CURRENT and its generation as they were, and takes back the
-        # space of what it wrote
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-
-
-def _write_generation(index: BM25Index, root: Path, written: list[Path]) -> None:
-    def write_array(name: str, arr: np.ndarray) -> list[int]:
-        return write_file(name, lambda fh: np.save(fh, np.ascontiguousarray(arr), allow_pickle=False))
-
-    def write_file(name: str, write: object) -> list[int]:
-        if not (root / name).exists():  # only this save's own files are taken back if it fails
-            written.append(root / name)
-        return _write_file(root / name, write)
-
-    state = index._export()
-    gen = uuid.uuid4().hex[:12]
-    files: dict[str, list[int]] = {}
-    for role in ("main", "fresh"):
-        seg: Segment = state[role]  # type: ignore[assignment]
-        for part in _SEG_PARTS:
-            name = f"seg-{seg.name}.{part}.npy"
-            if name in index._file_sums and (root / name).exists():
-                files[name] = index._file_sums[name]
-            else:
-                files[name] = write_array(name, getattr(seg, part))
-    for col, arr in state["columns"].items():  # type: ignore[union-attr]
-        files[f"gen-{gen}.{col}.npy"] = write_array(f"gen-{gen}.{col}.npy", arr)
-    files[f"gen-{gen}.df.npy"] = write_array(f"gen-{gen}.df.npy", state["df"])  # type: ignore[arg-type]
-    vocab = "\n".join(state["terms"]).encode("utf-8")  # type: ignore[arg-type]
-    files[f"gen-{gen}.vocab.txt"] = write_file(f"gen-{gen}.vocab.txt", lambda fh: fh.write(vocab))
-    manifest = {
-        "format": FORMAT_VERSION,
-        "gen": gen,
-        "main": state["main"].name,  # type: ignore[union-attr]
-        "fresh": state["fresh"].name,  # type: ignore[union-attr]
-        "n_terms": len(state["terms"]),  # type: ignore[arg-type]
-        "meta": state["meta"],
-        "files": files,
-    }
-    mname = f"manifest-{gen}.json"
-    write_file(mname, lambda fh: fh.write(dumps(manifest).encode("utf-8")))
-    previous = _read_current(root)
-    _write_file(root / _CURRENT, lambda fh: fh.write(mname.encode("ascii")))
-    written.clear()  # swapped in: from here on the new generation is the index
-    fsync_dir(root)
-    index._file_sums = files
-    # clean up only after the swap, keeping whatever CURRENT now names (read back, not assumed) and the
-    # previous generation (a reader without the lock, e.g. an older build, may still be opening it)
-    _collect_garbage(root, keep={_read_current(root), mname, previous} | set(files))
-
-
-def _read_current(root: Path) -> str | None:
-    try:
-        return (root / _CURRENT).read_text("ascii").strip() or None
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _collect_garbage(root: Path, keep: set[str | None]) -> None:
-    """Delete files of older generations; the previous manifest and its files stay for open readers."""
-    names = {k for k in keep if k}
-    for name in list(names):
-        if name.startswith("manifest-"):
-            try:
-                names |= set(json.loads((root / name).read_text("utf-8"))["files"])
-            except (OSError, ValueError, KeyError):
-                pass
-    for entry in root.iterdir():
-        if entry.name.startswith(("seg-", "gen-", "manifest-")) and entry.name not in names:
-            try:
-                entry.unlink()
-            except OSError:
-                pass
-
-
-def _load_state(root: Path) -> dict:
-    """Read and verify a saved index; every failure becomes one clear IndexCorruptError."""
-    if not (root / _CURRENT).exists():
-        raise IndexCorruptError(f"no index at {root} (missing or unreadable {_CURRENT})")
-    with _dir_lock(root, exclusive=False):  # no writer's clean-up while this generation is being opened
-        return _load_locked(root)
-
-
-def _load_locked(root: Path) -> dict:
-    mname = _read_current(root)
-    if mname is None:
-        raise IndexCorruptError(f"no index at {root} (missing or unreadable {_CURRENT})")
-    try:
-        manifest = json.loads((root / mname).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"index manifest {root / mname} unreadable: {exc}") from None
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexCorruptError(f"index at {root} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
-    files: dict[str, list[int]] = manifest["files"]
-    for name, (size, crc) in files.items():
-        _verify(root / name, size, crc)
-    gen = manifest["gen"]
-    try:
-        segs = {
-            role: Segment(
-                manifest[role],
-                # copy-on-write: writable arrays to numba (one compiled kernel for loaded and built segments)
-                *(np.load(root / f"seg-{manifest[role]}.{p}.npy", mmap_mode="c").view(np.ndarray)
-                  for p in _SEG_PARTS),
-            )
-            for role in ("main", "fresh")
-        }
-        columns = {c: np.load(root / f"gen-{gen}.{c}.npy") for c in COLUMNS}
-        df = np.load(root / f"gen-{gen}.df.npy")
-        blob = (root / f"gen-{gen}.vocab.txt").read_bytes().decode("utf-8")
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"index at {root} unreadable: {exc}") from None
-    terms = blob.split("\n") if blob else []
-    if len(terms) != manifest["n_terms"] or df.shape[0] != len(terms):
-        raise IndexCorruptError(f"index at {root}: vocabulary has {len(terms)} terms, manifest says {manifest['n_terms']}")
-    return {"meta": manifest["meta"], "main": segs["main"], "fresh": segs["fresh"], "columns": columns,
-            "df": df, "terms": terms, "files": files}  # fmt: skip
-
-
-def _verify(path: Path, size: int, crc: int) -> None:
-    try:
-        actual = path.stat().st_size
-    except OSError:
-        raise IndexCorruptError(f"index file {path} is missing") from None
-    if actual != size:
-        raise IndexCorruptError(f"index file {path} is truncated or altered: {actual} bytes, expected {size}")
-    if checksum(path) != crc:
-        raise IndexCorruptError(f"index file {path} is corrupt: checksum mismatch")
-
-
-def _json_default(obj: object) -> object:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    raise TypeError(type(obj).__name__)
-
-
-def dumps(meta: dict) -> str:
-    """JSON for manifests (numpy integers allowed)."""
-    return json.dumps(meta, default=_json_default, indent=1, sort_keys=True)

@@ -257,7 +257,7 @@ def test_missing_index_is_reported(tmp_path: Path) -> None:
 
 
 def test_crash_before_the_swap_leaves_the_previous_index(tmp_path: Path, collection: tuple, monkeypatch) -> None:
-    import bot.search.index as ix
+    import bot.search.storage as ix
 
     index = built(collection)
     root = tmp_path / "ix"
@@ -360,7 +360,7 @@ def test_a_slow_reader_never_sees_files_deleted_by_later_saves(tmp_path: Path, c
                                                                monkeypatch) -> None:  # fmt: skip
     """Regression: a load that read CURRENT, then got overtaken by two saves (a merge in between), found
     ``seg-….tf.npy`` missing: the writer's clean-up had deleted the generation it was opening."""
-    import bot.search.index as ix
+    import bot.search.storage as ix
 
     index = built(collection)
     root = tmp_path / "ix"
