@@ -67,7 +67,7 @@ class AnswerWorkers:
     async def start(self) -> bool:
         """Start the workers and wait until each has answered once; False (answers stay here) on failure.
 
-        Only the passage index backend can be shared this way; the reference backend stays in process.
+        Only the index backend can be shared this way; the reference backend stays in process.
         """
         from bot.search.retriever import IndexRetriever
 

@@ -5,7 +5,8 @@ From text to terms
   documents and subscription topics.
 - :mod:`bot.search.chunks` — the numpy chunk splitter and chunk-key table under the vocabulary.
 - :mod:`bot.search.vocabulary` — term ↔ id with a chunk cache (encoding text in numpy passes).
-- :mod:`bot.search.passages` — an article's verbatim passages (paragraphs and sentences, ~40–150 words).
+- :mod:`bot.search.passages` — an article's verbatim passages (paragraphs and sentences, ~40–150 words),
+  for the answer code's quoting and evaluation (the index holds whole articles).
 
 The index
 - :mod:`bot.search.bm25` — rank-bm25's BM25Okapi as small numpy functions.
@@ -18,7 +19,7 @@ The index
 
 Over the store
 - :mod:`bot.search.documents` — articles into index documents (encoding, worker processes, batches).
-- :mod:`bot.search.retriever` — the :class:`~bot.search.retriever.Retriever` protocol, the index backend kept
+- :mod:`bot.search.retriever` — the :class:`~bot.search.retriever.Retriever` protocol, the article index kept
   in sync with the store, and :func:`~bot.search.retriever.make_retriever`.
 - :mod:`bot.search.reference` — the rank-bm25 reference backend (what a correct score is).
 - :mod:`bot.search.sample` — reading the shared corpus and dev questions (tests and benchmarks).

@@ -1,4 +1,4 @@
-"""What a search takes and gives back: filters, the index's raw hits, the retrievers' article and passage hits.
+"""What a search takes and gives back: filters, the index's raw hits, the retrievers' article hits.
 
 Plain values with no behaviour, so the answer code can import them without loading the index machinery.
 Dates travel as ``datetime.date``; the index stores them as int32 days since 1970-01-01
@@ -56,21 +56,6 @@ class ScoredArticle:
 
     article_id: int
     score: float
-    published: date
-    source: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredPassage:
-    """A passage hit: ``text == article.text[start:end]`` verbatim."""
-
-    article_id: int
-    position: int
-    score: float
-    text: str
-    start: int
-    end: int
     published: date
     source: str
     title: str

@@ -8,9 +8,8 @@ the whole collection (N, the average length, the idf floor) is baked into the po
 whenever an article comes or goes; the index keeps raw counts and finishes BM25Okapi at query time over
 the postings (:mod:`bot.search.bm25`), so scores are exact for the live collection at every moment.
 
-The index is generic over *documents*: a document has a key (the article id), a position (passage number,
-0 for a whole-article document), a publication day and a source. The same class serves the passage index
-and the article index.
+The index is generic over *documents*: a document has a key (the article id), a position (0 for a
+whole-article document), a publication day and a source. The product indexes articles (title + body).
 
 Layout (one module each)
 ------------------------
@@ -169,14 +168,6 @@ class BM25Index:
         """Term ids of ``text`` (for callers composing documents, e.g. title + passage)."""
         with self._lock:
             return self.vocab.encode(text)
-
-    def share_vocabulary(self, other: BM25Index) -> bool:
-        """Use ``other``'s vocabulary object when both hold the same terms (one encoding serves both)."""
-        with self._lock:
-            if self.vocab.terms != other.vocab.terms:
-                return False
-            self.vocab = other.vocab
-            return True
 
     # -- writing -------------------------------------------------------------------------------------
 

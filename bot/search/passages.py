@@ -1,4 +1,4 @@
-"""Split an article into passages: the unit the bot quotes and the unit of the passage index.
+"""Split an article into passages: the unit the bot quotes from (and the evaluation's context of a quote).
 
 A passage is a verbatim slice of ``article.text`` (``text == article.text[start:end]``), so a quote is
 exactly what the article says and the answer layer can highlight inside it by offsets. Passages follow

@@ -1,9 +1,11 @@
 """Retrievers: the one interface the answer, subscription and `/latest` code use to search.
 
-- :class:`Retriever` is that interface (a protocol).
-- :class:`IndexRetriever` keeps a passage index and an article index (:class:`~bot.search.index.BM25Index`)
-  in step with the article store through its change feed (``changes_since(seq)``), saves them to the data
-  directory and rebuilds them from the store when they are missing or damaged.
+- :class:`Retriever` is that interface (a protocol): articles scored by BM25 over title + body, filtered
+  by date and source inside the index. The answer code ranks these articles and quotes windows of their
+  text; no product path searches passages.
+- :class:`IndexRetriever` keeps the article index (:class:`~bot.search.index.BM25Index`) in step with the
+  article store through its change feed (``changes_since(seq)``), saves it to the data directory and
+  rebuilds it from the store when it is missing or damaged.
 - :func:`make_retriever` picks it or the reference backend (:mod:`bot.search.reference`) from
   :class:`~bot.config.Settings` (``search_backend``).
 """
@@ -11,9 +13,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -21,17 +24,8 @@ from bot.models import Article
 from bot.progress import Progress
 
 from .analyzer import Analyzer, default_analyzer
-from .documents import (
-    DEFAULT_TITLE_MODE,
-    TITLE_MODES,
-    Encoded,
-    batches,
-    doc_batches,
-    encode_article,
-    encode_parallel,
-    indexable,
-)
-from .hits import Hit, ScoredArticle, ScoredPassage, SearchFilters
+from .documents import Encoded, article_batch, batches, encode_article, encode_parallel, indexable
+from .hits import ScoredArticle, SearchFilters
 from .index import BM25Index, IndexCorruptError
 from .kernels import cached_on_disk as kernels_cached
 from .reference import RankBM25Retriever
@@ -42,39 +36,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "TITLE_MODES",
-    "IndexRetriever",
-    "RankBM25Retriever",
-    "Retriever",
-    "ScoredArticle",
-    "ScoredPassage",
-    "SearchFilters",
-    "make_retriever",
-]
+__all__ = ["IndexRetriever", "RankBM25Retriever", "Retriever", "ScoredArticle", "SearchFilters", "make_retriever"]
 
 BULK_REFRESH = 5000  # store changes behind which a refresh builds in bulk
 
 Report = Callable[[str], None]
 """Where a command line shows what a long step is doing (stderr); None in a service, which logs instead."""
+#: The index's directory under ``index_dir``, and those of indexes that earlier versions kept beside it and
+#: nothing reads any more (a passage index, see docs/search.md): the first save removes them.
+ARTICLES_DIR, RETIRED_DIRS = "articles", ("passages",)
 
 
 @runtime_checkable
 class Retriever(Protocol):
     """What every search backend offers."""
 
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredPassage]:
-        """Top-k passages for a question, best first (ties: newer first)."""
-        ...
-
     def search_articles(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[ScoredArticle]:
-        """Top-k articles (title + body as one document)."""
-        ...
-
-    def score_passages(self, query: str, article_ids: Iterable[int]) -> list[ScoredPassage]:
-        """Every passage of the given articles with its score for ``query`` (for reranking)."""
+        """Top-k articles (title + body as one document), best first (ties: newer first)."""
         ...
 
     def refresh(self) -> int:
@@ -82,30 +62,16 @@ class Retriever(Protocol):
         ...
 
 
-# -- the index backend --------------------------------------------------------------------------------
-
-
 class IndexRetriever:
-    """Passage and article indexes over the store, synced by ``refresh()`` and saved under ``index_dir``."""
+    """The article index over the store, synced by ``refresh()`` and saved under ``index_dir``."""
 
-    def __init__(
-        self,
-        store: Store | None,
-        index_dir: Path | None,
-        analyzer: Analyzer | None = None,
-        title_mode: str = DEFAULT_TITLE_MODE,
-        save_interval: float = 30.0,
-        report: Report | None = None,
-    ) -> None:
-        if title_mode not in TITLE_MODES:
-            raise ValueError(f"title_mode must be one of {TITLE_MODES}")
+    def __init__(self, store: Store | None, index_dir: Path | None, analyzer: Analyzer | None = None,
+                 save_interval: float = 30.0, report: Report | None = None) -> None:  # fmt: skip
         self.store = store
         self.index_dir = index_dir
         self.analyzer = analyzer or default_analyzer()
-        self.title_mode = title_mode
         self.save_interval = save_interval
-        self.passages = BM25Index(self.analyzer, name="passages")
-        self.articles = BM25Index(self.analyzer, name="articles", vocab=self.passages.vocab)
+        self.articles = BM25Index(self.analyzer, name="articles")
         self._titles: dict[int, str] = {}
         self.timings: dict[str, float] = {}  # cumulative seconds: "tokenize", "index" (for the bench)
         self._lock = threading.RLock()
@@ -130,14 +96,16 @@ class IndexRetriever:
 
     @property
     def seq(self) -> int:
-        """Store change counter the indexes reflect."""
-        return self.passages.seq
+        """Store change counter the index reflects."""
+        return self.articles.seq
 
     def open(self) -> None:
-        """Load the saved indexes, or rebuild them from the store; then catch up with the store."""
+        """Load the saved index, or rebuild it from the store; then catch up with the store."""
         with self._lock:
             if not self._load():
                 self.rebuild()
+            elif self.index_dir is not None and any((self.index_dir / d).exists() for d in RETIRED_DIRS):
+                self.save()  # frees the passage index an older version kept beside this one
             self.refresh(save=True)
         if self.report is not None and not kernels_cached():
             self.report("search: compiling the query kernels (first use on this machine, a few seconds; "
@@ -148,36 +116,29 @@ class IndexRetriever:
 
     def _warm_up(self) -> None:
         try:
-            for index in (self.passages, self.articles):
-                index.warm_up()
+            self.articles.warm_up()
         except Exception:  # a failed warm-up only means that the first query loads the kernels
             log.exception("search kernels did not warm up; the first question will load them")
 
     def _load(self) -> bool:
-        if self.index_dir is None or not _anything_saved(self.index_dir / "passages"):
+        if self.index_dir is None or not _anything_saved(self.index_dir / ARTICLES_DIR):
             return False
         try:
-            passages = BM25Index.load(self.index_dir / "passages", self.analyzer)
-            articles = BM25Index.load(self.index_dir / "articles", self.analyzer)
+            articles = BM25Index.load(self.index_dir / ARTICLES_DIR, self.analyzer)
         except IndexCorruptError as exc:
             log.warning("search index unusable, rebuilding from the store: %s", exc)
             return False
-        meta_ok = passages.seq == articles.seq and articles.share_vocabulary(passages)
-        if not meta_ok or passages.name != "passages" or self._saved_title_mode(passages) != self.title_mode:
-            log.warning("search index out of step (seq, vocabulary or title mode), rebuilding from the store")
+        if articles.name != "articles":
+            log.warning("search index at %s is not an article index, rebuilding from the store", self.index_dir)
             return False
-        self.passages, self.articles = passages, articles
+        self.articles = articles
         self._titles = {}  # titles are not in the index: fetched from the store per hit, then cached
         return True
-
-    def _saved_title_mode(self, index: BM25Index) -> str:
-        return str(index.extra.get("title_mode", self.title_mode))
 
     def rebuild(self) -> None:
         """Index every live article of the store from scratch (missing or corrupt index)."""
         with self._lock:
-            self.passages = BM25Index(self.analyzer, name="passages")
-            self.articles = BM25Index(self.analyzer, name="articles", vocab=self.passages.vocab)
+            self.articles = BM25Index(self.analyzer, name="articles")
             if self.store is None:
                 return
             total = self.store.articles.count()
@@ -190,7 +151,7 @@ class IndexRetriever:
                 progress.close()
             self.save()
             kept = f", saved in {self.index_dir}" if self.index_dir is not None and not self._save_failed else ""
-            self._announce(f"indexing: search index built: {self.passages.n_docs} passages, {_n(self.articles.n_docs, 'article')} in "
+            self._announce(f"indexing: search index built: {_n(self.articles.n_docs, 'article')} in "
                            f"{time.perf_counter() - t0:.1f} s{kept}")  # fmt: skip
 
     def _progress(self, total: int) -> Progress:
@@ -229,24 +190,22 @@ class IndexRetriever:
             if self.report is not None:
                 saved = " and saved" if changed and save and not self._save_failed else ""
                 self.report(f"indexing: {_n(changed, 'article')} indexed{saved} in {time.perf_counter() - t0:.1f} s; "
-                            f"{self.passages.n_docs} passages of {_n(self.articles.n_docs, 'article')} searchable")  # fmt: skip
+                            f"{_n(self.articles.n_docs, 'article')} searchable")  # fmt: skip
             return changed
 
     def save(self) -> None:
-        """Persist both indexes (atomic per index; a crash between them is caught by the seq check).
+        """Persist the index (atomic: a new generation, then a swap of its ``CURRENT`` pointer).
 
-        When they cannot be written (a full disk, a read-only data directory) the indexes stay in memory
-        and keep answering: one warning, and the next save tries again (a later process rebuilds or
-        catches up from the store, which holds everything).
+        When it cannot be written (a full disk, a read-only data directory) the index stays in memory and
+        keeps answering: one warning, and the next save tries again (a later process rebuilds or catches
+        up from the store, which holds everything).
         """
         if self.index_dir is None:
             return
         with self._lock:
-            self.passages.extra["title_mode"] = self.title_mode
             try:
                 _clear_non_directories(self.index_dir)
-                self.passages.save(self.index_dir / "passages")
-                self.articles.save(self.index_dir / "articles")
+                self.articles.save(self.index_dir / ARTICLES_DIR)
             except OSError as exc:
                 if not self._save_failed:
                     log.warning("search index not saved to %s (%s): answering from memory", self.index_dir,
@@ -258,11 +217,12 @@ class IndexRetriever:
             if self._save_failed:
                 log.info("search index saved to %s again", self.index_dir)
             self._save_failed = False
+            _remove_retired(self.index_dir)
 
     def close(self) -> None:
         """Save pending changes."""
         with self._lock:
-            if self.passages.dirty or self.articles.dirty:
+            if self.articles.dirty:
                 self.save()
 
     # -- applying changes ----------------------------------------------------------------------------
@@ -271,7 +231,7 @@ class IndexRetriever:
               batch: int = 500) -> int:  # fmt: skip
         """Add, replace or remove articles (deleted/flagged ones stop matching); returns how many.
 
-        ``bulk`` (a rebuild): tokenizes in worker processes and builds each index's postings once.
+        ``bulk`` (a rebuild): tokenizes in worker processes and builds the postings once.
         """
         count = 0
         with self._lock:
@@ -280,8 +240,8 @@ class IndexRetriever:
                     self._apply_batch(chunk, [self._encode(a) for a in chunk if indexable(a)])
                     count += len(chunk)
             else:
-                with self.passages.bulk(), self.articles.bulk():
-                    for chunk, encoded in encode_parallel(batches(articles, batch), self.passages.vocab, self.timings):
+                with self.articles.bulk():
+                    for chunk, encoded in encode_parallel(batches(articles, batch), self.articles.vocab, self.timings):
                         self._apply_batch(chunk, encoded)
                         count += len(chunk)
                         if progress is not None:
@@ -292,7 +252,7 @@ class IndexRetriever:
 
     def _encode(self, article: Article) -> Encoded:
         t0 = time.perf_counter()
-        encoded = encode_article(self.passages.vocab, article.title, article.text)
+        encoded = encode_article(self.articles.vocab, article.title, article.text)
         self.timings["tokenize"] = self.timings.get("tokenize", 0.0) + time.perf_counter() - t0
         return encoded
 
@@ -301,52 +261,22 @@ class IndexRetriever:
         t0 = time.perf_counter()
         gone = [int(a.id) for a in chunk if a.id is not None and not indexable(a)]
         live = [a for a in chunk if indexable(a)]
-        self.passages.delete(gone + [int(a.id or 0) for a in live])  # replaced articles: old documents out
-        self.articles.delete(gone + [int(a.id or 0) for a in live])
+        self.articles.delete(gone + [int(a.id or 0) for a in live])  # replaced articles: old documents out
         latest: dict[int, tuple[Article, Encoded]] = {}
         for art, enc in zip(live, encoded):
             latest[int(art.id or 0)] = (art, enc)  # the last write of an article wins
             self._titles[int(art.id or 0)] = art.title
-        passages, articles = doc_batches(list(latest.values()), self.title_mode)
-        self.passages.add_batch(passages)
-        self.articles.add_batch(articles)
-        seq = max((a.seq for a in chunk), default=self.seq)
-        self.passages.seq = self.articles.seq = max(seq, self.seq)
+        self.articles.add_batch(article_batch(list(latest.values())))
+        self.articles.seq = max(max((a.seq for a in chunk), default=self.seq), self.seq)
         self.timings["index"] = self.timings.get("index", 0.0) + time.perf_counter() - t0
 
     # -- searching -----------------------------------------------------------------------------------
-
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredPassage]:
-        """Top-k passages (see :class:`Retriever`)."""
-        return self._passages(self.passages.search(self.analyzer.analyze(query), k, filters))
 
     def search_articles(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredArticle]:
         """Top-k articles (see :class:`Retriever`)."""
         hits = self.articles.search(self.analyzer.analyze(query), k, filters)
         titles = self._titles_of(h.key for h in hits)
         return [ScoredArticle(h.key, h.score, h.published, h.source, titles.get(h.key, "")) for h in hits]
-
-    def score_passages(self, query: str, article_ids: Iterable[int]) -> list[ScoredPassage]:
-        """Every passage of these articles with its exact score (0 when no query word occurs)."""
-        return self._passages(self.passages.score_keys(self.analyzer.analyze(query), list(article_ids)))
-
-    def _passages(self, hits: Sequence[Hit]) -> list[ScoredPassage]:
-        if not hits:
-            return []
-        found = self._articles_of({h.key for h in hits})
-        out = []
-        for h in hits:
-            art = found.get(h.key)
-            if art is None:
-                continue
-            out.append(ScoredPassage(h.key, h.pos, h.score, art.text[h.start : h.end], h.start, h.end,
-                                     h.published, h.source, art.title))  # fmt: skip
-        return out
-
-    def _articles_of(self, ids: set[int]) -> dict[int, Article]:
-        if self.store is None:
-            return {}
-        return self.store.articles.get_many(ids)
 
     def _titles_of(self, ids: Iterable[int]) -> dict[int, str]:
         ids = list(ids)
@@ -366,15 +296,24 @@ def _anything_saved(root: Path) -> bool:
 
 
 def _clear_non_directories(index_dir: Path) -> None:
-    """Remove a file (or dangling link) standing where the index directories belong.
+    """Remove a file (or dangling link) standing where the index directory belongs.
 
-    ``rm -r data/index/passages; touch data/index/passages`` leaves a file that no load can read and
-    no save can replace; the index is rebuilt from the store, so the file is in the way, not data.
+    ``rm -r data/index/articles; touch data/index/articles`` leaves a file that no load can read and no
+    save can replace; the index is rebuilt from the store, so the file is in the way, not data.
     """
-    for path in (index_dir, index_dir / "passages", index_dir / "articles"):
+    for path in (index_dir, index_dir / ARTICLES_DIR):
         if path.is_symlink() and not path.exists() or path.exists() and not path.is_dir():
             log.info("removing %s: a file where the search index directory belongs", path)
             path.unlink()
+
+
+def _remove_retired(index_dir: Path) -> None:
+    """Delete what older versions kept beside the index and nothing reads (a passage index: ~70 % of the disk)."""
+    for path in (index_dir / name for name in RETIRED_DIRS):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink(missing_ok=True)
 
 
 def _n(count: int, noun: str) -> str:
