@@ -2,7 +2,8 @@
 
 The Telegram layer and the CLI call :func:`open_services` and get a ready :class:`Services`: on a fresh
 clone the store is empty, so the bundled corpus is ingested first (a fresh checkout answers at once), and
-the search index is loaded from the data directory or built from the store and caught up with it.
+the search index is loaded from the data directory or built from the store and caught up with it, and
+new articles are grouped into stories (:mod:`bot.stories`) whenever the index catches up.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.ingest import ensure_bundled_corpus
 from bot.search.retriever import Report, Retriever, make_retriever
 from bot.store import Store
+from bot.stories import StoryGrouper, TermWeights
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +30,25 @@ class Services:
     store: Store
     retriever: Retriever
     answerer: Answerer
+    stories: StoryGrouper | None = None
     _closed: bool = field(default=False, repr=False)
 
     def refresh(self) -> int:
-        """Bring the search index up to date with the store (after an ingest); returns changes applied."""
-        return self.retriever.refresh()
+        """Bring the search index up to date with the store (after an ingest) and group new articles into
+        stories; returns the index changes applied."""
+        changed = self.retriever.refresh()
+        self.group_stories()
+        return changed
+
+    def group_stories(self) -> int:
+        """Assign new articles to stories (after the index, whose term statistics weigh the words)."""
+        if self.stories is None:
+            self.stories = StoryGrouper(self.store, TermWeights.of_retriever(self.retriever))
+        try:
+            return self.stories.update()
+        except Exception:  # grouping must never stop answers or pushes: articles stay their own story
+            log.exception("grouping articles into stories failed")
+            return 0
 
     def close(self) -> None:
         """Save the index if it changed and close the store (idempotent)."""
@@ -68,7 +84,9 @@ def open_services(
                 log.info("ingested the bundled corpus into an empty store")
         retriever = make_retriever(settings, store, report=report)
         answerer = Answerer(store, retriever, config=config)
+        services = Services(settings, store, retriever, answerer)
+        services.group_stories()
     except BaseException:
         store.close()
         raise
-    return Services(settings, store, retriever, answerer)
+    return services

@@ -23,11 +23,12 @@ from .db import Database, StoreFullError, is_disk_full
 from .digests import DigestRepo
 from .locks import LockBusy, hold
 from .state import FeedState, StateRepo
+from .stories import StoryRepo
 from .subscriptions import SubscriptionRepo
 
 __all__ = [
     "ArticleRepo", "CorpusStats", "Database", "FeedState", "LockBusy", "Outcome", "StateRepo", "Store",
-    "StoreFullError", "UpsertResult", "is_disk_full",
+    "StoreFullError", "StoryRepo", "UpsertResult", "is_disk_full",
 ]  # fmt: skip
 
 
@@ -40,6 +41,7 @@ class Store:
         self.state = StateRepo(self.db)
         self.subscriptions = SubscriptionRepo(self.db)
         self.digests = DigestRepo(self.db)
+        self.stories = StoryRepo(self.db)
         self._ingest_holder: int | None = None  # the thread holding the ingest lock through this store
 
     @classmethod

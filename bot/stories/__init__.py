@@ -1,0 +1,15 @@
+"""Stories: articles from different outlets about the same event, grouped so the bot shows each once.
+
+- :mod:`bot.stories.similarity`: an article's fingerprint and how alike two are (pure functions);
+- :mod:`bot.stories.grouping`: the grouping rule, in memory (:func:`group_articles`) and over the
+  store's change feed (:class:`StoryGrouper`, run when the search index catches up with the store);
+- :mod:`bot.stories.evaluate`: precision and recall on the hand-labelled pairs in ``tests/fixtures``.
+
+The stored story id of an article: ``store.stories.story_of(ids)``; the stories of a list of articles
+(digests, /latest): :func:`stories_of`.
+"""
+
+from .grouping import Story, StoryGrouper, group_articles, stories_of
+from .similarity import TermWeights
+
+__all__ = ["Story", "StoryGrouper", "TermWeights", "group_articles", "stories_of"]
