@@ -121,8 +121,10 @@ class StoryRepo:
                     found[story_id].append(article_id)
         return found
 
-    def sent_recently(self, chat_id: int, story_ids: Iterable[int], within: timedelta) -> set[int]:
-        """Stories of which the chat was sent an article within ``within`` (from the delivery log)."""
+    def sent_recently(
+        self, chat_id: int, story_ids: Iterable[int], within: timedelta, *, thread_id: int = 0
+    ) -> set[int]:
+        """Stories of which the chat (forum topic) was pushed an article within ``within`` (delivery log)."""
         wanted = list(dict.fromkeys(int(i) for i in story_ids))
         if not wanted:
             return set()
@@ -134,9 +136,9 @@ class StoryRepo:
             rows = self.db.query(
                 "SELECT DISTINCT COALESCE(s.story_id, d.article_id) FROM deliveries d "
                 "LEFT JOIN stories s ON s.article_id = d.article_id "
-                f"WHERE d.chat_id = ? AND d.status = 'sent' AND d.sent_at >= ? "
-                f"AND COALESCE(s.story_id, d.article_id) IN ({marks})",
-                (chat_id, since, *chunk),
+                "WHERE d.chat_id = ? AND d.thread_id = ? AND d.period = '' AND d.status = 'sent' "
+                f"AND d.sent_at >= ? AND COALESCE(s.story_id, d.article_id) IN ({marks})",
+                (chat_id, thread_id, since, *chunk),
             )
             found.update(r[0] for r in rows)
         return found

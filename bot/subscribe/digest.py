@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.models import Article
 from bot.store import Store
 from bot.store.digests import DigestSetting
+from bot.stories import stories_of as grouped_by_story
 
 from .topics import TextAnalyzer, Topic, TopicError, article_tokens, default_analyzer, parse_topic
 
@@ -206,6 +207,11 @@ def stories_of(articles: Sequence[Article]) -> list[list[Article]]:
     return [[a] for a in articles]
 
 
+def stored_stories(store: Store, articles: Sequence[Article]) -> list[list[Article]]:
+    """Articles grouped by the stories the store assigned them (:mod:`bot.stories`), first article first."""
+    return [list(story.articles) for story in grouped_by_story(store, articles)]
+
+
 def _story_key(story: Sequence[Article]) -> tuple[int, date, int]:
     sources = {a.source or a.url for a in story}
     newest = max(story, key=lambda a: (a.published, a.id or 0))
@@ -241,7 +247,7 @@ def digest_stories(store: Store, setting: DigestSetting, occurrence: Occurrence)
     first, last = period_dates(occurrence, setting.timezone)
     shown = store.digests.shown_before(setting.chat_id, setting.thread_id)
     fresh = [a for a in store.digests.published_between(first, last) if a.id not in shown]
-    return top_stories(fresh, setting.topic)
+    return top_stories(fresh, setting.topic, group=lambda live: stored_stories(store, live))
 
 
 def created_at(setting: DigestSetting) -> datetime | None:
