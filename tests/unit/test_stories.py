@@ -128,10 +128,12 @@ def test_stories_of_groups_given_articles_by_their_stored_story(store: Store) ->
 def test_sent_recently_finds_stories_the_chat_got_from_the_delivery_log(store: Store) -> None:
     ids = _ids(store, [*story_articles(DAY), *other_articles(DAY)])
     StoryGrouper(store).update()
-    store.subscriptions.queue([(7, ids[0]), (7, ids[3])], {})
+    store.subscriptions.queue([(7, 0, ids[0]), (7, 0, ids[3]), (7, 5, ids[3])], {})
     store.subscriptions.mark_sent(7, [ids[0]], message_id=1)
+    store.subscriptions.mark_sent(7, [ids[3]], message_id=2, thread_id=5)
     story = store.stories.story_of([ids[2]])[ids[2]]
     assert store.stories.sent_recently(7, [story, ids[3]], timedelta(hours=24)) == {story}
+    assert store.stories.sent_recently(7, [story, ids[3]], timedelta(hours=24), thread_id=5) == {ids[3]}
     assert store.stories.sent_recently(8, [story], timedelta(hours=24)) == set()
     assert store.stories.sent_recently(7, [story], timedelta(seconds=-60)) == set()  # older than the window
 
