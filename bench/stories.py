@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", required=True, type=Path, help="the shared corpus (.jsonl.gz)")
     parser.add_argument("--pairs", type=Path, default=PAIRS, help="labelled pairs (JSON Lines)")
-    parser.add_argument("--keep", type=Path, default=None, help="work in this directory instead of a temporary one")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="work in this directory instead of a temporary one"
+    )
     args = parser.parse_args(argv)
     if not args.articles.exists():
         print(f"error: {args.articles} does not exist", file=sys.stderr)

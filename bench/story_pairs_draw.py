@@ -25,7 +25,70 @@ from datetime import date
 from pathlib import Path
 
 STOP = frozenset(
-    ["the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "with", "by", "at", "from", "as", "that", "this", "it", "its", "new", "says", "said", "after", "over", "how", "what", "why", "who", "will", "can", "not", "has", "have", "had", "more", "about", "into", "up", "out", "than", "we", "you", "he", "she", "they", "his", "her", "their", "our", "your", "us", "could", "would", "all", "one", "two", "vs"]
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "with",
+        "by",
+        "at",
+        "from",
+        "as",
+        "that",
+        "this",
+        "it",
+        "its",
+        "new",
+        "says",
+        "said",
+        "after",
+        "over",
+        "how",
+        "what",
+        "why",
+        "who",
+        "will",
+        "can",
+        "not",
+        "has",
+        "have",
+        "had",
+        "more",
+        "about",
+        "into",
+        "up",
+        "out",
+        "than",
+        "we",
+        "you",
+        "he",
+        "she",
+        "they",
+        "his",
+        "her",
+        "their",
+        "our",
+        "your",
+        "us",
+        "could",
+        "would",
+        "all",
+        "one",
+        "two",
+        "vs",
+    ]
 )
 SOURCES = ("usatoday.com", "cnn.com", "theweek.co.uk")
 BANDS = (8, 12, 16, 22, 30, math.inf)
@@ -115,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     keys = ("id", "source", "published", "title", "lead")
     with args.out.open("w", encoding="utf-8") as f:
         for n, (kind, (i, j)) in enumerate(drawn):
-            row = {"n": n, "draw": kind, "a": {k: arts[i][k] for k in keys}, "b": {k: arts[j][k] for k in keys}}
+            row = {
+                "n": n,
+                "draw": kind,
+                "a": {k: arts[i][k] for k in keys},
+                "b": {k: arts[j][k] for k in keys},
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
 

@@ -30,9 +30,10 @@ def story_articles(day: date, first: int = 100) -> list[Article]:
             url=f"https://apnews.com/article/nato-bucharest-ukraine-{first + 1}",
             title="In Bucharest, NATO allies promise Ukraine help to get through the winter",
             text=(
-                "BUCHAREST, Romania (AP) — NATO allies promised on Tuesday to help Ukraine through the winter "
-                "after Russian strikes on power plants, with Secretary-General Jens Stoltenberg saying in "
-                "Bucharest that foreign ministers agreed to send generators and repair the grid.\n\n"
+                "BUCHAREST, Romania (AP) — NATO allies promised on Tuesday to help Ukraine through the "
+                "winter after Russian strikes on power plants, with Secretary-General Jens Stoltenberg "
+                "saying in Bucharest that foreign ministers agreed to send generators and repair the "
+                "grid.\n\n"
                 "Ministers also weighed support for Moldova and Georgia."
             ),
             published=day,
@@ -42,9 +43,9 @@ def story_articles(day: date, first: int = 100) -> list[Article]:
             url=f"https://www.cnn.com/2022/11/30/europe/nato-bucharest-ukraine-winter-{first + 2}",
             title="NATO foreign ministers in Bucharest vow winter help for Ukraine's power grid",
             text=(
-                "(CNN) NATO foreign ministers gathered in Bucharest vowed to keep helping Ukraine through the "
-                "winter, Secretary-General Jens Stoltenberg said, after Russian strikes on power plants and "
-                "the grid. Allies will send generators and help Kyiv repair its heating.\n\n"
+                "(CNN) NATO foreign ministers gathered in Bucharest vowed to keep helping Ukraine through "
+                "the winter, Secretary-General Jens Stoltenberg said, after Russian strikes on power "
+                "plants and the grid. Allies will send generators and help Kyiv repair its heating.\n\n"
                 "The Romanian capital hosted the meeting."
             ),
             published=day + timedelta(days=1),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from bot.models import Article
@@ -301,18 +301,67 @@ def _article_line_html(number: int | None, article: Article, lead: bool) -> Call
     return block
 
 
-def latest_html(articles: Sequence[Article], *, topic: str | None = None, offset: int = 0) -> str:
-    """The newest articles (optionally on a topic), numbered from ``offset + 1``, with a lead line each."""
+def also_html(first: Article, others: Sequence[Article], limit: int = 5) -> str:
+    """ "also: Source B, Source C": links to the other outlets that reported the story (one per source,
+    the first article's own source left out); empty when there are none."""
+    seen, links = {first.source}, []
+    for a in others:
+        if a.source in seen or not is_web_link(a.url) or len(links) >= limit:
+            continue
+        seen.add(a.source)
+        links.append(_link(a.url, esc(a.source or "another source")))
+    return f"<i>also:</i> {', '.join(links)}" if links else ""
+
+
+def also_text(first: Article, others: Sequence[Article], limit: int = 5) -> str:
+    """Plain-text version of :func:`also_html`: ``also: Source B (url), …``."""
+    seen, parts = {first.source}, []
+    for a in others:
+        if a.source in seen or len(parts) >= limit:
+            continue
+        seen.add(a.source)
+        parts.append(f"{a.source or 'another source'} ({a.url})")
+    return f"also: {', '.join(parts)}" if parts else ""
+
+
+def _with_also(block: Callable[[int | None], str], tail: str) -> Callable[[int | None], str]:
+    """A block followed by an "also:" line, which is kept whole when the block is cut."""
+    if not tail:
+        return block
+    room = visible_length(tail) + 1
+    return lambda budget: block(None if budget is None else max(budget - room, 0)) + "\n" + tail
+
+
+def latest_html(
+    articles: Sequence[Article],
+    *,
+    topic: str | None = None,
+    offset: int = 0,
+    also: Mapping[int, Sequence[Article]] | None = None,
+) -> str:
+    """The newest articles (optionally on a topic), numbered from ``offset + 1``, with a lead line each;
+    ``also`` maps an article id to the other outlets' articles on its story ("also:" links)."""
     title = f"🗞 <b>Latest on {esc(_cut_at_sentence(topic, 100))}</b>" if topic else "🗞 <b>Latest news</b>"
     if not articles:
         what = f" about {esc(topic)}" if topic else ""
         return f"{title}\n\nNo articles{what} yet." + (" Try a broader topic." if topic else "")
-    blocks = [_article_line_html(offset + i + 1, a, lead=True) for i, a in enumerate(articles)]
+    also = also or {}
+    blocks = [
+        _with_also(_article_line_html(offset + i + 1, a, lead=True), also_html(a, also.get(a.id or 0, ())))
+        for i, a in enumerate(articles)
+    ]
     return fit_blocks(title, blocks)
 
 
-def latest_text(articles: Sequence[Article], *, topic: str | None = None, offset: int = 0) -> str:
+def latest_text(
+    articles: Sequence[Article],
+    *,
+    topic: str | None = None,
+    offset: int = 0,
+    also: Mapping[int, Sequence[Article]] | None = None,
+) -> str:
     """Plain-text version of :func:`latest_html`."""
+    also = also or {}
     lines = [f"Latest on {topic}" if topic else "Latest news"]
     if not articles:
         lines.append(f"No articles{' about ' + topic if topic else ''} yet.")
@@ -321,11 +370,15 @@ def latest_text(articles: Sequence[Article], *, topic: str | None = None, offset
         lead = lead_sentences(a.text, max_chars=220, max_sentences=1)
         if lead:
             lines.append(f"   {lead}")
+        more = also_text(a, also.get(a.id or 0, ()))
+        if more:
+            lines.append(f"   {more}")
     return "\n".join(lines)
 
 
-def article_card_html(article: Article, *, topic: str | None = None) -> str:
-    """A pushed new article: title (linked), source and date, its lead sentences, the link."""
+def article_card_html(article: Article, *, topic: str | None = None, also: Sequence[Article] = ()) -> str:
+    """A pushed new article: title (linked), source and date, its lead sentences, the link; with ``also``
+    (the story's articles from other outlets) an "also: Source B, Source C" line of links."""
     head = f"📰 {_link(article.url, f'<b>{esc(_cut_at_sentence(article.title or article.url, 300))}</b>')}"
     meta = f"<i>{esc(_article_meta(article))}" + (f" · topic: {esc(topic)}" if topic else "") + "</i>"
 
@@ -333,18 +386,32 @@ def article_card_html(article: Article, *, topic: str | None = None) -> str:
         text = lead_sentences(article.text, max_chars=600, max_sentences=3)
         return esc(text if budget is None else _cut_at_sentence(text, budget))
 
-    foot = esc(article.url) if is_web_link(article.url) else ""
+    link = esc(article.url) if is_web_link(article.url) else ""
+    foot = "\n".join(x for x in (also_html(article, also), link) if x)
     return fit_blocks(f"{head}\n{meta}", [lead], foot)
 
 
-def digest_html(articles: Sequence[Article], *, topic: str | None = None) -> str:
+def digest_html(
+    articles: Sequence[Article],
+    *,
+    topic: str | None = None,
+    also: Mapping[int, Sequence[Article]] | None = None,
+    total: int | None = None,
+) -> str:
     """A compact list for a burst of new articles: one line each instead of one message each.
 
+    ``articles`` are the stories' first articles, ``also`` their other outlets' articles (an "also:" line
+    under each) and ``total`` the new articles they stand for (the head's count; default: one each).
     When even the one-liners overflow a message, as many as fit are listed and the rest counted.
     """
+    also = also or {}
     what = f" on {esc(topic)}" if topic else ""
-    head = f"🗞 <b>{len(articles)} new article{'s' if len(articles) != 1 else ''}{what}</b>"
-    lines = [_article_line_html(None, a, lead=False)(None) for a in articles]
+    count = total if total is not None else len(articles)
+    head = f"🗞 <b>{count} new article{'s' if count != 1 else ''}{what}</b>"
+    lines = [
+        _with_also(_article_line_html(None, a, lead=False), also_html(a, also.get(a.id or 0, ())))(None)
+        for a in articles
+    ]
     used = visible_length(head)
     shown = 0
     for line in lines:
@@ -367,11 +434,10 @@ def story_digest_html(stories: Sequence[Sequence[Article]], *, title: str, subti
 
     def card(number: int, story: Sequence[Article]) -> Callable[[int | None], str]:
         first = _article_line_html(number, story[0], lead=True)
-        others = [a for a in story[1:] if is_web_link(a.url)][:5]
-        also = ", ".join(_link(a.url, esc(a.source or "another source")) for a in others)
+        also = also_html(story[0], story[1:])
 
         def block(budget: int | None) -> str:
-            tail = f"\n<i>also:</i> {also}" if also else ""
+            tail = f"\n{also}" if also else ""
             room = None if budget is None else max(budget - visible_length(tail), 0)
             return first(room) + tail
 

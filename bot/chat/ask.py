@@ -24,8 +24,8 @@ from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
 
-from bot.answer.render import answer_html, is_web_link
-from bot.answer.types import RELATED, Answer
+from bot.answer.render import answer_html
+from bot.answer.types import Answer
 
 from .common import answer_for, command_args, message_chat_id, page_data, parse_page_data, services_of
 
@@ -153,9 +153,7 @@ def page_markup(key: str, answer: Answer, size: int) -> InlineKeyboardMarkup | N
 
 
 def preview_of(answer: Answer) -> LinkPreviewOptions:
-    """At most one link preview: the top article's (none for stories that are only related)."""
-    if answer.items and answer.kind != RELATED and is_web_link(answer.items[0].url):
-        return LinkPreviewOptions(is_disabled=False, url=answer.items[0].url, prefer_small_media=True)
+    """No link preview: the quoted passage is the answer, and a preview card would push it down."""
     return NO_PREVIEW
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELIVERER_KEY = "newsbot.deliverer"
+#: A chat that got a card for a story within this window gets no second card from another outlet.
+STORY_REPEAT = timedelta(hours=24)
 
 
 @dataclass
@@ -205,16 +207,23 @@ async def send_chat(
     gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
     if gone:
         repo.mark_dropped(chat_id, gone, thread_id=thread_id)
-    batches, dropped = batches_for([i for i in ids if i not in gone], options.burst)
+    live = [i for i in ids if i not in gone]
+    story_of = store.stories.story_of(live)
+    seen = store.stories.sent_recently(chat_id, set(story_of.values()), STORY_REPEAT, thread_id=thread_id)
+    repeats = [i for i in live if story_of[i] in seen]
+    if repeats:  # another outlet's article on a story the chat got a card for today: no second card
+        repo.mark_dropped(chat_id, repeats, thread_id=thread_id)
+    batches, dropped = batches_for([i for i in live if story_of[i] not in seen], options.burst, story_of)
     if dropped:
         repo.mark_dropped(chat_id, dropped, thread_id=thread_id)
     topics = [s.topic for s in repo.list(chat_id, thread_id=thread_id)]
+    also = also_articles(store, batches, articles, story_of)
     for n, batch in enumerate(batches):
         if not keep_going():
             return
         if n:
             await asyncio.sleep(options.chat_pace)
-        html, preview = render_batch(batch, articles, topics)
+        html, preview = render_batch(batch, articles, topics, also)
         outcome, chat_id, _message_id = await _send(
             bot, repo, chat_id, batch.article_ids, html, preview, thread_id=thread_id
         )
@@ -360,23 +369,47 @@ def topic_paused_html(name: str, closed: bool) -> str:
 
 
 def render_batch(
-    batch: Batch, articles: dict[int, Article], topics: list[str]
+    batch: Batch,
+    articles: dict[int, Article],
+    topics: list[str],
+    also: Mapping[int, Sequence[Article]] | None = None,
 ) -> tuple[str, LinkPreviewOptions]:
-    """The HTML of one push message and its link preview (the article's for a card, none for a digest)."""
-    chosen = [articles[i] for i in batch.article_ids]
+    """The HTML of one push message and its link preview (a card's own article's, small and above the
+    text; none for a digest). A card or digest line shows a story by its first article, with "also:"
+    links to the other outlets' articles (``also``, by first article id)."""
+    also = also or {}
+    leads = [articles[group[0]] for group in batch.groups]
     if batch.kind == "card":
-        article = chosen[0]
-        html = article_card_html(article, topic=matched_topic(article, topics))
+        article = leads[0]
+        topic = matched_topic(article, topics)
+        html = article_card_html(article, topic=topic, also=also.get(article.id or 0, ()))
         if is_web_link(article.url):
-            return html, LinkPreviewOptions(is_disabled=False, url=article.url, prefer_small_media=True)
+            return html, LinkPreviewOptions(
+                is_disabled=False, url=article.url, prefer_small_media=True, show_above_text=True
+            )
         return html, LinkPreviewOptions(is_disabled=True)
     topic = topics[0] if len(topics) == 1 and topics[0] else None
-    html = digest_html(chosen, topic=topic)
+    html = digest_html(leads, topic=topic, also=also, total=len(batch.article_ids))
     if batch.more:
         extra = f"\n\n<i>{esc(f'…and {batch.more} older matching articles: see /latest')}</i>"
         if visible_length(html + extra) <= TELEGRAM_LIMIT:
             html += extra
     return html, LinkPreviewOptions(is_disabled=True)
+
+
+def also_articles(
+    store: Store, batches: Sequence[Batch], articles: dict[int, Article], story_of: Mapping[int, int]
+) -> dict[int, list[Article]]:
+    """For each story about to be shown: the other articles of the story in the store (other outlets'
+    coverage, whether or not it was queued for this chat), keyed by the shown article's id."""
+    leads = [group[0] for batch in batches for group in batch.groups]
+    members = store.stories.members({story_of.get(a, a) for a in leads})
+    others = store.articles.get_many(i for ids in members.values() for i in ids if i not in articles)
+    pool = {**others, **articles}
+    return {
+        lead: [pool[i] for i in members.get(story_of.get(lead, lead), []) if i != lead and i in pool]
+        for lead in leads
+    }
 
 
 def matched_topic(article: Article, topics: list[str]) -> str | None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.answer.render import latest_html
+from bot.stories import also_of, newest_stories
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 from .common import (
     command_args,
@@ -41,14 +47,12 @@ async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     options, services = options_of(context), services_of(context)
     count, topic = parse_latest_args(command_args(message), options.latest_default, options.latest_max)
-    articles, has_more = await in_thread(services.answerer.latest, n=count, topic=topic, offset=0)
+    html, has_more = await in_thread(latest_page, services, count, topic, 0)
     markup = None
     if has_more:
         key = services.store.subscriptions.save_query("latest", topic or "", chat_id=message.chat_id, size=count)
         markup = latest_markup(key, 0, count, has_more)
-    await message.reply_html(
-        latest_html(articles, topic=topic, offset=0), reply_markup=markup, do_quote=is_group(message.chat)
-    )
+    await message.reply_html(html, reply_markup=markup, do_quote=is_group(message.chat))
 
 
 async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,15 +67,22 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await query.answer()
     topic, count, offset = stored.text or None, stored.size or 5, parsed[2]
-    articles, has_more = await in_thread(services.answerer.latest, n=count, topic=topic, offset=offset)
+    html, has_more = await in_thread(latest_page, services, count, topic, offset)
     try:
-        await query.edit_message_text(
-            latest_html(articles, topic=topic, offset=offset),
-            reply_markup=latest_markup(stored.key, offset, count, has_more),
-        )
+        await query.edit_message_text(html, reply_markup=latest_markup(stored.key, offset, count, has_more))
     except BadRequest as exc:  # pressed twice: "message is not modified"
         if "not modified" not in exc.message.lower():
             raise
+
+
+def latest_page(services: Services, count: int, topic: str | None, offset: int) -> tuple[str, bool]:
+    """One page of the newest stories as HTML (one entry per story, with "also:" links to the other
+    outlets), and whether older ones exist; ``offset`` counts stories."""
+    stories, has_more = newest_stories(
+        lambda k: services.answerer.latest(n=k, topic=topic, offset=0)[0], services.store, count, offset
+    )
+    html = latest_html([s.first for s in stories], topic=topic, offset=offset, also=also_of(stories))
+    return html, has_more
 
 
 def latest_markup(key: str, offset: int, count: int, has_more: bool) -> InlineKeyboardMarkup | None:

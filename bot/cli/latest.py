@@ -1,18 +1,20 @@
-"""`python -m bot latest [N] [topic]`: the newest N articles (default 5), optionally on a topic."""
+"""`python -m bot latest [N] [topic]`: the newest N stories (default 5), optionally on a topic; a story
+reported by several outlets is one entry, with the others listed as "also:"."""
 
 from __future__ import annotations
 
 import argparse
 
 from bot.answer.render import latest_text
+from bot.stories import also_of, newest_stories
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `latest` subcommand."""
-    p = sub.add_parser("latest", help="list the newest articles, optionally matching a topic")
+    p = sub.add_parser("latest", help="list the newest stories (one entry per story), optionally on a topic")
     p.add_argument("words", nargs="*", metavar="[N] [TOPIC]",
                    help="how many (default 5), then topic words that every listed article must contain")
-    p.add_argument("--offset", type=int, default=0, help="skip the first N articles (paging)")
+    p.add_argument("--offset", type=int, default=0, help="skip the first N stories (paging)")
     p.set_defaults(func=run)
 
 
@@ -34,10 +36,12 @@ def run(args: argparse.Namespace) -> int:
     n, topic = parse_words(args.words)
     services = open_services(report=notice)
     try:
-        articles, more = services.answerer.latest(n, topic, offset=args.offset)
+        stories, more = newest_stories(
+            lambda k: services.answerer.latest(k, topic, offset=0)[0], services.store, n, args.offset
+        )
     finally:
         services.close()
-    print(latest_text(articles, topic=topic, offset=args.offset))
+    print(latest_text([s.first for s in stories], topic=topic, offset=args.offset, also=also_of(stories)))
     if more:
-        print(f"\n(more: --offset {args.offset + len(articles)})")
-    return 0 if articles else 1
+        print(f"\n(more: --offset {args.offset + len(stories)})")
+    return 0 if stories else 1

@@ -86,7 +86,8 @@ class StoryRepo:
     def near(self, first: date, last: date) -> list[Grouped]:
         """Grouped live articles published between ``first`` and ``last`` (inclusive)."""
         rows = self.db.query(
-            "SELECT s.article_id, s.story_id, a.published FROM stories s JOIN articles a ON a.id = s.article_id "
+            "SELECT s.article_id, s.story_id, a.published FROM stories s "
+            "JOIN articles a ON a.id = s.article_id "
             "WHERE a.published BETWEEN ? AND ? AND a.deleted = 0 AND a.flagged IS NULL ORDER BY a.id",
             (first.isoformat(), last.isoformat()),
         )
@@ -99,7 +100,9 @@ class StoryRepo:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for r in self.db.query(f"SELECT article_id, story_id FROM stories WHERE article_id IN ({marks})", tuple(chunk)):
+            for r in self.db.query(
+                f"SELECT article_id, story_id FROM stories WHERE article_id IN ({marks})", tuple(chunk)
+            ):
                 found[r[0]] = r[1]
         return found
 
@@ -111,8 +114,10 @@ class StoryRepo:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.query(
-                "SELECT a.id, COALESCE(s.story_id, a.id) FROM articles a LEFT JOIN stories s ON s.article_id = a.id "
-                f"WHERE (s.story_id IN ({marks}) OR a.id IN ({marks})) AND a.deleted = 0 AND a.flagged IS NULL "
+                "SELECT a.id, COALESCE(s.story_id, a.id) FROM articles a "
+                "LEFT JOIN stories s ON s.article_id = a.id "
+                f"WHERE (s.story_id IN ({marks}) OR a.id IN ({marks})) "
+                "AND a.deleted = 0 AND a.flagged IS NULL "
                 "ORDER BY a.published, a.id",
                 (*chunk, *chunk),
             )
@@ -151,7 +156,8 @@ class StoryRepo:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.query(
-                f"SELECT uid, id FROM articles WHERE uid IN ({marks}) AND deleted = 0 AND flagged IS NULL", tuple(chunk)
+                f"SELECT uid, id FROM articles WHERE uid IN ({marks}) AND deleted = 0 AND flagged IS NULL",
+                tuple(chunk),
             )
             found.update((r[0], r[1]) for r in rows)
         return found

@@ -6,10 +6,19 @@
 - :mod:`bot.stories.evaluate`: precision and recall on the hand-labelled pairs in ``tests/fixtures``.
 
 The stored story id of an article: ``store.stories.story_of(ids)``; the stories of a list of articles
-(digests, /latest): :func:`stories_of`.
+(digests): :func:`stories_of`; the newest stories (/latest): :func:`newest_stories`.
 """
 
 from .grouping import Story, StoryGrouper, group_articles, stories_of
+from .listing import also_of, newest_stories
 from .similarity import TermWeights
 
-__all__ = ["Story", "StoryGrouper", "TermWeights", "group_articles", "stories_of"]
+__all__ = [
+    "Story",
+    "StoryGrouper",
+    "TermWeights",
+    "also_of",
+    "group_articles",
+    "newest_stories",
+    "stories_of",
+]

@@ -66,7 +66,9 @@ def load_pairs(path: Path = PAIRS) -> list[LabelledPair]:
             if line.strip():
                 row = json.loads(line)
                 days = (date.fromisoformat(row["a"]["published"]), date.fromisoformat(row["b"]["published"]))
-                pairs.append(LabelledPair(row["n"], row["a"]["id"], row["b"]["id"], days, bool(row["same_story"])))
+                pairs.append(
+                    LabelledPair(row["n"], row["a"]["id"], row["b"]["id"], days, bool(row["same_story"]))
+                )
     return pairs
 
 
@@ -109,12 +111,15 @@ class Evaluation:
         """One key=value line (the grouping's time is also given as a ratio to building the index)."""
         ratio = self.group_s / self.index_s if self.index_s else 0.0
         return (
-            f"{self.all.line()} {self.kept.line('kept_')} articles={self.articles} ingest_s={self.ingest_s:.1f} "
+            f"{self.all.line()} {self.kept.line('kept_')} articles={self.articles} "
+            f"ingest_s={self.ingest_s:.1f} "
             f"index_s={self.index_s:.1f} group_s={self.group_s:.1f} group_to_index={ratio:.2f}"
         )
 
 
-def evaluate_on_corpus(corpus: Path, workdir: Path, pairs_path: Path = PAIRS, progress: bool = False) -> Evaluation:
+def evaluate_on_corpus(
+    corpus: Path, workdir: Path, pairs_path: Path = PAIRS, progress: bool = False
+) -> Evaluation:
     """Ingest the corpus around the pairs into a store in ``workdir``, index, group, and score."""
     from bot.ingest import ingest
     from bot.search.retriever import IndexRetriever
@@ -148,4 +153,3 @@ def evaluate_on_corpus(corpus: Path, workdir: Path, pairs_path: Path = PAIRS, pr
         return Evaluation(all_scores, kept_scores, articles, t1 - t0, t2 - t1, t3 - t2)
     finally:
         store.close()
-

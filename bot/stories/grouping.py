@@ -170,7 +170,9 @@ class StoryGrouper:
     batches, so a crash regroups at most a batch and never half of one.
     """
 
-    def __init__(self, store: Store, weights: TermWeights | None = None, analyzer: Analyzer | None = None) -> None:
+    def __init__(
+        self, store: Store, weights: TermWeights | None = None, analyzer: Analyzer | None = None
+    ) -> None:
         self.store = store
         self.weights = weights or TermWeights()
         self.analyzer = analyzer or default_analyzer()
@@ -211,7 +213,9 @@ class StoryGrouper:
         near = self.store.stories.near(article.published - window, article.published + window)
         grouped = {g.article_id: g.story_id for g in near}
         days = self._days
-        grouped.update((a, row[1]) for a, row in self._pending.items() if abs(days[a] - fp.day) <= WINDOW_DAYS)
+        grouped.update(
+            (a, row[1]) for a, row in self._pending.items() if abs(days[a] - fp.day) <= WINDOW_DAYS
+        )
         if article.id in grouped:  # grouped before (an update, or by another process)
             return
         starts = self._story_starts(set(grouped.values()))

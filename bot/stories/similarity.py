@@ -64,7 +64,9 @@ class TermWeights:
     common; on the 26k-article corpus it changes little.
     """
 
-    def __init__(self, df: Callable[[str], int] | None = None, n_docs: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, df: Callable[[str], int] | None = None, n_docs: Callable[[], int] | None = None
+    ) -> None:
         self._df = df or (lambda term: 0)
         self._n_docs = n_docs or (lambda: 0)
         self._cache: dict[str, float] = {}

@@ -10,8 +10,8 @@ one card per article and a compact digest when a burst would flood the chat.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.models import Article
@@ -121,9 +121,10 @@ def matching_chats(
 class BurstPolicy:
     """How a chat's queue turns into messages.
 
-    Up to ``card_limit`` queued articles go out as one card each; more become digests of ``digest_size``,
-    at most ``max_digests`` of them per pass, newest articles kept; older ones beyond that are summarised
-    as a count ("and N more") and dropped, since nobody reads a hundred push messages.
+    Up to ``card_limit`` queued stories go out as one card each; more become digests of ``digest_size``
+    stories, at most ``max_digests`` of them per pass, newest kept; older ones beyond that are summarised
+    as a count ("and N more") and dropped, since nobody reads a hundred push messages. Without story
+    ids every article is a story of its own.
     """
 
     card_limit: int = 3
@@ -133,24 +134,46 @@ class BurstPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One message to send: a card for one article, or a digest of several."""
+    """One message to send: a card for one story, or a digest of several.
+
+    ``stories`` holds the queued article ids of each story in the message (its first article leads);
+    ``article_ids`` all of them, which the message delivers together.
+    """
 
     kind: Literal["card", "digest"]
     article_ids: tuple[int, ...]
     more: int = 0  # articles summarised away (shown as "and N more" on the last digest)
+    stories: tuple[tuple[int, ...], ...] = field(default=(), compare=False)
+
+    @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """The message's stories (one per article when none were given)."""
+        return self.stories or tuple((a,) for a in self.article_ids)
+
+
+def _batch(kind: Literal["card", "digest"], groups: Sequence[tuple[int, ...]], more: int = 0) -> Batch:
+    return Batch(kind, tuple(a for group in groups for a in group), more, tuple(groups))
 
 
 def batches_for(
-    article_ids: Sequence[int], policy: BurstPolicy = BurstPolicy()
+    article_ids: Sequence[int], policy: BurstPolicy = BurstPolicy(), story_of: Mapping[int, int] | None = None
 ) -> tuple[list[Batch], list[int]]:
-    """Split a chat's queued articles (oldest first) into messages; returns ``(batches, dropped ids)``."""
-    ids = list(article_ids)
-    if len(ids) <= policy.card_limit:
-        return [Batch("card", (a,)) for a in ids], []
+    """Split a chat's queued articles (oldest first) into messages; returns ``(batches, dropped ids)``.
+
+    Articles of one story (``story_of``: article id -> story id) travel together: one card, one digest
+    line, in the place of the story's oldest queued article.
+    """
+    story_of = story_of or {}
+    grouped: dict[int, list[int]] = {}
+    for a in article_ids:
+        grouped.setdefault(story_of.get(a, a), []).append(a)
+    groups = [tuple(g) for g in grouped.values()]
+    if len(groups) <= policy.card_limit:
+        return [_batch("card", [g]) for g in groups], []
     keep = policy.digest_size * policy.max_digests
-    dropped, ids = (ids[:-keep], ids[-keep:]) if len(ids) > keep else ([], ids)
-    chunks = [tuple(ids[i : i + policy.digest_size]) for i in range(0, len(ids), policy.digest_size)]
-    batches = [Batch("digest", chunk) for chunk in chunks]
-    if dropped:
-        batches[-1] = Batch("digest", batches[-1].article_ids, more=len(dropped))
-    return batches, dropped
+    gone, groups = (groups[:-keep], groups[-keep:]) if len(groups) > keep else ([], groups)
+    size = policy.digest_size
+    batches = [_batch("digest", groups[i : i + size]) for i in range(0, len(groups), size)]
+    if gone:
+        batches[-1] = _batch("digest", batches[-1].groups, more=sum(len(g) for g in gone))
+    return batches, [a for g in gone for a in g]

@@ -161,9 +161,15 @@ async def test_subscription_limit_and_unusable_topics(botapi: BotApiServer, runn
 async def test_burst_becomes_a_compact_digest(botapi: BotApiServer, runner: BotRunner) -> None:
     alice = botapi.add_user("Alice")
     await command(botapi, alice, alice, "subscribe", "volcano")
-    runner.ingest(
-        *[new_article(200 + i, f"Volcano update {i}", f"The volcano erupted, report {i}.") for i in range(6)]
-    )
+    events = [  # six events, not one story told six times
+        "Iceland evacuates Grindavik as volcano lava nears the fishing town's houses",
+        "Hawaii park rangers close Kilauea crater trails after earthquakes",
+        "Sicily airport in Catania shuts as Etna ash covers runways",
+        "Java villagers flee Semeru pyroclastic flows, dozens injured",
+        "Chile raises alert for Villarrica after seismic swarm near the lake",
+        "Japan tourists rescued from Sakurajima ferry amid sudden ash plume",
+    ]
+    runner.ingest(*[new_article(200 + i, f"Volcano update {i}: {e}", f"{e}.") for i, e in enumerate(events)])
     [_, digest] = await botapi.wait_for_bot_messages(alice, 2)
     await settle(botapi, runner)
     assert len(botapi.bot_messages(alice)) == 2

@@ -50,7 +50,10 @@ def test_site_names_are_not_part_of_a_title() -> None:
     assert clean_title("Medal of Freedom: Biden honors 17 people | CNN Politics") == (
         "Medal of Freedom: Biden honors 17 people"
     )
-    assert clean_title("Netflix stock plunges after subscriber losses - CNN") == "Netflix stock plunges after subscriber losses"
+    assert (
+        clean_title("Netflix stock plunges after subscriber losses - CNN")
+        == "Netflix stock plunges after subscriber losses"
+    )
     assert clean_title("Biden warns Russia, adds massive sanctions over invasion into ...") == (
         "Biden warns Russia, adds massive sanctions over invasion into"
     )
@@ -99,8 +102,12 @@ def test_the_grouper_assigns_new_articles_incrementally_and_durably(store: Store
 def test_an_article_that_reports_two_stories_merges_them(store: Store) -> None:
     dw, ap, cnn = story_articles(DAY)
     # two halves that do not match each other, and a third article that matches both
-    half_a = replace(dw, title="NATO ministers pledge generators for Ukraine", text="Jens Stoltenberg said generators.")
-    half_b = replace(ap, title="In Bucharest, Romania hosts alliance meeting", text="The Romanian capital hosted it.")
+    half_a = replace(
+        dw, title="NATO ministers pledge generators for Ukraine", text="Jens Stoltenberg said generators."
+    )
+    half_b = replace(
+        ap, title="In Bucharest, Romania hosts alliance meeting", text="The Romanian capital hosted it."
+    )
     ids = _ids(store, [half_a, half_b])
     StoryGrouper(store).update()
     stories = store.stories.story_of(ids)
