@@ -26,6 +26,9 @@ CREATE INDEX IF NOT EXISTS stories_story ON stories(story_id);
 """
 
 MARK_SEQ = "stories.grouped_seq"
+#: Delivery states of a push that reached (or may have reached) the chat: a story it showed is not
+#: shown again by another card within the repeat window.
+POSTED = "'sent', 'sending', 'unconfirmed'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,9 @@ class StoryRepo:
             rows = self.db.query(
                 "SELECT DISTINCT COALESCE(s.story_id, d.article_id) FROM deliveries d "
                 "LEFT JOIN stories s ON s.article_id = d.article_id "
-                "WHERE d.chat_id = ? AND d.thread_id = ? AND d.period = '' AND d.status = 'sent' "
-                f"AND d.sent_at >= ? AND COALESCE(s.story_id, d.article_id) IN ({marks})",
+                "WHERE d.chat_id = ? AND d.thread_id = ? AND d.period = '' "
+                f"AND d.status IN ({POSTED}) AND COALESCE(d.sent_at, d.queued_at) >= ? "
+                f"AND COALESCE(s.story_id, d.article_id) IN ({marks})",
                 (chat_id, thread_id, since, *chunk),
             )
             found.update(r[0] for r in rows)
