@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.answer.render import latest_html
-from bot.stories import also_of, newest_stories
+from bot.stories import also_of, leads_of, newest_stories
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -81,7 +81,7 @@ def latest_page(services: Services, count: int, topic: str | None, offset: int) 
     stories, has_more = newest_stories(
         lambda k: services.answerer.latest(n=k, topic=topic, offset=0)[0], services.store, count, offset
     )
-    html = latest_html([s.first for s in stories], topic=topic, offset=offset, also=also_of(stories))
+    html = latest_html(leads_of(stories), topic=topic, offset=offset, also=also_of(stories))
     return html, has_more
 
 

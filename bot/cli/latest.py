@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from bot.answer.render import latest_text
-from bot.stories import also_of, newest_stories
+from bot.stories import also_of, leads_of, newest_stories
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         services.close()
-    print(latest_text([s.first for s in stories], topic=topic, offset=args.offset, also=also_of(stories)))
+    print(latest_text(leads_of(stories), topic=topic, offset=args.offset, also=also_of(stories)))
     if more:
         print(f"\n(more: --offset {args.offset + len(stories)})")
     return 0 if stories else 1

@@ -10,7 +10,7 @@ The stored story id of an article: ``store.stories.story_of(ids)``; the stories 
 """
 
 from .grouping import Story, StoryGrouper, group_articles, stories_of
-from .listing import also_of, newest_stories
+from .listing import also_of, leads_of, newest_stories
 from .similarity import TermWeights
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "TermWeights",
     "also_of",
     "group_articles",
+    "leads_of",
     "newest_stories",
     "stories_of",
 ]

@@ -63,6 +63,11 @@ class Story:
         return self.articles[0]
 
     @property
+    def newest(self) -> Article:
+        """The story's latest article (what a newest-first list shows it by)."""
+        return self.articles[-1]
+
+    @property
     def sources(self) -> tuple[str, ...]:
         """Distinct sources, in the order they covered the story."""
         return tuple(dict.fromkeys(a.source for a in self.articles))

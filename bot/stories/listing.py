@@ -21,8 +21,8 @@ def newest_stories(
     """Stories ``offset`` to ``offset + n`` of the newest articles, newest story first, and whether older
     ones exist. ``fetch(k)`` returns the ``k`` newest articles (optionally on a topic), newest first.
 
-    A story's place is that of its newest article in the list; it is shown by its first article, the
-    others being its "also:" links.
+    A story's place is that of its newest article in the list, and it is shown by that article, the
+    others being its "also:" links (:func:`also_of`).
     """
     n, offset = max(1, n), max(0, offset)
     want = offset + n + 1
@@ -36,6 +36,11 @@ def newest_stories(
     return stories[offset : offset + n], len(stories) > offset + n
 
 
+def leads_of(stories: list[Story]) -> list[Article]:
+    """The article each story is shown by in a newest-first list: its newest."""
+    return [s.newest for s in stories]
+
+
 def also_of(stories: list[Story]) -> dict[int, list[Article]]:
-    """A story's other articles, keyed by the id of the article it is shown by (for the renderers)."""
-    return {s.first.id or 0: list(s.articles[1:]) for s in stories}
+    """A story's other articles (oldest first), keyed by the id of the article it is shown by."""
+    return {s.newest.id or 0: list(s.articles[:-1]) for s in stories}

@@ -17,7 +17,7 @@ from bot.answer.render import (
 )
 from bot.chat.delivery import render_batch
 from bot.store import Store
-from bot.stories import StoryGrouper, also_of, newest_stories
+from bot.stories import StoryGrouper, also_of, leads_of, newest_stories
 from bot.subscribe.planner import BurstPolicy, batches_for
 from tests.story_articles import other_articles, story_articles
 
@@ -103,6 +103,7 @@ def test_newest_stories_page_by_story(store: Store) -> None:
     everything, more = newest_stories(fetch, store, 10)
     assert not more and len(everything) == 4  # six articles, four stories
     nato = next(s for s in everything if len(s.articles) == 3)
-    assert nato.first.id == ids[0] and [a.id for a in also_of([nato])[ids[0]]] == ids[1:3]
+    assert nato.first.id == ids[0] and nato.newest.id == ids[2]  # a newest-first list shows the newest
+    assert leads_of([nato]) == [nato.newest] and [a.id for a in also_of([nato])[ids[2]]] == ids[:2]
     second_page, _ = newest_stories(fetch, store, 2, offset=2)
     assert {s.id for s in first} | {s.id for s in second_page} == {s.id for s in everything}
