@@ -14,9 +14,10 @@ text carries a furniture line, ``lines`` lists each furniture line (or part of a
 ``measure`` reports, for the sampled (question, rank) slots of a new run: how many show the same text
 as when labelled (their label stands), how many show the labelled furniture again, and how many show
 new text (those must be read again: they are printed for labelling, and labels for them can be added
-as ``relabels`` in a JSONL file given with ``--relabels``). It also reports the recognizer's precision
-and recall on the labelled lines: every line of a sampled result is a furniture line when it holds a
-labelled furniture span, else a clean one. The last line is ``key=value``.
+as ``relabels`` in a JSONL file given with ``--relabels``). With ``--store`` (the data
+directory the sample was drawn from) it also reports the recognizer's precision and recall on the
+labelled paragraphs: every paragraph a sampled result shows is a furniture one when it holds a labelled
+furniture span, else a clean one. The last line is ``key=value``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def shown_text(item: dict) -> str:
 
 
 def _lines(item: dict) -> list[str]:
+    """The title, then every line of the quote and the second excerpt, without the "…" marks."""
     return [ln.strip(" …") for ln in shown_text(item).split("\n") if ln.strip(" …")]
 
 
@@ -78,24 +80,66 @@ def load_sample(path: Path) -> list[dict]:
     return items
 
 
-def recognizer_scores(items: list[dict]) -> tuple[int, int, int, int]:
-    """(tp, fp, fn, tn) of the recognizer over every line of the sampled results."""
-    from bot.ingest.furniture import furniture_class
+def _recognizer(text: str) -> list[tuple[str, bool]]:
+    """Each paragraph of an article's text and whether the deployed rules recognise it as furniture:
+    at ingest (:func:`bot.ingest.furniture.classify_lines`, a closing signature, a dateline opening one of
+    the first paragraphs) or at quote time (the sentence mask of :func:`bot.answer.windows.index_sentences`,
+    which adds related headlines without a label)."""
+    from bot.answer.windows import index_sentences
+    from bot.ingest.clean import strip_wire_dateline
+    from bot.ingest.furniture import classify_lines, signed_off
+    from bot.search.analyzer import default_analyzer
 
+    paragraphs = text.split("\n\n")
+    found = [cls is not None for cls in classify_lines(paragraphs)]
+    for i, para in enumerate(paragraphs):
+        found[i] = found[i] or signed_off(para) is not None or (i < 3 and strip_wire_dateline(para) is not None)
+    analyzer = default_analyzer()
+    index = index_sentences(text, analyzer.analyze, analyzer.word_terms)
+    offset = 0
+    for i, para in enumerate(paragraphs):
+        inside = (index.starts >= offset) & (index.ends <= offset + len(para))
+        found[i] = found[i] or bool(index.furniture is not None and index.furniture[inside].any())
+        offset += len(para) + 2
+    return list(zip(paragraphs, found))
+
+
+def recognizer_scores(items: list[dict], data_dir: Path) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of the recognizer over the article paragraphs the sampled results show.
+
+    Each shown line (a quote may cut a paragraph) is traced back to its whole paragraph in the store
+    the sample was drawn from (before cleaning with these rules); a paragraph is furniture when it holds
+    a labelled furniture span, or is part of one.
+    """
+    from bot.store import Store
+
+    store = Store(data_dir / "newsbot.sqlite3")
+    articles = store.articles.get_many(item["article_id"] for item in items)
     tp = fp = fn = tn = 0
     for item in items:
-        spans = [entry["text"] for entry in item["lines"]]
-        for line in _lines(item):
-            truth = any(span in line or line in span for span in spans)
-            found = furniture_class(line) is not None
+        article = articles.get(item["article_id"])
+        if article is None:
+            continue
+        judged = _recognizer(article.text)
+        spans = [entry["text"].strip(" …") for entry in item["lines"]]
+        seen: set[int] = set()
+        for line in _lines(item)[1:]:
+            hit = next((k for k, (para, _) in enumerate(judged) if line in para), None)
+            if hit is None or hit in seen:
+                continue
+            seen.add(hit)
+            para, found = judged[hit]
+            truth = any(para.startswith(span) or para.endswith(span) or para in span or (len(span) > 40 and span in para)
+                        for span in spans)  # fmt: skip
             tp += truth and found
             fp += found and not truth
             fn += truth and not found
             tn += not truth and not found
+    store.close()
     return tp, fp, fn, tn
 
 
-def measure(sample_path: Path, report_path: Path | None, relabels_path: Path | None) -> int:
+def measure(sample_path: Path, report_path: Path | None, relabels_path: Path | None, data_dir: Path | None) -> int:
     """Furniture rate on the labelled slots, before (labels) and after (a new report), and P/R."""
     items = load_sample(sample_path)
     n = len(items)
@@ -103,13 +147,14 @@ def measure(sample_path: Path, report_path: Path | None, relabels_path: Path | N
     classes = Counter(c for i in items for c in {e["cls"] for e in i["lines"]})
     print(f"labelled sample: {n} shown results, {before} carry furniture ({before / n:.1%})")
     print("  per class (results): " + ", ".join(f"{c} {classes.get(c, 0)}" for c in CLASSES))
-    tp, fp, fn, tn = recognizer_scores(items)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    print(f"recognizer on the sample's lines: tp={tp} fp={fp} fn={fn} tn={tn} "
-          f"precision={precision:.3f} recall={recall:.3f}")  # fmt: skip
-    figures = {"n": n, "before": before, "before_rate": round(before / n, 4), "precision": round(precision, 3),
-               "recall": round(recall, 3)}  # fmt: skip
+    figures: dict[str, object] = {"n": n, "before": before, "before_rate": round(before / n, 4)}
+    if data_dir is not None:
+        tp, fp, fn, tn = recognizer_scores(items, data_dir)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        print(f"recognizer on the shown paragraphs: tp={tp} fp={fp} fn={fn} tn={tn} "
+              f"precision={precision:.3f} recall={recall:.3f}")  # fmt: skip
+        figures.update(precision=round(precision, 3), recall=round(recall, 3))
     if report_path is not None:
         figures.update(_after(items, report_path, relabels_path))
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
@@ -165,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sample", type=Path)
     p.add_argument("report", type=Path, nargs="?", default=None)
     p.add_argument("--relabels", type=Path, default=None)
+    p.add_argument("--store", type=Path, default=None,
+                   help="data directory the sample was drawn from (uncleaned by these rules): precision/recall "
+                        "of the recognizer on the shown paragraphs")
     args = parser.parse_args(argv)
     if args.cmd == "draw":
         return draw(args.report, args.out, args.n, args.seed)
-    return measure(args.sample, args.report, args.relabels)
+    return measure(args.sample, args.report, args.relabels, args.store)
 
 
 if __name__ == "__main__":

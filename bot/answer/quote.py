@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.ingest.furniture import HEADER_SPAN, header_byline, line_class
 from bot.search.analyzer import default_analyzer
 
 from .types import Quote
@@ -293,7 +294,12 @@ def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def lead_sentences(text: str, max_chars: int = 300, max_sentences: int = 2) -> str:
-    """The first sentences of ``text`` (for an article card), with "…" when more follows."""
+    """The first sentences of ``text`` (for an article card), with "…" when more follows.
+
+    Page furniture at the top (an author block, an editor's note, a related link) is skipped: a card's
+    lead is the story's first words.
+    """
+    text = text[_lead_start(text) :]
     spans = split_sentences(text)
     if not spans:
         return ""
@@ -306,3 +312,17 @@ def lead_sentences(text: str, max_chars: int = 300, max_sentences: int = 2) -> s
         end = cut if cut > start else start + max_chars
     more = " " + ELLIPSIS if text[end:].strip() else ""
     return text[start:end] + more
+
+
+def _lead_start(text: str) -> int:
+    """Offset of the first line of ``text`` that is not page furniture (0 when all of it is)."""
+    offset = 0
+    for i, line in enumerate(text.split("\n")):
+        stripped = line.strip()
+        if stripped:
+            if not (line_class(stripped) or (i < 2 * HEADER_SPAN and header_byline(stripped))):
+                return offset
+        offset += len(line) + 1
+        if i > 4 * HEADER_SPAN:
+            break
+    return 0

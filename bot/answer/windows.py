@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.ingest.furniture import classify_lines, is_loose_headline
+
 from .quote import MAX_QUOTE_CHARS, MAX_SENTENCES, split_sentences
 
 Analyze = Callable[[str], list[str]]
@@ -105,6 +107,11 @@ class SentenceIndex:
     numbers: tuple[tuple[str, ...], ...]  # per sentence: its number terms
     asks: np.ndarray  # 1 where the sentence ends in "?"
     headings: np.ndarray  # 1 where the sentence has no end punctuation (a heading, caption, byline)
+    # True where the sentence lies on a line of page furniture (a byline, credit, related link, prompt...)
+    # or on a related headline without label: no quote holds such a sentence.
+    furniture: np.ndarray | None = None
+    # True where the sentence is a whole line without end punctuation (a heading): no quote ends on one.
+    heading_lines: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -152,9 +159,11 @@ def index_sentences(
     numbers: list[tuple[str, ...]] = []
     asks: list[bool] = []
     headings: list[bool] = []
+    sentence_terms: list[list[str]] = []
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
         terms = analyze(sentence)
+        sentence_terms.append(terms)
         for term in dict.fromkeys(terms):
             postings.setdefault(term, []).append(i)
         last = sentence[-1]
@@ -171,10 +180,46 @@ def index_sentences(
         ("\n" in text[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)), dtype=np.int8,
         count=max(len(spans) - 1, 0),
     )  # fmt: skip
+    furniture, heading_lines = _furniture_masks(text, spans, breaks, headings, sentence_terms)
     return SentenceIndex(
         starts, ends, breaks, {t: tuple(v) for t, v in postings.items()},
         tuple(names), tuple(numbers), np.array(asks, dtype=np.float64), np.array(headings, dtype=np.float64),
+        furniture, heading_lines,
     )  # fmt: skip
+
+
+def _furniture_masks(
+    text: str, spans: Sequence[tuple[int, int]], breaks: np.ndarray, headings: Sequence[bool],
+    sentence_terms: Sequence[Sequence[str]],
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per sentence: on a furniture line (see :mod:`bot.ingest.furniture`), and a whole heading line.
+
+    Ingest already removes the furniture it can tell by shape; this is the quote-time half: lines that
+    need their neighbours to be judged (a related headline without a label), and stores ingested before
+    the rules existed.
+    """
+    n = len(spans)
+    furniture = np.zeros(n, dtype=bool)
+    heading_lines = np.zeros(n, dtype=bool)
+    lines: list[tuple[int, int]] = []  # sentence ranges [a, b) of each line
+    a = 0
+    for i in range(n):
+        if i == n - 1 or breaks[i]:
+            lines.append((a, i + 1))
+            a = i + 1
+    texts = [text[spans[a][0] : spans[b - 1][1]] for a, b in lines]
+    classes = classify_lines(texts)
+    story = [k for k, cls in enumerate(classes) if cls is None]  # what a heading may head
+    for k, ((a, b), line, cls) in enumerate(zip(lines, texts, classes)):
+        if b - a == 1 and headings[a]:
+            heading_lines[a] = True
+        if cls is not None:
+            furniture[a:b] = True
+        elif b - a == 1 and headings[a]:
+            after = [j for j in story if j > k][:2]
+            following = [t for j in after for i in range(*lines[j]) for t in sentence_terms[i]]
+            furniture[a] = bool(after) and is_loose_headline(line, sentence_terms[a], following)
+    return furniture, heading_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +299,8 @@ def window_features(
         keep = (cov > 0) | (lo == 0)
         if length > 1:
             keep &= chars <= max_chars
+        if index.furniture is not None:
+            keep &= ~_sliding(index.furniture, length, np.logical_or) & ~index.heading_lines[hi - 1]
         if not keep.any():
             continue
         shown = (cover | in_title) @ w

@@ -26,7 +26,9 @@ from .clean import (
     site_label,
     split_lines,
     strip_dateline,
+    strip_wire_dateline,
 )
+from .furniture import strip_furniture
 from .records import RawRecord, RecordIssue
 
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -35,6 +37,8 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _DATELINE_SPAN = 3
 """The dateline sits in the first paragraph, sometimes after an editor's note: look this far."""
+_WIRE_DATELINE_SPAN = 5
+"""Another source's dateline may follow a page's highlights (three short lines): look this far for it."""
 _MIN_FORM_WORDS = 50
 """A page with no sentence at all and fewer words than this is a form or a menu, not an article."""
 
@@ -82,13 +86,18 @@ def _drop_stamps(lines: list[str], removals: list[Removal]) -> list[str]:
 
 
 def _drop_dateline(lines: list[str], label: str, removals: list[Removal]) -> list[str]:
-    """Strip the site dateline: as a prefix of one of the first paragraphs, or as a line of its own
-    anywhere (pages often put photo captions first)."""
+    """Strip the dateline: the site's own as a prefix of one of the first paragraphs or as a line of its
+    own anywhere (pages often put photo captions first); another source's ('WASHINGTON –', 'GENEVA (AP)
+    —') as a prefix of one of the first paragraphs."""
     for i, line in enumerate(lines):
-        if i >= _DATELINE_SPAN and (len(line) > 80 or line[-1] not in "—–-"):
-            continue
-        rest = strip_dateline(line, label)
-        if rest is None or (rest and i >= _DATELINE_SPAN):
+        rest = None
+        if i < _DATELINE_SPAN or (len(line) <= 80 and line[-1] in "—–-"):
+            rest = strip_dateline(line, label)
+            if rest and i >= _DATELINE_SPAN:
+                rest = None  # further down, only a dateline standing on its own line
+        if rest is None and i < _WIRE_DATELINE_SPAN:
+            rest = strip_wire_dateline(line)
+        if rest is None:
             continue
         removals.append(Removal("dateline", line[: len(line) - len(rest)].strip()))
         return lines[:i] + ([rest] if rest else []) + lines[i + 1 :]
@@ -133,9 +142,11 @@ def build_article(
         warnings.append(RecordIssue(raw.where, "markup or control characters removed", fatal=False))
     removals: list[Removal] = []
     paragraphs = _drop_stamps(lines, removals)
-    paragraphs = _drop_dateline(paragraphs, site_label(source), removals)
     paragraphs, chrome = model.strip(source, paragraphs)
     removals.extend(chrome)
+    paragraphs, furniture = strip_furniture(paragraphs)  # the author block goes before the dateline
+    removals.extend(furniture)
+    paragraphs = _drop_dateline(paragraphs, site_label(source), removals)
     if paragraphs and paragraphs[0].casefold() == title.casefold():
         paragraphs = paragraphs[1:]  # extractors often repeat the headline as the first line
     paragraphs, truncated = cap_paragraphs(paragraphs)

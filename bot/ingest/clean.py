@@ -204,8 +204,9 @@ def _is_place(words: list[str]) -> bool:
 def strip_dateline(line: str, label: str) -> str | None:
     """The line without a leading site dateline ('Washington CNN —', '(CNN)'), or None if it has none.
 
-    Only a dateline that names the article's own site counts, so an AP-style 'CHICAGO (AP) —' in a
-    USA Today story, which is part of the article's words, is kept.
+    Only a dateline that names the article's own site counts here, wherever it stands (a line of its
+    own further down is a page's dateline too); another source's 'CHICAGO (AP) —' is recognised by
+    :func:`strip_wire_dateline`, which is only trusted at the start of the first paragraphs.
     """
     m = _DASH_DATELINE.match(line)
     if m:
@@ -221,6 +222,29 @@ def strip_dateline(line: str, label: str) -> str | None:
     ):
         return line[m.end() :]
     return None
+
+
+_WIRE_DATELINE = re.compile(
+    r"^(?:(?P<caps>[A-Z][A-Z.'’-]*(?:\s[A-Z][A-Z.'’-]*){0,3})(?:,\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,2})?"
+    r"|(?P<city>[A-Z][a-z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,2},\s*[A-Z][a-z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,2}))?"
+    r"\s*(?P<agency>\([A-Z][\w.&' ]{0,24}\))?\s*(?:—|–|--|-)\s+(?=\S)"
+)
+
+
+def strip_wire_dateline(line: str) -> str | None:
+    """The paragraph without a leading dateline of any source ('WASHINGTON –', 'LAHAINA, Hawaii —',
+    'GENEVA (AP) —', '(AP) —', 'Cannes, France —'), or None if it has none.
+
+    A dateline is a place in capitals (or 'City, Region'), an agency in parentheses, or both, then a
+    dash; callers apply it to the first paragraphs only, where a lead sentence does not start that way.
+    """
+    m = _WIRE_DATELINE.match(line)
+    if m is None or not (m.group("caps") or m.group("city") or m.group("agency")):
+        return None
+    caps = m.group("caps")
+    if caps and not m.group("agency") and sum(c.isalpha() for c in caps) < 3:
+        return None  # 'A — ...' is a list item, not a place
+    return line[m.end() :]
 
 
 # -- titles ---------------------------------------------------------------------------------------
