@@ -93,7 +93,9 @@ def _recognizer(text: str) -> list[tuple[str, bool]]:
     paragraphs = text.split("\n\n")
     found = [cls is not None for cls in classify_lines(paragraphs)]
     for i, para in enumerate(paragraphs):
-        found[i] = found[i] or signed_off(para) is not None or (i < 3 and strip_wire_dateline(para) is not None)
+        found[i] = (
+            found[i] or signed_off(para) is not None or (i < 3 and strip_wire_dateline(para) is not None)
+        )
     analyzer = default_analyzer()
     index = index_sentences(text, analyzer.analyze, analyzer.word_terms)
     offset = 0
@@ -139,7 +141,9 @@ def recognizer_scores(items: list[dict], data_dir: Path) -> tuple[int, int, int,
     return tp, fp, fn, tn
 
 
-def measure(sample_path: Path, report_path: Path | None, relabels_path: Path | None, data_dir: Path | None) -> int:
+def measure(
+    sample_path: Path, report_path: Path | None, relabels_path: Path | None, data_dir: Path | None
+) -> int:
     """Furniture rate on the labelled slots, before (labels) and after (a new report), and P/R."""
     items = load_sample(sample_path)
     n = len(items)
@@ -210,9 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sample", type=Path)
     p.add_argument("report", type=Path, nargs="?", default=None)
     p.add_argument("--relabels", type=Path, default=None)
-    p.add_argument("--store", type=Path, default=None,
-                   help="data directory the sample was drawn from (uncleaned by these rules): precision/recall "
-                        "of the recognizer on the shown paragraphs")
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="data directory the sample was drawn from (uncleaned by these rules): precision/recall "
+        "of the recognizer on the shown paragraphs",
+    )
     args = parser.parse_args(argv)
     if args.cmd == "draw":
         return draw(args.report, args.out, args.n, args.seed)

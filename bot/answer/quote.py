@@ -319,9 +319,8 @@ def _lead_start(text: str) -> int:
     offset = 0
     for i, line in enumerate(text.split("\n")):
         stripped = line.strip()
-        if stripped:
-            if not (line_class(stripped) or (i < 2 * HEADER_SPAN and header_byline(stripped))):
-                return offset
+        if stripped and not (line_class(stripped) or (i < 2 * HEADER_SPAN and header_byline(stripped))):
+            return offset
         offset += len(line) + 1
         if i > 4 * HEADER_SPAN:
             break

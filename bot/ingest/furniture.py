@@ -76,7 +76,9 @@ _NOTE_HEAD = re.compile(
     r"\s*:",
     re.IGNORECASE,
 )
-_CONTRIBUTING = re.compile(r"^(?:Contributing(?: reporters?| writers?)?\s*:|CONTRIBUTING\b|Contributing\s+[A-Z])")
+_CONTRIBUTING = re.compile(
+    r"^(?:Contributing(?: reporters?| writers?)?\s*:|CONTRIBUTING\b|Contributing\s+[A-Z])"
+)
 _CONTRIBUTED = re.compile(
     r"\bcontributed(?: reporting| to (?:this|the) (?:report|story|article|coverage))(?: from [^.]{1,60})?[.)]*$"
 )
@@ -105,7 +107,9 @@ _NOTE_FIRST = frozenset("(ECcTtA")
 
 
 def _note_or_prompt(line: str, words: int) -> str | None:
-    if line[0] in _NOTE_FIRST and (_NOTE_HEAD.match(line) or _CONTRIBUTING.match(line) or _UPDATED.match(line)):
+    if line[0] in _NOTE_FIRST and (
+        _NOTE_HEAD.match(line) or _CONTRIBUTING.match(line) or _UPDATED.match(line)
+    ):
         return "note"
     if words > 50:
         return None
@@ -153,7 +157,12 @@ def _related(line: str, words: int) -> bool:
             return True
     if line[0] == "Y" and _YOU_MAY_LIKE.match(line):
         return True
-    return bool(_ARROW.match(line)) and 5 <= words <= 30 and not ends_like_sentence(line) and not line[1:3].strip()[:1].isdigit()
+    return (
+        bool(_ARROW.match(line))
+        and 5 <= words <= 30
+        and not ends_like_sentence(line)
+        and not line[1:3].strip()[:1].isdigit()
+    )
 
 
 # -- credits, captions, bylines --------------------------------------------------------------------------
@@ -169,11 +178,17 @@ _ORG_AFTER_CAPTION = re.compile(
     r"(?:[A-Z][\w&'’-]*(?:\s(?:[A-Z][\w&'’.-]*|of|de|la|van|von)){1,4}|[A-Z]{3,})$"
 )
 # '… The Vikings still trailed 27-14. — Chris Bumbaca': a live-blog entry signed off at its end.
-_SIGNED_OFF = re.compile(r"(?:[a-z0-9]{2}[.!?]|[.!?][”\"’)])\s+(?P<sign>[–—−]{1,2}\s?(?P<name>[A-Z][^.!?:;–—]{2,60}))$")
+_SIGNED_OFF = re.compile(
+    r"(?:[a-z0-9]{2}[.!?]|[.!?][”\"’)])\s+(?P<sign>[–—−]{1,2}\s?(?P<name>[A-Z][^.!?:;–—]{2,60}))$"
+)
 # '… newspaper Chris J Ratcliffe/Getty Images': a credit closing a caption that has no full stop.
-_CREDIT_TAIL = re.compile(rf"[a-z0-9,]\s{_NAME_WORD}\s{_NAME_WORD}(?:\s{_NAME_WORD}){{0,2}}(?:\s?/\s?{_ORG}){{1,5}}$")
+_CREDIT_TAIL = re.compile(
+    rf"[a-z0-9,]\s{_NAME_WORD}\s{_NAME_WORD}(?:\s{_NAME_WORD}){{0,2}}(?:\s?/\s?{_ORG}){{1,5}}$"
+)
 _NOT_NAME = r"(?!(?:But|And|So|The|A|An|In|On|At|For|If|When|While|This|That|It|He|She|They|We)\s)"
-_CREDIT_FIRST = re.compile(rf"^{_NOT_NAME}{_NAME_WORD}\s{_NAME_WORD}(?:\s{_NAME_WORD}){{0,2}}\s?/\s?[A-Z][\w.&'’-]*(?:/\S+)*\s[A-Z]")
+_CREDIT_FIRST = re.compile(
+    rf"^{_NOT_NAME}{_NAME_WORD}\s{_NAME_WORD}(?:\s{_NAME_WORD}){{0,2}}\s?/\s?[A-Z][\w.&'’-]*(?:/\S+)*\s[A-Z]"
+)
 _CREDIT_INSIDE = re.compile(
     rf"[.!?)”\"’]\s{_NOT_NAME}{_NAME_WORD}\s{_NAME_WORD}(?:\s{_NAME_WORD}){{0,2}}/[A-Z][\w&'’-]*"
 )
@@ -183,7 +198,9 @@ _CREDIT_WORDS = re.compile(
     r"(?:Photo|Image) credit\b|Credit\s*:)",
     re.IGNORECASE,
 )
-_CREDIT_PAREN = re.compile(r"\((?:Photo|Image|Video|Picture)s?(?: credit)?\s*:[^()]{2,80}\)\s*$", re.IGNORECASE)
+_CREDIT_PAREN = re.compile(
+    r"\((?:Photo|Image|Video|Picture)s?(?: credit)?\s*:[^()]{2,80}\)\s*$", re.IGNORECASE
+)
 _AGENCY_CAPTION = re.compile(
     r"^[A-Z][A-Z .,'’-]{2,40}\s[-–—]\s(?:JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
     r"NOVEMBER|DECEMBER)\s\d{1,2}:\s"

@@ -30,10 +30,14 @@ REAL = {
     "credit": [
         "Clay Jones/CNN",
         "Bill Bramhall/Tribune Content Agency",
-        "The Prince and Princess of Wales stand with South Africa's President Cyril Ramaphosa (C) at the "
-        "Corinthia Hotel in London. Justin Tallis/AFP/Getty Images",
-        "Smoke rises from a Russian tank destroyed by the Ukrainian forces on the side of a road in Lugansk "
-        "region on February 26, 2022. Anatolii Stepanov/AFP/Getty Images/FILE",
+        (
+            "The Prince and Princess of Wales stand with South Africa's President Cyril Ramaphosa (C) at the "
+            "Corinthia Hotel in London. Justin Tallis/AFP/Getty Images"
+        ),
+        (
+            "Smoke rises from a Russian tank destroyed by the Ukrainian forces on the side of a road in Lugansk "
+            "region on February 26, 2022. Anatolii Stepanov/AFP/Getty Images/FILE"
+        ),
         "The Colston Four celebrating the verdict outside court (Image credit: Finnbarr Webster/Getty Images)",
         "Frigid below-average temperatures dive south and east Wednesday through Thursday. CNN Weather",
         "Print editions of the Daily Mail newspaper Chris J Ratcliffe/Getty Images",
@@ -41,13 +45,17 @@ REAL = {
         "Sketch by Vicki Behringer",
     ],
     "caption": [
-        "Photos: Russia invades Ukraine People wait after boarding a bus to leave Kyiv on February 24. "
-        "Hide Caption 221 of 266",
-        "Brian Garfinkel/MLB Photos/Getty Images Philadelphia's Alec Bohm rounds the bases after hitting a solo "
-        "home run in Game 3 of the World Series on Tuesday, November 1. The Phillies hit five home runs in the "
-        "game, tying a World Series record, and they won 7-0 to take a 2-1 series lead over the Houston Astros. "
-        "Matt Rourke/AP Houston right fielder Kyle Tucker leaps at the wall but can't reach a home run hit by "
-        "Brandon Marsh in the second inning. Matt Slocum/AP Bryce Harper crushes a breaking ball.",
+        (
+            "Photos: Russia invades Ukraine People wait after boarding a bus to leave Kyiv on February 24. "
+            "Hide Caption 221 of 266"
+        ),
+        (
+            "Brian Garfinkel/MLB Photos/Getty Images Philadelphia's Alec Bohm rounds the bases after hitting a solo "
+            "home run in Game 3 of the World Series on Tuesday, November 1. The Phillies hit five home runs in the "
+            "game, tying a World Series record, and they won 7-0 to take a 2-1 series lead over the Houston Astros. "
+            "Matt Rourke/AP Houston right fielder Kyle Tucker leaps at the wall but can't reach a home run hit by "
+            "Brandon Marsh in the second inning. Matt Slocum/AP Bryce Harper crushes a breaking ball."
+        ),
     ],
     "related": [
         "►Baby formula recall 2022: FDA warns parents against making homemade formula",
@@ -72,29 +80,43 @@ REAL = {
         "Sign up for our Coronavirus Watch newsletter for updates to your inbox and join our Facebook group.",
         "NEVER MISS A MOMENT: Follow our sports newsletter for daily updates",
         "What's everyone talking about?Sign up for our trending newsletter to get the latest news of the day",
-        "Get CNN Health's weekly newsletter Sign up here to get The Results Are In with Dr. Sanjay Gupta every "
-        "Tuesday from the CNN Health team.",
+        (
+            "Get CNN Health's weekly newsletter Sign up here to get The Results Are In with Dr. Sanjay Gupta every "
+            "Tuesday from the CNN Health team."
+        ),
         "Subscribe to the newsletter here.",
     ],
 }
 
 # Story lines of the same corpus that look a little like furniture and must stay.
 STORY = [
-    "Wantage:A young cow that escaped from a New York City slaughterhouse last week has been taken to an "
-    "animal sanctuary in New Jersey. The (Morristown) Daily Record reported the 400-pound Hereford heifer "
-    "named Freddie was taken to Skylands Animal Sanctuary and Rescue in Wantage on Tuesday.",
-    "When you sign up for WeightWatchers, you complete a personal assessment, which provides a baseline of "
-    "where you are currently are in your health journey.",
-    'By Tuesday evening, U.S. Rep. Dan Crenshaw, R-Houston, tweeted a thread that claimed to reveal "the '
-    'truth about what happened."',
+    (
+        "Wantage:A young cow that escaped from a New York City slaughterhouse last week has been taken to an "
+        "animal sanctuary in New Jersey. The (Morristown) Daily Record reported the 400-pound Hereford heifer "
+        "named Freddie was taken to Skylands Animal Sanctuary and Rescue in Wantage on Tuesday."
+    ),
+    (
+        "When you sign up for WeightWatchers, you complete a personal assessment, which provides a baseline of "
+        "where you are currently are in your health journey."
+    ),
+    (
+        'By Tuesday evening, U.S. Rep. Dan Crenshaw, R-Houston, tweeted a thread that claimed to reveal "the '
+        'truth about what happened."'
+    ),
     '"Phoenix?" Scott asked.',
-    "►The World Health Organization granted emergency use authorization to an Indian-made COVID-19 vaccine, "
-    "Covaxin, that had been used for months in the country.",
+    (
+        "►The World Health Organization granted emergency use authorization to an Indian-made COVID-19 vaccine, "
+        "Covaxin, that had been used for months in the country."
+    ),
     "Where to watch:Paramount+",
-    "Also revealed publicly Wednesday: After the shooting, Crimo drove to Wisconsin’s capital of Madison on "
-    "Monday and contemplated a shooting there before deciding against it, authorities said.",
-    "A USA TODAY/Suffolk Poll released this summer found one out of five voters said the economy in general "
-    "was the top concern.",
+    (
+        "Also revealed publicly Wednesday: After the shooting, Crimo drove to Wisconsin’s capital of Madison on "
+        "Monday and contemplated a shooting there before deciding against it, authorities said."
+    ),
+    (
+        "A USA TODAY/Suffolk Poll released this summer found one out of five voters said the economy in general "
+        "was the top concern."
+    ),
     "In the end — as always — the voters decide.",
     "Public health response so far",
     "Recruiting generally is more challenging for the services when the economy is strong.",
@@ -114,7 +136,10 @@ def test_story_lines_are_kept(line: str) -> None:
 @pytest.mark.parametrize(
     ("line", "rest"),
     [
-        ("LAHAINA, Hawaii — As the death toll from a wildfire rose", "As the death toll from a wildfire rose"),
+        (
+            "LAHAINA, Hawaii — As the death toll from a wildfire rose",
+            "As the death toll from a wildfire rose",
+        ),
         ("GENEVA (AP) — Sweden emerging as the front-runner", "Sweden emerging as the front-runner"),
         ("(AP) — As an African American growing up in Queens", "As an African American growing up in Queens"),
         ("Cannes, France — Tom Cruise mania descended Wednesday", "Tom Cruise mania descended Wednesday"),
@@ -126,7 +151,8 @@ def test_datelines_of_any_source(line: str, rest: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["In the end — as always — the voters decide.", "A — list item", "Biden said the plan — which passed."]
+    "line",
+    ["In the end — as always — the voters decide.", "A — list item", "Biden said the plan — which passed."],
 )
 def test_dashes_inside_a_sentence_are_no_dateline(line: str) -> None:
     assert strip_wire_dateline(line) is None
@@ -159,8 +185,10 @@ def test_ingest_stores_the_story_without_its_furniture(tmp_path: Path) -> None:
     page = [
         "Nick Perry",
         "Associated Press",
-        "WELLINGTON, New Zealand – New Zealand's government on Tuesday proposed taxing the greenhouse gasses "
-        "that farm animals make.",
+        (
+            "WELLINGTON, New Zealand – New Zealand's government on Tuesday proposed taxing the greenhouse gasses "
+            "that farm animals make."
+        ),
         "Subscribe to our newsletter:The Daily Money delivers our top personal finance stories to your inbox",
         "The government said the farm levy would be a world first.",
         "Cows graze on a farm near Hamilton on Tuesday. Sanka Vidanagama/AFP/Getty Images",
@@ -179,7 +207,12 @@ def test_ingest_stores_the_story_without_its_furniture(tmp_path: Path) -> None:
         "Farmers would start to pay for emissions in 2025.",
     ]
     assert {rule for rule in summary.removed_by_rule if rule.startswith("furniture")} == {
-        "furniture: byline", "furniture: prompt", "furniture: credit", "furniture: related", "furniture: note"}
+        "furniture: byline",
+        "furniture: prompt",
+        "furniture: credit",
+        "furniture: related",
+        "furniture: note",
+    }
     assert summary.removed_by_rule["dateline"] == 1
 
 
@@ -206,4 +239,7 @@ def test_quotes_never_hold_or_end_on_furniture() -> None:
 def test_latest_lead_skips_the_author_block_and_notes() -> None:
     text = ("Darlene Superville\n\nAssociated Press\n\nEditor's note: This page will be updated.\n\n"
             "Ninety-eight Christmas trees deck the halls of the White House. It is her theme.")  # fmt: skip
-    assert lead_sentences(text, max_sentences=1) == "Ninety-eight Christmas trees deck the halls of the White House. …"
+    assert (
+        lead_sentences(text, max_sentences=1)
+        == "Ninety-eight Christmas trees deck the halls of the White House. …"
+    )
