@@ -97,6 +97,7 @@ _IMPERATIVE = re.compile(
     r"(?:^|[.?!:;)(►•]\s*)(?:Sign up|SIGN UP|Subscribe|SUBSCRIBE|Get|GET|Follow|FOLLOW|Join|JOIN|Register|"
     r"Download|Click|Tap|Listen|Never miss|NEVER MISS|Don['’]t miss|Want|Like|Support|Stay up to date|Keep up)\b"
 )
+_CONTINUES = re.compile(r"^\(?(?:The )?(?:story|article|report) continues (?:below|after)\b", re.IGNORECASE)
 _HERE = re.compile(
     r"(?:^|[.?!:]\s*)(?:Read|Follow|See|Visit|Click|Check out|Catch up|Find|Watch|Listen|Get)\b[^.?!]{0,120}"
     r"\bhere\s*[.!]?\)?$"
@@ -121,6 +122,8 @@ def _note_or_prompt(line: str, words: int) -> str | None:
         return "prompt"
     if words <= 30 and line.rstrip(".!) ").endswith("here") and _HERE.search(line):
         return "note"
+    if words <= 8 and _CONTINUES.match(line):
+        return "note"
     return None
 
 
@@ -131,9 +134,10 @@ _LINK_WORDS = (
     r"Videos|Photos?|Gallery|Listen|Podcast|Previously|Previous|ICYMI|Live updates|Recommended|You (?:may|might) "
     r"(?:also )?like|Opinion|Column|Analysis|Editorial|Fact check|Review|Story|Background|Required reading|"
     r"For subscribers|Top stories|Trending|Explainer|Recap|Latest|Coverage|Related coverage|More coverage|"
-    r"More from [\w .'’-]{1,30}|More on [\w .'’-]{1,30}"
+    r"More (?:from|on|about|in) [\w .'’-]{1,30}|More [\w'’-]+(?: [\w'’-]+)? (?:news|stories|coverage)|"
+    r"(?:Other|More|Related|Top) (?:stories|articles|reads|coverage)\b[\w ]{0,25}"
 )
-_LINK_LABEL = re.compile(rf"^(?:[►▶»→]\s*)?(?:{_LINK_WORDS})\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
+_LINK_LABEL = re.compile(rf"^(?:[►▶»→]\s*)?(?:{_LINK_WORDS})\s*(?::\s*(?P<rest>.*)|$)", re.IGNORECASE)
 _GLUED_LABEL = re.compile(r"^(?P<label>[^:\n]{2,70}?)(?<=[A-Za-z)'’\"”!?])\:(?=[A-Z0-9‘'\"“¿$])(?P<rest>.+)$")
 _GLUED_QUESTION = re.compile(r"^[^?\n]{5,120}\?(?=[A-Z‘“¿])(?P<rest>.+)$")
 _YOU_MAY_LIKE = re.compile(r"^You (?:may|might) (?:also )?like", re.IGNORECASE)
@@ -144,10 +148,10 @@ _SENTENCE_INSIDE = re.compile(r"[.!?][\"'”’)]*\s+[A-Z]")
 def _related(line: str, words: int) -> bool:
     if words > 40:
         return False
+    m = _LINK_LABEL.match(line)
+    if m and (len((m.group("rest") or "").split()) <= 30 if m.group("rest") is not None else 2 <= words <= 6):
+        return True  # 'Read more: …', 'More:…'; without a colon only a heading of links ('Other stories worth your time')
     if ":" in line:
-        m = _LINK_LABEL.match(line)
-        if m and len(m.group("rest").split()) <= 30:
-            return True
         m = _GLUED_LABEL.match(line)
         if m and len(m.group("label").split()) <= 10 and 4 <= len(m.group("rest").split()) <= MAX_LINK_WORDS:
             return True
@@ -168,14 +172,17 @@ def _related(line: str, words: int) -> bool:
 # -- credits, captions, bylines --------------------------------------------------------------------------
 
 _ORG = r"[A-Za-z][\w.&'’ -]{0,40}?"
-_CREDIT = rf"{_NAME_WORD}(?:\s{_NAME_WORD}){{0,3}}(?:\s?/\s?{_ORG}(?:,\s?[A-Z]{{2,4}})?){{1,5}}"
+_CREDIT = (
+    rf"{_NAME_WORD}(?:\s(?:of\s|the\s|de\s)?{_NAME_WORD}){{0,3}}(?:\s?/\s?{_ORG}(?:,\s?[A-Z]{{2,4}})?){{1,5}}"
+)
 _CREDIT_ONLY = re.compile(rf"^{_CREDIT}$")
 _CREDIT_AFTER_CAPTION = re.compile(rf"[.!?”\"’)]\s+{_CREDIT}$")
 # A credit without a slash ('… on Thursday. CNN Weather', '… in 1999. Everett Collection', '… Yale last
 # week. Courtesy Dr. Ijeoma Opara'): capitalised words after a caption's last sentence, no end punctuation.
 _ORG_AFTER_CAPTION = re.compile(
-    r"[a-z0-9]{2}[.!?][”\"’)]?\s+(?:Courtesy\s|From\s)?(?!LISTEN|WATCH|READ|MORE)"
-    r"(?:[A-Z][\w&'’-]*(?:\s(?:[A-Z][\w&'’.-]*|of|de|la|van|von)){1,4}|[A-Z]{3,})$"
+    r"[a-z0-9]{2}(?<!vs)[.!?][”\"’)]?\s+(?:Courtesy\s|From\s)?(?!LISTEN|WATCH|READ|MORE)"
+    r"(?:[A-Z][\w&'’-]*(?:\s(?:[A-Z][\w&'’.-]*|of|the|and|for|de|la|van|von)){1,8}|[A-Z]{3,}|"
+    r"[A-Z][\w'’-]+(?:,\s[A-Z][\w'’-]+)*\set al\.?\s\d{4})$"
 )
 # '… The Vikings still trailed 27-14. — Chris Bumbaca': a live-blog entry signed off at its end.
 _SIGNED_OFF = re.compile(
@@ -202,9 +209,10 @@ _CREDIT_PAREN = re.compile(
     r"\((?:Photo|Image|Video|Picture)s?(?: credit)?\s*:[^()]{2,80}\)\s*$", re.IGNORECASE
 )
 _AGENCY_CAPTION = re.compile(
-    r"^[A-Z][A-Z .,'’-]{2,40}\s[-–—]\s(?:JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
-    r"NOVEMBER|DECEMBER)\s\d{1,2}:\s"
-)  # 'WASHINGTON, DC - JANUARY 26: The U.S. Supreme Court building on the day…' (an agency's photo caption)
+    r"^(?:[A-Z][A-Z .,'’-]{2,40}\s[-–—]\s(?:JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
+    r"NOVEMBER|DECEMBER)\s\d{1,2}:\s|[A-Z][a-z]{2,8}\.?\s\d{1,2},\s\d{4};\s[^;]{3,80};\s)"
+)  # agencies' photo captions: 'WASHINGTON, DC - JANUARY 26: The U.S. Supreme Court building on the day…',
+# 'Feb 26, 2022; Washington, District of Columbia, USA; Fans fly the flag of Ukraine…'
 _BY_AFTER_CAPTION = re.compile(
     rf"[.!?”\"’)]\s+(?:Sketch|Photo|Photograph|Illustration|Image|Video)s?\s+(?:by|courtesy of)\s+{_NAME_WORD}"
     rf"(?:\s{_NAME_WORD}){{0,3}}$"
@@ -212,6 +220,10 @@ _BY_AFTER_CAPTION = re.compile(
 _MEDIA_SOURCE = re.compile(r"\d{1,2}:\d{2}\s*-\s*Source:\s*\S.{0,40}$")
 _GALLERY = re.compile(r"\bHide Caption \d+ of \d+|^Photos:\s+\S.{60,}|^\d+ of \d+\s*$|^(?:Expand|Open) (?:gallery|photos)\b",
                       re.IGNORECASE)  # fmt: skip
+_GREETING = re.compile(
+    r"^\W{0,12}(?:(?:Hey|Hi|Hello)!?\s?[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2} here\b|"
+    r"I['’]m [A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+){1,2}, [\w ]{0,40}(?:author|editor|writer|reporter|columnist|host)\b)"
+)  # a newsletter's greeting: '👋 Hey!Laura Davis here.', "I'm Nicole Fallert, Daily Briefing author."
 _BY = re.compile(r"^By\s+(?P<rest>[^.!?:;]{3,60}(?:[,/|].{0,60})?)$")
 _SIGNOFF = re.compile(r"^[–—−-]{1,2}\s*(?P<rest>\S.{1,150})$")
 
@@ -221,7 +233,7 @@ def _credit_or_caption(line: str, words: int) -> str | None:
         return "caption"
     if words <= 14 and _CREDIT_WORDS.match(line):
         return "credit"
-    if line[0] <= "Z" and _AGENCY_CAPTION.match(line):
+    if line[0].isupper() and _AGENCY_CAPTION.match(line):
         return "caption"
     if "by" in line[-60:] and _BY_AFTER_CAPTION.search(line[-80:]):
         return "credit"
@@ -229,8 +241,10 @@ def _credit_or_caption(line: str, words: int) -> str | None:
         return "credit"
     if "Source:" in line and _MEDIA_SOURCE.search(line):
         return "credit"
-    if words >= 8 and not ends_like_sentence(line) and _ORG_AFTER_CAPTION.search(line[-70:]):
-        return "credit" if not _SIGNED_OFF.search(line[-70:]) else None
+    if words >= 8 and not ends_like_sentence(line):
+        m = _ORG_AFTER_CAPTION.search(line[-90:])
+        if m and line[: len(line) - 90 + m.start() if len(line) > 90 else m.start()].count(" ") >= 4:
+            return "credit" if not _SIGNED_OFF.search(line[-70:]) else None
     if "/" not in line:
         return None
     if words >= 30 and len(_CREDIT_INSIDE.findall(line)) >= 2:
@@ -247,6 +261,8 @@ def _credit_or_caption(line: str, words: int) -> str | None:
 
 
 def _byline(line: str) -> bool:
+    if _GREETING.match(line):
+        return True
     m = _BY.match(line)
     if m:
         head = re.split(r"\s*[,/|;]\s*", m.group("rest"), maxsplit=1)[0]
@@ -278,7 +294,7 @@ def line_class(line: str) -> str | None:
         return found
     if _related(line, words):
         return "related"
-    if words <= 20 and _byline(line):
+    if words <= 30 and _byline(line):
         return "byline"
     return None
 
@@ -291,6 +307,17 @@ def header_byline(line: str) -> bool:
         return False
     text = line.rstrip(".")
     return is_name_list(text) or _is_org_line(text)
+
+
+_LINK_TAIL = re.compile(
+    r"(?<=[.!?”\"’)])\s+(?:Read more|Read More|READ MORE|Learn more|Watch more)\s*[.›»>]*$"
+)
+
+
+def link_tail(line: str) -> int | None:
+    """Where a paragraph's closing link word starts ('… the Republican Party. Read more'), or None."""
+    m = _LINK_TAIL.search(line[-30:])
+    return None if m is None else len(line) - len(line[-30:]) + m.start()
 
 
 def signed_off(line: str) -> int | None:
@@ -346,10 +373,10 @@ def strip_furniture(lines: list[str]) -> tuple[list[str], list[Removal]]:
         if found is not None:
             removed.append(Removal(f"furniture: {found}", line))
             continue
-        cut = signed_off(line)
-        if cut is not None:
-            removed.append(Removal("furniture: byline", line[cut:].strip()))
-            line = line[:cut].rstrip()
+        for cls, cut in (("byline", signed_off(line)), ("related", link_tail(line))):
+            if cut is not None:
+                removed.append(Removal(f"furniture: {cls}", line[cut:].strip()))
+                line = line[:cut].rstrip()
         kept.append(line)
     return kept, removed
 

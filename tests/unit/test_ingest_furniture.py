@@ -26,6 +26,7 @@ REAL = {
         "— Brianne Pfannenstiel, Des Moines Register",
         "By Madison Black, PolitiFact.com",
         "By JOSH LEDERMAN and MATTHEW PENNINGTON",
+        "👋 Hey! Laura Davis here. Let’s get you caught up on Monday’s news.",
     ],
     "credit": [
         "Clay Jones/CNN",
@@ -43,6 +44,9 @@ REAL = {
         "Print editions of the Daily Mail newspaper Chris J Ratcliffe/Getty Images",
         "'Huge shift in travel policy': Travel mask mandate no longer in effect 02:13 - Source: CNN",
         "Sketch by Vicki Behringer",
+        ("Shoppers at Piggly Wiggly, the first self-service supermarket, in 1918. Library of Congress/Corbis "
+        "Historical/Getty Images"),
+        "The surrounding environment of the Sparkler galaxy was analyzed in detail. Mowla, Iyer et al. 2022",
     ],
     "caption": [
         (
@@ -65,6 +69,8 @@ REAL = {
         "More:Las Vegas Strip/Mandalay Bay shooting: What we know",
         "Read more: Bao Bao arrives in China after leaving National Zoo",
         "You may likeIt's back!",
+        "More education news: Millions of Americans plan to use Biden's SAVE student debt relief plan.",
+        "Other stories worth your time",
         "RELATED COVERAGE:",
     ],
     "note": [
@@ -75,6 +81,7 @@ REAL = {
         "Follow USA TODAY reporter Kelly Tyko on Twitter: @KellyTyko.",
         "Looking for updates on California storms? Follow our latest coverage here.",
         "This story has been updated to include new information.",
+        "Story continues below photo gallery.",
     ],
     "prompt": [
         "Sign up for our Coronavirus Watch newsletter for updates to your inbox and join our Facebook group.",
@@ -120,6 +127,10 @@ STORY = [
     "In the end — as always — the voters decide.",
     "Public health response so far",
     "Recruiting generally is more challenging for the services when the economy is strong.",
+    "10. Rep. Donald S. Beyer Jr. of Virginia",
+    "Sam Burns and Patrick Cantlay vs. Viktor Hovland and Matthew Fitzpatrick",
+    "What happened next? The council voted to approve the plan",
+    "Background",
 ]
 
 
