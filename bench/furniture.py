@@ -175,6 +175,7 @@ def _after(items: list[dict], report_path: Path, relabels_path: Path | None) -> 
                 entry = json.loads(line)
                 relabels[(entry["slot"], entry["shown"])] = entry
     same = changed = gone = furniture = unread = 0
+    classes: Counter = Counter()
     to_read = []
     for item in items:
         new = slots.get(item["slot"])
@@ -183,18 +184,20 @@ def _after(items: list[dict], report_path: Path, relabels_path: Path | None) -> 
             continue
         if shown_text(new) == shown_text(item):
             same += 1
-            furniture += bool(item["furniture"])
-            continue
-        changed += 1
-        label = relabels.get((item["slot"], shown_text(new)))
-        if label is None:
-            unread += 1
-            to_read.append(new)
+            label = item
         else:
-            furniture += bool(label["furniture"])
+            changed += 1
+            label = relabels.get((item["slot"], shown_text(new)))
+            if label is None:
+                unread += 1
+                to_read.append(new)
+                continue
+        furniture += bool(label["furniture"])
+        classes.update({entry["cls"] for entry in label["lines"]})
     shown = same + changed - unread
     print(f"after: {same} slots show the same text, {changed} new text ({unread} not read yet), {gone} empty;"
           f" {furniture} of {shown} read results carry furniture")  # fmt: skip
+    print("  per class (results): " + ", ".join(f"{c} {classes.get(c, 0)}" for c in CLASSES))
     for new in to_read:
         print(json.dumps({"slot": new["slot"], "shown": shown_text(new), "furniture": None, "lines": []},
                          ensure_ascii=False))  # fmt: skip
