@@ -35,12 +35,13 @@ it: a question then costs a few numpy operations per article.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from bot.ingest.furniture import classify_lines, is_loose_headline
+from bot.ingest.furniture import LOOSE_MAX_WORDS, LOOSE_MIN_WORDS, classify_lines, is_loose_headline
 
 from .quote import MAX_QUOTE_CHARS, MAX_SENTENCES, split_sentences
 
@@ -215,10 +216,15 @@ def _furniture_masks(
             heading_lines[a] = True
         if cls is not None:
             furniture[a:b] = True
-        elif b - a == 1 and headings[a]:
-            after = [j for j in story if j > k][:2]
+        elif (
+            headings[b - 1]
+            and LOOSE_MIN_WORDS <= line.count(" ") + 1 <= LOOSE_MAX_WORDS
+            and (b - a == 1 or (b - a == 2 and line[spans[a][1] - spans[a][0] - 1] == "?"))
+        ):  # a heading ('Why remake it? Director explains' too), or a link to another story
+            after = story[bisect_right(story, k) :][:2]
             following = [t for j in after for i in range(*lines[j]) for t in sentence_terms[i]]
-            furniture[a] = bool(after) and is_loose_headline(line, sentence_terms[a], following)
+            own = [t for i in range(a, b) for t in sentence_terms[i]]
+            furniture[a:b] = bool(after) and is_loose_headline(line, own, following)
     return furniture, heading_lines
 
 

@@ -92,7 +92,7 @@ _UPDATED = re.compile(
     r"(?:This|A version of this) (?:story|article|report) (?:originally |first )?(?:appeared|was published))",
     re.IGNORECASE,
 )
-_PROMPT_WORDS = re.compile(r"newsletter|inbox|subscri|sign up|podcast", re.IGNORECASE)
+_PROMPT_WORDS = ("newsletter", "inbox", "subscri", "sign up", "podcast")  # looked up in the lower-cased line
 _IMPERATIVE = re.compile(
     r"(?:^|[.?!:;)(►•]\s*)(?:Sign up|SIGN UP|Subscribe|SUBSCRIBE|Get|GET|Follow|FOLLOW|Join|JOIN|Register|"
     r"Download|Click|Tap|Listen|Never miss|NEVER MISS|Don['’]t miss|Want|Like|Support|Stay up to date|Keep up)\b"
@@ -118,7 +118,8 @@ def _note_or_prompt(line: str, words: int) -> str | None:
         return "note"
     if words <= 45 and _CONTACT.match(line) and _HANDLE.search(line):
         return "note"
-    if _PROMPT_WORDS.search(line) and _IMPERATIVE.search(line):
+    low = line.lower()
+    if any(word in low for word in _PROMPT_WORDS) and _IMPERATIVE.search(line):
         return "prompt"
     if words <= 30 and line.rstrip(".!) ").endswith("here") and _HERE.search(line):
         return "note"
@@ -385,7 +386,7 @@ def strip_furniture(lines: list[str]) -> tuple[list[str], list[Removal]]:
 
 LOOSE_MIN_WORDS = 7
 LOOSE_MAX_WORDS = 20
-LOOSE_MAX_OVERLAP = 0.34
+LOOSE_MAX_OVERLAP = 0.5
 
 
 def is_loose_headline(line: str, terms: Collection[str], following: Iterable[str]) -> bool:
