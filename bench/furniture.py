@@ -83,7 +83,7 @@ def load_sample(path: Path) -> list[dict]:
 def _recognizer(text: str) -> list[tuple[str, bool]]:
     """Each paragraph of an article's text and whether the deployed rules recognise it as furniture:
     at ingest (:func:`bot.ingest.furniture.classify_lines`, a closing signature, a dateline opening one of
-    the first paragraphs) or at quote time (the sentence mask of :func:`bot.answer.windows.index_sentences`,
+    the first five paragraphs) or at quote time (the sentence mask of :func:`bot.answer.windows.index_sentences`,
     which adds related headlines without a label)."""
     from bot.answer.windows import index_sentences
     from bot.ingest.clean import strip_wire_dateline
@@ -94,7 +94,7 @@ def _recognizer(text: str) -> list[tuple[str, bool]]:
     found = [cls is not None for cls in classify_lines(paragraphs)]
     for i, para in enumerate(paragraphs):
         found[i] = (
-            found[i] or signed_off(para) is not None or (i < 3 and strip_wire_dateline(para) is not None)
+            found[i] or signed_off(para) is not None or (i < 5 and strip_wire_dateline(para) is not None)
         )
     analyzer = default_analyzer()
     index = index_sentences(text, analyzer.analyze, analyzer.word_terms)
@@ -131,7 +131,7 @@ def recognizer_scores(items: list[dict], data_dir: Path) -> tuple[int, int, int,
                 continue
             seen.add(hit)
             para, found = judged[hit]
-            truth = any(para.startswith(span) or para.endswith(span) or para in span or (len(span) > 40 and span in para)
+            truth = any(span in para[:60] or para.endswith(span) or para in span or (len(span) > 40 and span in para)
                         for span in spans)  # fmt: skip
             tp += truth and found
             fp += found and not truth
