@@ -111,8 +111,6 @@ class SentenceIndex:
     # True where the sentence lies on a line of page furniture (a byline, credit, related link, prompt...)
     # or on a related headline without label: no quote holds such a sentence.
     furniture: np.ndarray | None = None
-    # True where the sentence is a whole line without end punctuation (a heading): no quote ends on one.
-    heading_lines: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -181,19 +179,19 @@ def index_sentences(
         ("\n" in text[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)), dtype=np.int8,
         count=max(len(spans) - 1, 0),
     )  # fmt: skip
-    furniture, heading_lines = _furniture_masks(text, spans, breaks, headings, sentence_terms)
+    furniture = _furniture_mask(text, spans, breaks, headings, sentence_terms)
     return SentenceIndex(
         starts, ends, breaks, {t: tuple(v) for t, v in postings.items()},
         tuple(names), tuple(numbers), np.array(asks, dtype=np.float64), np.array(headings, dtype=np.float64),
-        furniture, heading_lines,
+        furniture,
     )  # fmt: skip
 
 
-def _furniture_masks(
+def _furniture_mask(
     text: str, spans: Sequence[tuple[int, int]], breaks: np.ndarray, headings: Sequence[bool],
     sentence_terms: Sequence[Sequence[str]],
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Per sentence: on a furniture line (see :mod:`bot.ingest.furniture`), and a whole heading line.
+) -> np.ndarray:  # fmt: skip
+    """Per sentence: whether it lies on a furniture line (see :mod:`bot.ingest.furniture`).
 
     Ingest already removes the furniture it can tell by shape; this is the quote-time half: lines that
     need their neighbours to be judged (a related headline without a label), and stores ingested before
@@ -201,7 +199,6 @@ def _furniture_masks(
     """
     n = len(spans)
     furniture = np.zeros(n, dtype=bool)
-    heading_lines = np.zeros(n, dtype=bool)
     lines: list[tuple[int, int]] = []  # sentence ranges [a, b) of each line
     a = 0
     for i in range(n):
@@ -212,8 +209,6 @@ def _furniture_masks(
     classes = classify_lines(texts)
     story = [k for k, cls in enumerate(classes) if cls is None]  # what a heading may head
     for k, ((a, b), line, cls) in enumerate(zip(lines, texts, classes)):
-        if b - a == 1 and headings[a]:
-            heading_lines[a] = True
         if cls is not None:
             furniture[a:b] = True
         elif (
@@ -225,7 +220,7 @@ def _furniture_masks(
             following = [t for j in after for i in range(*lines[j]) for t in sentence_terms[i]]
             own = [t for i in range(a, b) for t in sentence_terms[i]]
             furniture[a:b] = bool(after) and is_loose_headline(line, own, following)
-    return furniture, heading_lines
+    return furniture
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +301,7 @@ def window_features(
         if length > 1:
             keep &= chars <= max_chars
         if index.furniture is not None:
-            keep &= ~_sliding(index.furniture, length, np.logical_or) & ~index.heading_lines[hi - 1]
+            keep &= ~_sliding(index.furniture, length, np.logical_or)
         if not keep.any():
             continue
         shown = (cover | in_title) @ w
