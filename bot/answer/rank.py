@@ -36,7 +36,7 @@ many "sentences" of scraped pages are headings, bylines and captions of a few wo
 .477) at equal R@5; 560/3 gained half of that, 400/3 lost 1.6 points of R@5. Three results of 600
 characters with their titles stay far below Telegram's 4096.
 
-The two models' weights come from ``python -m bot.answer.fit`` on the dev questions; it checks them
+The two models' weights come from ``python -m tools.fit_weights`` on the dev questions; it checks them
 across time (fit on 2022, measure on 2023 and back), since a held-out set of later years judges them:
 fitted on the 2022 questions, the 2023 ones get R@1 .395 R@5 .516 (floor off; the previous models and
 quotes: .375 / .519); fitted on 2023, the 2022 ones get .474 / .610 (previous: .465 / .602). The gain is

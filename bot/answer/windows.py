@@ -18,12 +18,7 @@ budget) is a candidate, described by a few general features, and a linear model 
   words that every sentence repeats ("Ukraine" in a Ukraine story) count less than the one word that
   points at the answer's sentence ("recommended").
 
-Measured and not kept: adjacent question-term pairs found adjacent in the window (a paraphrase signal):
-no gain in the held-out first-window rate (fit on 2022, checked on 2023: .407 with, .405 without) for
-2.4× the memory of the per-article analysis (pair postings). With the linear model, the new features
-together raise the held-out first-window rate only from .402 to .407 (2022→2023) and leave .461 the
-other way: the right sentence of a quiz question often shares few words with it, which no lexical
-feature sees.
+What was measured for window scoring and not kept is in ``docs/ranking.md``.
 
 The article side (BM25 score relative to the best, rank, title match) is added by the ranker so that one
 model decides between "a second window of the best article" and "the best window of the fifth".

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.answer.fit import fit_listwise, top1
 from bot.answer.rank import RESULT_FEATURES, RESULT_WEIGHTS, WINDOW_WEIGHTS
 from bot.answer.windows import WINDOW_FEATURES
+from tools.fit_weights import fit_listwise, top1
 
 
 def test_weights_match_their_features() -> None:

@@ -1,6 +1,6 @@
 """Refit the two linear models of :mod:`bot.answer.rank` on questions with known answers.
 
-    NEWSBOT_DATA_DIR=... python -m bot.answer.fit ../shared/data/news/questions-dev.jsonl
+    NEWSBOT_DATA_DIR=... python -m tools.fit_weights ../shared/data/news/questions-dev.jsonl
 
 Prints a held-out check across time (fit on the questions of the earliest year, measure on the later
 ones, and the other way round; even/odd questions when the file holds one year) and then the weights
@@ -25,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluate import load_questions, normalize, normalize_answer
-from .pipeline import Answerer
-from .question import parse_question
-from .rank import RESULT_FEATURES, WINDOW_WEIGHTS, quote_window, window_candidates
-from .windows import WINDOW_FEATURES, window_features
+from bot.answer.evaluate import load_questions, normalize, normalize_answer
+from bot.answer.pipeline import Answerer
+from bot.answer.question import parse_question
+from bot.answer.rank import RESULT_FEATURES, WINDOW_WEIGHTS, quote_window, window_candidates
+from bot.answer.windows import WINDOW_FEATURES, window_features
+from bot.services import open_services
 
 Group = tuple[np.ndarray, np.ndarray]  # (feature rows, 0/1 labels)
 
@@ -147,9 +148,7 @@ def splits(questions: Sequence[dict]) -> list[tuple[str, list[dict], list[dict]]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Fit on one year and report on the others (both ways), then fit on all and print the weights."""
-    from bot.services import open_services
-
-    p = argparse.ArgumentParser(prog="python -m bot.answer.fit", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.fit_weights", description=__doc__.split("\n\n")[0])
     p.add_argument("questions", type=Path)
     p.add_argument("--sample", type=int, default=None, help="N questions spread over the file")
     args = p.parse_args(argv)
