@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +20,7 @@ from bot.search.hits import SearchFilters
 from bot.search.passages import passage_spans
 
 from .browse import Story, group_stories, has_topic, top_stories, vague_terms
+from .protocols import ArticleSearch, ArticleStore
 from .question import as_date, parse_question
 from .quote import Selection, lead_sentences
 from .rank import (
@@ -33,6 +34,7 @@ from .rank import (
     window_candidates,
     with_extras,
 )
+from .render import NO_ANSWER_HINT as HINT  # the one no-answer hint, shared with the renderers
 from .render import fmt_window, is_explicit
 from .types import ANSWERS, DAY, NEWEST, RELATED, Answer, AnswerItem, ParsedQuestion, Quote
 from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
@@ -45,8 +47,6 @@ _SPARE_ARTICLES = 10  # read beyond the quoted ones, in case some were deleted s
 _NEWEST_POOL = 60  # newest articles read to list MAX_RESULTS distinct stories for a question without a topic
 _DAY_POOL = 1000  # articles of a day (or a named window) read to rank its stories
 _SENTENCE_CACHE_SIZE = 2048  # analysed articles kept: ~75 KB each (~150 MB); ~20 per question, which cluster on stories
-
-HINT = "Try /latest for the newest articles, or rephrase with the names, places or words a news story would use."
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ class Ranked:
 
 
 class Answerer:
-    """Answers questions from a store and a retriever (see :mod:`bot.search.retriever`).
+    """Answers questions from a store and a search backend (what it needs of them: :mod:`.protocols`).
 
     Thread-safe for concurrent ``answer`` calls: the only shared mutable state is a small LRU of ranked
     results, so that "More" (a second page) does not search again.
@@ -70,8 +70,8 @@ class Answerer:
 
     def __init__(
         self,
-        store: object,
-        retriever: object,
+        store: ArticleStore,
+        retriever: ArticleSearch,
         *,
         config: RankConfig | None = None,
         analyzer: Analyzer | None = None,
@@ -86,6 +86,7 @@ class Answerer:
         self._sentences: OrderedDict[tuple[int, int, int], SentenceIndex] = OrderedDict()
         self._lock = threading.Lock()
         self._vague = vague_terms(self.analyzer.analyze)
+        self._archive_start: tuple[date | None] | None = None  # (first day of the archive,) once read
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -108,13 +109,14 @@ class Answerer:
         """The newest ``n`` articles (optionally matching ``topic``) and whether older ones exist."""
         n = max(1, n)
         offset = max(0, offset)
-        if not topic or not self.analyzer.analyze(topic):
-            found = self.store.articles.latest(limit=n + 1, offset=offset)  # type: ignore[attr-defined]
+        topic_terms = self.analyzer.analyze(topic) if topic else []
+        if not topic_terms:
+            found = self.store.articles.latest(limit=n + 1, offset=offset)
             return found[:n], len(found) > n
         wanted = offset + n + 1
-        hits = self.retriever.search_articles(topic, k=max(wanted * 4, 50))  # type: ignore[attr-defined]
-        articles = self.store.articles.get_many(h.article_id for h in hits)  # type: ignore[attr-defined]
-        terms = set(self.analyzer.analyze(topic))
+        hits = self.retriever.search_articles(topic or "", k=max(wanted * 4, 50), terms=topic_terms)
+        articles = self.store.articles.get_many(h.article_id for h in hits)
+        terms = set(topic_terms)
         matching = [
             a for a in articles.values()
             if not a.deleted and not a.flagged and terms <= set(self.analyzer.analyze(f"{a.title}\n{a.text}"))
@@ -152,7 +154,7 @@ class Answerer:
                 return self._newest_stories(parsed, as_of)
             return Ranked(parsed, as_of, [], "I got an empty question, nothing to search for. Ask about a person, "
                           f"place, event or topic in the news. {HINT}")  # fmt: skip
-        profile = self.profile(parsed)
+        profile = self.profile(parsed, terms)
         windowed = parsed.date_from is not None and not self.config.soft_dates
         candidates = self._search(parsed, profile, as_of, windowed=windowed)
         if not candidates and windowed:
@@ -176,19 +178,13 @@ class Answerer:
         return None
 
     def _first_day(self) -> date | None:
-        stats = getattr(self, "_stats_first", None)
-        if stats is None:
-            try:
-                row = self.store.articles.db.query(  # type: ignore[attr-defined]
-                    "SELECT MIN(published) FROM articles WHERE deleted = 0 AND flagged IS NULL"
-                )[0][0]
-            except Exception:  # noqa: BLE001 - a store without this table simply has no lower bound
-                row = None
-            stats = self._stats_first = (date.fromisoformat(row) if row else None,)
-        return stats[0]
+        """The day the live archive starts (read once: answering does not wait for the store again)."""
+        if self._archive_start is None:
+            self._archive_start = (self.store.articles.stats().first,)
+        return self._archive_start[0]
 
-    def _weights(self, terms: list[str]) -> dict[str, float]:
-        """IDF of each distinct query term from the article index (1.0 when the backend has none)."""
+    def _weights(self, terms: Sequence[str]) -> dict[str, float]:
+        """IDF of each distinct query term among the searched articles."""
         return {term: max(self._idf(term), 0.05) for term in dict.fromkeys(terms)}
 
     def _search(
@@ -209,12 +205,18 @@ class Answerer:
         return lambda c: quote_window(c.article.text, self.sentence_index(c.article), *c.window, profile, tokenize,
                                       chars)  # fmt: skip
 
-    def profile(self, parsed: ParsedQuestion) -> QuestionProfile:
-        """IDF weights and answer-type cues of a parsed question (what window scoring needs)."""
-        terms = self.analyzer.analyze(parsed.text)
+    def profile(self, parsed: ParsedQuestion, terms: Sequence[str] | None = None) -> QuestionProfile:
+        """IDF weights, answer-type cues and search terms of a parsed question.
+
+        ``terms`` are ``parsed.text`` analysed, when the caller has them already (the question is analysed
+        once); the phrases' terms follow them in the search terms, as if the phrases were appended.
+        """
+        if terms is None:
+            terms = self.analyzer.analyze(parsed.text)
         wants_number, wants_name = answer_type(parsed.text)
         head = question_head(parsed.text, self.analyzer.analyze)
-        return QuestionProfile(self._weights(terms), wants_number, wants_name, head)
+        search = (*terms, *(t for phrase in parsed.phrases for t in self.analyzer.analyze(phrase)))
+        return QuestionProfile(self._weights(terms), wants_number, wants_name, head, search)
 
     def ranked_articles(
         self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool = False
@@ -226,7 +228,8 @@ class Answerer:
         else:
             filters = SearchFilters(date_to=as_of)
         query = " ".join([parsed.text, *parsed.phrases])
-        hits = self.retriever.search_articles(query, k=self.config.pool, filters=filters)  # type: ignore[attr-defined]
+        hits = self.retriever.search_articles(query, k=self.config.pool, filters=filters,
+                                             terms=profile.terms or None)
         if not hits:
             return []
         # Rerank on what the hits carry (title, date); only the articles that will be quoted are read.
@@ -240,7 +243,7 @@ class Answerer:
             self.analyzer.analyze, window,
         )
         wanted = ranked[: self.config.articles + _SPARE_ARTICLES]
-        full = self.store.articles.get_many(a.id for a, _ in wanted)  # type: ignore[attr-defined]
+        full = self.store.articles.get_many(a.id for a, _ in wanted if a.id is not None)
         return [(full[a.id], score) for a, score in wanted if a.id in full and indexable(full[a.id], as_of)]
 
     def sentence_index(self, article: Article) -> SentenceIndex:
@@ -260,7 +263,7 @@ class Answerer:
 
     def _newest_stories(self, parsed: ParsedQuestion, as_of: date) -> Ranked:
         """"what's going on?": no subject to search for, so the newest stories, one card per story."""
-        found = self.store.articles.latest(limit=_NEWEST_POOL, before=as_of)  # type: ignore[attr-defined]
+        found = self.store.articles.latest(limit=_NEWEST_POOL, before=as_of)
         stories = self._stories(found)
         if not stories:
             return Ranked(parsed, as_of, [], "I have no news yet. Ask again once articles are ingested.")
@@ -274,10 +277,10 @@ class Answerer:
         """
         assert parsed.date_from is not None and parsed.date_to is not None
         start, end = parsed.date_from, min(parsed.date_to, as_of)
-        articles = self.store.articles.published_between(start, end, limit=_DAY_POOL)  # type: ignore[attr-defined]
+        articles = self.store.articles.published_between(start, end, limit=_DAY_POOL)
         note = None
         if not articles:
-            before, after = self.store.articles.nearest_days(start, end, as_of)  # type: ignore[attr-defined]
+            before, after = self.store.articles.nearest_days(start, end, as_of)
             near = nearest(start, end, before, after)
             what = fmt_window(start, end)
             if parsed.date_label and not is_explicit(parsed.date_label):
@@ -285,7 +288,7 @@ class Answerer:
             if near is None:
                 return Ranked(parsed, as_of, [], f"I have no news from {what}, nor from any day near it. {HINT}")
             note = f"I have no news from {what}. The nearest day with news is {fmt_window(near, near)}:"
-            articles = self.store.articles.published_between(near, near, limit=_DAY_POOL)  # type: ignore[attr-defined]
+            articles = self.store.articles.published_between(near, near, limit=_DAY_POOL)
         ranked = top_stories(self._story_groups(articles))[:MAX_RESULTS]
         return Ranked(parsed, as_of, [self._story_card(s.articles, s.sources) for s in ranked],
                       kind=DAY, note=note)  # fmt: skip
@@ -306,9 +309,8 @@ class Answerer:
         return Candidate(lead, Selection(quote, 0, 0, 0.0), 0.0, 0.0, 1.0, sources=sources)
 
     def _idf(self, term: str) -> float:
-        """IDF of ``term`` in the article index (1.0 when the backend has none)."""
-        idf = getattr(getattr(self.retriever, "articles", None), "idf", None)
-        return float(idf(term)) if callable(idf) else 1.0
+        """IDF of ``term`` among the searched articles."""
+        return self.retriever.idf(term)
 
 
 def nearest(start: date, end: date, before: date | None, after: date | None) -> date | None:

@@ -176,7 +176,7 @@ def rerank_articles(
     weights: Mapping[str, float],
     as_of: date,
     config: RankConfig,
-    analyze: object,
+    analyze: Callable[[str], list[str]],
     window: tuple[date, date] | None = None,
 ) -> list[tuple[Article, float]]:
     """BM25 article hits re-scored with the title bonus and the recency prior, best first.
@@ -193,7 +193,7 @@ def rerank_articles(
             continue
         score = bm25
         if config.title_bonus:
-            score += config.title_bonus * title_match(set(analyze(article.title)), weights)  # type: ignore[operator]
+            score += config.title_bonus * title_match(set(analyze(article.title)), weights)
         score *= date_prior(article.published, as_of, window, config)
         scored.append((article, score))
     scored.sort(key=lambda x: (-x[1], -x[0].published.toordinal(), x[0].id or 0))

@@ -115,12 +115,16 @@ class SentenceIndex:
 
 @dataclass(frozen=True, slots=True)
 class QuestionProfile:
-    """What scoring needs from a question: IDF weights of its terms and the answer type it expects."""
+    """What scoring needs from a question: IDF weights of its terms and the answer type it expects.
+
+    ``terms`` carries the analysed question on to the search, so that it is analysed once.
+    """
 
     weights: Mapping[str, float]
     wants_number: bool = False
     wants_name: bool = False
     head: str = ""  # analysed term of the noun after which/what, "" when none
+    terms: tuple[str, ...] = ()  # what the search is given: the question's terms, then its phrases'
 
     @property
     def total(self) -> float:

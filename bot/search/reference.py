@@ -7,7 +7,7 @@ per query, it is far too slow for production beyond small corpora.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,10 +85,13 @@ class RankBM25Retriever:
                 ok[i] = False
         return ok
 
-    def search_articles(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredArticle]:
+    def search_articles(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, *,
+        terms: Sequence[str] | None = None,
+    ) -> list[ScoredArticle]:
         """Top-k articles by rank-bm25 over title + body (ties: newer first, then the higher id)."""
         self.refresh()
-        terms = self.analyzer.analyze(query)
+        terms = list(terms) if terms is not None else self.analyzer.analyze(query)
         if self._bm25 is None or not terms or k <= 0:
             return []
         scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
@@ -102,3 +105,7 @@ class RankBM25Retriever:
             a = self._articles[self._ids[ok[i]]]
             out.append(ScoredArticle(int(a.id or 0), float(scores[ok[i]]), a.published, a.source, a.title))
         return out
+
+    def idf(self, term: str) -> float:
+        """1.0 for every term: this reference backend gives the answer layer flat question-word weights."""
+        return 1.0

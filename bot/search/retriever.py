@@ -16,7 +16,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -52,9 +52,17 @@ class Retriever(Protocol):
     """What every search backend offers."""
 
     def search_articles(
-        self, query: str, k: int = 10, filters: SearchFilters | None = None
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, *,
+        terms: Sequence[str] | None = None,
     ) -> list[ScoredArticle]:
-        """Top-k articles (title + body as one document), best first (ties: newer first)."""
+        """Top-k articles (title + body as one document), best first (ties: newer first).
+
+        ``terms``: the query already analysed (the answer layer analyses a question once).
+        """
+        ...
+
+    def idf(self, term: str) -> float:
+        """How rare ``term`` is among the articles (what a question word weighs in the answer layer)."""
         ...
 
     def refresh(self) -> int:
@@ -272,11 +280,19 @@ class IndexRetriever:
 
     # -- searching -----------------------------------------------------------------------------------
 
-    def search_articles(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredArticle]:
+    def search_articles(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, *,
+        terms: Sequence[str] | None = None,
+    ) -> list[ScoredArticle]:
         """Top-k articles (see :class:`Retriever`)."""
-        hits = self.articles.search(self.analyzer.analyze(query), k, filters)
+        query_terms = list(terms) if terms is not None else self.analyzer.analyze(query)
+        hits = self.articles.search(query_terms, k, filters)
         titles = self._titles_of(h.key for h in hits)
         return [ScoredArticle(h.key, h.score, h.published, h.source, titles.get(h.key, "")) for h in hits]
+
+    def idf(self, term: str) -> float:
+        """Floored IDF of ``term`` in the article index (0 for unknown terms)."""
+        return float(self.articles.idf(term))
 
     def _titles_of(self, ids: Iterable[int]) -> dict[int, str]:
         ids = list(ids)
