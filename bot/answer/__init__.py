@@ -1,1 +1,16 @@
-"""From a question to quoted passages: parsing, news-aware ranking, quoting and rendering (no Telegram here)."""
+"""From a question to quoted passages: parsing, news-aware ranking, quoting and rendering (no Telegram here).
+
+- :mod:`bot.answer.pipeline` — :class:`~bot.answer.pipeline.Answerer`: question in, a page of results out.
+- :mod:`bot.answer.protocols` — what the pipeline needs of the search backend and of the store.
+- :mod:`bot.answer.question`, :mod:`bot.answer.dates` — what the user asked, and the days it names.
+- :mod:`bot.answer.rank`, :mod:`bot.answer.windows`, :mod:`bot.answer.quote` — ranking articles, scoring
+  sentence windows, cutting verbatim quotes; :mod:`bot.answer.browse` — questions without a topic.
+- :mod:`bot.answer.types` — the answer's shapes, shared with the chat layer and the CLI.
+- :mod:`bot.answer.render` — Telegram HTML and terminal text of answers and article lists.
+- :mod:`bot.answer.evaluate` — answer recall@k on questions with known answers (``python -m bot eval``).
+
+May import :mod:`bot.models`, :mod:`bot.search` and read-only types of :mod:`bot.store`; runs no SQL (it reads
+through :mod:`bot.answer.protocols`) and imports nothing of Telegram, ``bot.chat``, ``bot.cli`` or
+``bot.services``. Measurements of the ranking live in ``docs/ranking.md``; the weights' refit is
+``tools/fit_weights.py``.
+"""
