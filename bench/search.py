@@ -42,8 +42,8 @@ from bot.answer.rank import RankConfig
 from bot.models import Article
 from bot.search.hits import SearchFilters
 from bot.search.retriever import IndexRetriever
-from bot.search.sample import read_questions
 from bot.store import Store
+from tools.sample import read_questions
 
 POOL = RankConfig().pool
 

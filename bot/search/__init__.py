@@ -22,11 +22,10 @@ Over the store
 - :mod:`bot.search.retriever` — the :class:`~bot.search.retriever.Retriever` protocol, the article index kept
   in sync with the store, and :func:`~bot.search.retriever.make_retriever`.
 - :mod:`bot.search.reference` — the rank-bm25 reference backend (what a correct score is).
-- :mod:`bot.search.sample` — reading the shared corpus and dev questions (tests and benchmarks).
 
 Imports: ``bot.models``, ``bot.progress`` and, for types only, ``bot.config`` and ``bot.store``; never
-``bot.ingest``, ``bot.answer``, ``bot.subscribe`` or ``bot.chat`` (they sit above), and no Telegram. The
-one exception is ``sample``, test and benchmark tooling that reuses ingest's cleaning (it is to move out).
+``bot.ingest``, ``bot.answer``, ``bot.subscribe`` or ``bot.chat`` (they sit above), and no Telegram.
+(Reading the shared corpus for tests and benchmarks, which reuses ingest's cleaning, is ``tools/sample.py``.)
 Modules are imported directly (``from bot.search.analyzer import default_analyzer``) so that using the
 analyzer does not load the index machinery.
 """

@@ -17,7 +17,7 @@ from bot.search.analyzer import default_analyzer
 from bot.search.columns import DocInput
 from bot.search.index import BM25Index
 from bot.search.passages import passage_spans
-from bot.search.sample import SHARED_ARTICLES, SHARED_QUESTIONS, read_articles, read_questions
+from tools.sample import SHARED_ARTICLES, SHARED_QUESTIONS, read_articles, read_questions
 
 from .search_support import assert_same_ranking, index_of, reference_top, zipf_corpus, zipf_queries
 

@@ -3,22 +3,23 @@
 Records go through ``bot.ingest``'s own cleaning (sanitizing, one paragraph per line, time stamps and
 datelines, flagging) record by record. Only the site chrome that ingest *learns* over a whole corpus is not
 removed here: the search tests need realistic passages, not a store, and learning needs every article.
+Answers are matched with :func:`bot.answer.evaluate.normalize_answer`, the eval's one definition.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from bot.models import Article
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_NEWS = REPO_ROOT.parent / "shared" / "data" / "news"
 SHARED_ARTICLES = SHARED_NEWS / "articles.jsonl.gz"
 SHARED_QUESTIONS = SHARED_NEWS / "questions-dev.jsonl"
+
 
 def read_articles(path: Path | str = SHARED_ARTICLES, limit: int | None = None) -> Iterator[Article]:
     """Cleaned articles of a (gzipped) JSON Lines corpus, ids 1, 2, ... in file order (bad records skipped)."""
@@ -50,18 +51,3 @@ def read_questions(path: Path | str = SHARED_QUESTIONS) -> list[dict]:
     """Question records (see the data README)."""
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"',
-                         "‟": '"', "″": '"'})  # fmt: skip
-_WS = re.compile(r"\s+")
-
-
-def normalize_answer_text(text: str) -> str:
-    """The data README's normalization for answer matching (curly quotes, whitespace, lower case)."""
-    return _WS.sub(" ", text.translate(_QUOTES)).strip().lower()
-
-
-def normalize_answer(answer: str) -> str:
-    """Normalized answer with quote characters stripped from both ends."""
-    return normalize_answer_text(answer).strip("'\"")
