@@ -13,8 +13,7 @@ from datetime import date
 from typing import Protocol
 
 from bot.models import Article
-from bot.search.index import SearchFilters
-from bot.search.retriever import ScoredArticle
+from bot.search.hits import ScoredArticle, SearchFilters
 from bot.store.articles import CorpusStats
 
 
