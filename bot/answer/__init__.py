@@ -9,8 +9,9 @@
 - :mod:`bot.answer.render` — Telegram HTML and terminal text of answers and article lists.
 - :mod:`bot.answer.evaluate` — answer recall@k on questions with known answers (``python -m bot eval``).
 
-May import :mod:`bot.models`, :mod:`bot.search` and read-only types of :mod:`bot.store`; runs no SQL (it reads
-through :mod:`bot.answer.protocols`) and imports nothing of Telegram, ``bot.chat``, ``bot.cli`` or
+May import :mod:`bot.models`, :mod:`bot.search`, read-only types of :mod:`bot.store` and the
+page-furniture rules of :mod:`bot.ingest.furniture`; runs no SQL (it reads through
+:mod:`bot.answer.protocols`) and imports nothing of Telegram, ``bot.chat``, ``bot.cli`` or
 ``bot.services``. Measurements of the ranking live in ``docs/ranking.md``; the weights' refit is
 ``tools/fit_weights.py``.
 """
