@@ -21,6 +21,9 @@ from bot.stories import StoryGrouper, TermWeights
 
 log = logging.getLogger(__name__)
 
+ANNOUNCED_STORY_BACKLOG = 2000
+"""Articles left to group above which a command line is told first (about five seconds of work)."""
+
 
 @dataclass
 class Services:
@@ -40,10 +43,16 @@ class Services:
         self.group_stories()
         return changed
 
-    def group_stories(self) -> int:
-        """Assign new articles to stories (after the index, whose term statistics weigh the words)."""
+    def group_stories(self, report: Report | None = None) -> int:
+        """Assign new articles to stories (after the index, whose term statistics weigh the words).
+
+        ``report`` is told first when the backlog is long (about a minute for 26k articles), so a command
+        line never waits without a word."""
         if self.stories is None:
             self.stories = StoryGrouper(self.store, TermWeights.of_retriever(self.retriever))
+        backlog = self.store.articles.max_seq() - self.store.stories.marker()
+        if report is not None and backlog >= ANNOUNCED_STORY_BACKLOG:
+            report(f"stories: grouping up to {backlog} new article(s) into stories (once, after an ingest)")
         try:
             return self.stories.update()
         except Exception:  # grouping must never stop answers or pushes: articles stay their own story
@@ -85,7 +94,7 @@ def open_services(
         retriever = make_retriever(settings, store, report=report)
         answerer = Answerer(store, retriever, config=config)
         services = Services(settings, store, retriever, answerer)
-        services.group_stories()
+        services.group_stories(report)
     except BaseException:
         store.close()
         raise

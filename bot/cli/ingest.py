@@ -75,18 +75,19 @@ def run(args: argparse.Namespace) -> int:
             batch_size=max(1, args.batch_size),
         )
         if not args.no_index and summary.stopped is None:  # a full disk has no room for an index either
-            _update_index(settings, store, progress=not args.no_progress)
+            _update_index(settings, progress=not args.no_progress)
     finally:
         store.close()
     print(summary.format(top=args.top), flush=True)
     return summary.exit_status
 
 
-def _update_index(settings: Settings, store: Store, *, progress: bool) -> None:
-    """Index what the ingest stored and save the index in the data directory (nothing to do: no output)."""
+def _update_index(settings: Settings, *, progress: bool) -> None:
+    """Index what the ingest stored, save the index in the data directory and group the new articles into
+    stories, so the next ``ask`` or ``run`` starts from ready data (nothing to do: no output)."""
     if settings.search_backend != "index":
         return  # the reference backend keeps nothing on disk
     from bot.cli import notice
-    from bot.search.retriever import IndexRetriever
+    from bot.services import open_services
 
-    IndexRetriever.from_settings(settings, store, report=notice if progress else None).close()
+    open_services(settings, ingest_bundled=False, report=notice if progress else None).close()

@@ -161,6 +161,17 @@ def test_ingest_leaves_the_index_ready_with_progress_shown(
         store.close()
 
 
+def test_ingest_leaves_the_stories_grouped(data_dir: Path) -> None:
+    """The first ask or run after an ingest has no grouping left to do (26k articles took a minute)."""
+    from bot.store import Store
+
+    store = Store(data_dir / "newsbot.sqlite3")
+    try:
+        assert store.stories.marker() == store.articles.max_seq() > 0
+    finally:
+        store.close()
+
+
 def test_first_ask_after_ingest_loads_the_index_without_a_word(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
