@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.ingest import ingest  # noqa: E402
-from bot.store import LockBusy, Store  # noqa: E402
+from bot.ingest import ingest
+from bot.store import LockBusy, Store
 
 
 def fingerprint(data_dir: Path) -> dict[str, object]:
@@ -48,7 +48,7 @@ def run_ingests(articles: Path, data_dir: Path, processes: int) -> tuple[float, 
     started = time.monotonic()
     procs = [
         subprocess.Popen([sys.executable, "-m", "bot", "ingest", "--no-progress", str(articles)], env=env,
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(processes)
     ]
     outs = [p.communicate() for p in procs]

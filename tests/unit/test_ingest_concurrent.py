@@ -63,7 +63,7 @@ def test_three_ingests_at_once_leave_the_store_one_ingest_leaves(corpus: Path, c
     firsts = sorted(out.splitlines()[0] for out, _ in outs)
     # one of them stored everything, the others found it all there already
     assert sum("added 0, updated 0, unchanged 1500," in line for line in firsts) == 2, firsts
-    keys, total, counted = clean[1]
+    _keys, total, counted = clean[1]
     assert counted == ARTICLES and total > 0
 
 
@@ -110,9 +110,8 @@ def test_the_pollers_ingest_skips_while_another_runs(corpus: Path, tmp_path: Pat
     store = Store(tmp_path / "newsbot.sqlite3")
     other = Store(tmp_path / "newsbot.sqlite3")
     try:
-        with other.ingest_lock():
-            with pytest.raises(LockBusy, match=f"pid {os.getpid()}"):
-                ingest([corpus], store, wait=False)
+        with other.ingest_lock(), pytest.raises(LockBusy, match=f"pid {os.getpid()}"):
+            ingest([corpus], store, wait=False)
         assert store.articles.count() == 0
         assert ingest([corpus], store, wait=False).added > 0  # free again
     finally:
@@ -122,8 +121,8 @@ def test_the_pollers_ingest_skips_while_another_runs(corpus: Path, tmp_path: Pat
 
 def test_a_killed_ingest_leaves_no_stale_lock(corpus: Path, tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from bot.store import Store; s = Store(sys.argv[1]);\n"
-         "with s.ingest_lock(): print('held', flush=True); time.sleep(120)", str(tmp_path / "newsbot.sqlite3")],
+        [sys.executable, "-c", ("import sys, time; from bot.store import Store; s = Store(sys.argv[1]);\n"
+         "with s.ingest_lock(): print('held', flush=True); time.sleep(120)"), str(tmp_path / "newsbot.sqlite3")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
