@@ -212,11 +212,13 @@ class ArticleRepo:
         params += [limit, offset]
         return [row_to_article(r) for r in self.db.query(sql, tuple(params))]
 
-    def published_between(self, start: date, end: date, limit: int = 500) -> list[Article]:
-        """Live, unflagged articles published from ``start`` to ``end`` (inclusive), newest first."""
+    def published_between(self, start: date, end: date, limit: int | None = 500) -> list[Article]:
+        """Live, unflagged articles published from ``start`` to ``end`` (inclusive), newest first
+        (all of them with ``limit=None``: a digest's period)."""
         sql = (f"SELECT {_COLUMNS} FROM articles WHERE deleted = 0 AND flagged IS NULL AND published >= ? "
                "AND published <= ? ORDER BY published DESC, id DESC LIMIT ?")  # fmt: skip
-        return [row_to_article(r) for r in self.db.query(sql, (start.isoformat(), end.isoformat(), limit))]
+        rows = self.db.query(sql, (start.isoformat(), end.isoformat(), -1 if limit is None else limit))
+        return [row_to_article(r) for r in rows]
 
     def nearest_days(self, start: date, end: date, until: date) -> tuple[date | None, date | None]:
         """The closest days with live articles before ``start`` and after ``end`` (but not after ``until``)."""

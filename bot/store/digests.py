@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from bot.models import Article
-
-from .articles import _COLUMNS, row_to_article
 from .db import Database
 
 #: article_id of the row that claims a digest's period in the delivery log.
@@ -103,15 +100,6 @@ class DigestRepo:
         return [DigestSetting(*tuple(r)) for r in rows]
 
     # -- content -------------------------------------------------------------------------------------
-
-    def published_between(self, first: date, last: date) -> list[Article]:
-        """Live, unflagged articles published from ``first`` to ``last`` (inclusive), newest first."""
-        rows = self.db.query(
-            f"SELECT {_COLUMNS} FROM articles WHERE deleted = 0 AND flagged IS NULL "
-            "AND published >= ? AND published <= ? ORDER BY published DESC, id DESC",
-            (first.isoformat(), last.isoformat()),
-        )
-        return [row_to_article(r) for r in rows]
 
     def shown_before(self, chat_id: int, thread_id: int) -> set[int]:
         """Articles a chat (forum topic) already got in a digest."""

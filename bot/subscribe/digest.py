@@ -246,7 +246,7 @@ def digest_stories(store: Store, setting: DigestSetting, occurrence: Occurrence)
     """The stories a digest shows: its period's articles on its topic that no earlier digest showed."""
     first, last = period_dates(occurrence, setting.timezone)
     shown = store.digests.shown_before(setting.chat_id, setting.thread_id)
-    fresh = [a for a in store.digests.published_between(first, last) if a.id not in shown]
+    fresh = [a for a in store.articles.published_between(first, last, limit=None) if a.id not in shown]
     return top_stories(fresh, setting.topic, group=lambda live: stored_stories(store, live))
 
 
