@@ -1,38 +1,11 @@
-"""The BM25 index we own: inverted, sparse, segmented, incremental and persistent.
+"""The article index :class:`BM25Index`: exact BM25Okapi over a changing collection, inverted, segmented,
+incremental and persistent.
 
-Why this shape
---------------
-rank-bm25 rescans every document in Python for every query. Here a query touches only the postings of its
-terms: for each term, a contiguous slice of document ids and term frequencies. Nothing that depends on
-the whole collection (N, the average length, the idf floor) is baked into the postings, because it changes
-whenever an article comes or goes; the index keeps raw counts and finishes BM25Okapi at query time over
-the postings (:mod:`bot.search.bm25`), so scores are exact for the live collection at every moment.
-
-The index is generic over *documents*: a document has a key (the article id), a position (0 for a
-whole-article document), a publication day and a source. The product indexes articles (title + body).
-
-Layout (one module each)
-------------------------
-- :mod:`~bot.search.vocabulary`: term → id, shared by all segments; here, document frequencies over live
-  documents per term.
-- :mod:`~bot.search.columns`: per document *slot* (append-only) its length, key, position, day, source id,
-  span and alive flag. Deleting an article clears its slots' alive flags and its df contributions; an
-  updated article is deleted and added again under new slots.
-- :mod:`~bot.search.segments`: CSR postings by term. A big *main* segment (memory-mapped after load) and a
-  small *fresh* one that takes new documents within milliseconds; past a threshold a background thread
-  merges fresh into main (dead postings dropped) while searches and additions go on.
-- :mod:`~bot.search.storage`: the files. :meth:`BM25Index.save` exports an
-  :class:`~bot.search.storage.IndexState` and :meth:`BM25Index.load` restores one; merges never touch files.
-
-Answering a query fast and exactly
-----------------------------------
-A query is one call of a compiled kernel (:mod:`bot.search.kernels`, numba): it scores every posting of
-the query terms exactly from tf, in float64, as rank-bm25 does, a block of slots at a time (so the
-per-slot accumulator stays in cache), and keeps the k best that pass the filters in a heap ordered as the
-results are. MaxScore skips the commonest terms once all they can add stays well under the k-th best
-score, looking them up only for documents that can still make it, so the result never changes. Slots of
-a bulk build are numbered by publication date, so a date filter (``as_of``) cuts postings by binary search
-before any scoring. The per-call cost is the postings and a few microseconds, not ~30 numpy calls.
+A document has a key (the article id), a position (0 for a whole article), a publication day and a source.
+The parts live in :mod:`~bot.search.vocabulary` (terms), :mod:`~bot.search.columns` (per-slot columns),
+:mod:`~bot.search.segments` (CSR postings), :mod:`~bot.search.kernels` (the compiled query) and
+:mod:`~bot.search.storage` (the files: this class only exports and restores an ``IndexState``). Why it
+has this shape, and how a query stays fast and exact: ``docs/search.md`` ("The index's design").
 """
 
 from __future__ import annotations
