@@ -1,9 +1,11 @@
 """The objects a running bot needs, opened once: settings, store, search index and answerer.
 
-The Telegram layer and the CLI call :func:`open_services` and get a ready :class:`Services`: on a fresh
-clone the store is empty, so the bundled corpus is ingested first (a fresh checkout answers at once), and
-the search index is loaded from the data directory or built from the store and caught up with it, and
-new articles are grouped into stories (:mod:`bot.stories`) whenever the index catches up.
+The one place that builds them. The Telegram layer, the CLI and the answer worker processes all call
+:func:`open_services` and get a ready :class:`Services`: on a fresh clone the store is empty, so the
+bundled corpus is ingested first (a fresh checkout answers at once), and the search index is loaded from
+the data directory or built from the store and caught up with it, and new articles are grouped into
+stories (:mod:`bot.stories`) whenever the index catches up. ``read_only=True`` (an answer worker) opens
+the same objects but writes nothing: no ingest, no story grouping, the index never saved.
 """
 
 from __future__ import annotations
@@ -34,13 +36,15 @@ class Services:
     retriever: Retriever
     answerer: Answerer
     stories: StoryGrouper | None = None
+    read_only: bool = False
     _closed: bool = field(default=False, repr=False)
 
     def refresh(self) -> int:
         """Bring the search index up to date with the store (after an ingest) and group new articles into
-        stories; returns the index changes applied."""
+        stories (not when read-only); returns the index changes applied."""
         changed = self.retriever.refresh()
-        self.group_stories()
+        if not self.read_only:
+            self.group_stories()
         return changed
 
     def group_stories(self, report: Report | None = None) -> int:
@@ -74,27 +78,30 @@ class Services:
 
 def open_services(
     settings: Settings | None = None, *, ingest_bundled: bool = True, config: RankConfig | None = None,
-    report: Report | None = None,
+    report: Report | None = None, read_only: bool = False,
 ) -> Services:  # fmt: skip
     """Open the store, ingest the bundled corpus when the store is empty, load or build the index.
 
     ``report`` (a command line's stderr) is told about each long first-use step as it starts, with
     progress, so the first ``ask`` on a fresh clone says why it takes a while; a service logs instead.
+    ``read_only`` (an answer worker beside a bot process that owns the index): nothing is ingested,
+    grouped or saved; the saved index is read and caught up with the store in memory.
     """
     settings = settings or load_settings()
     store = Store.from_settings(settings)
     try:
-        if ingest_bundled:
+        if ingest_bundled and not read_only:
             if report is not None and store.articles.count(include_flagged=True) == 0:
                 report(f"first use: the store is empty; ingesting {', '.join(settings.corpus_paths) or 'nothing'} "
                        f"into {settings.database_path}")  # fmt: skip
             summary = ensure_bundled_corpus(settings, store, progress=report is not None)
             if summary is not None:
                 log.info("ingested the bundled corpus into an empty store")
-        retriever = make_retriever(settings, store, report=report)
+        retriever = make_retriever(settings, store, report=report, read_only=read_only)
         answerer = Answerer(store, retriever, config=config)
-        services = Services(settings, store, retriever, answerer)
-        services.group_stories(report)
+        services = Services(settings, store, retriever, answerer, read_only=read_only)
+        if not read_only:
+            services.group_stories(report)
     except BaseException:
         store.close()
         raise

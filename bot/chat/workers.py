@@ -4,9 +4,10 @@ to Telegram.
 The answer pipeline is CPU-bound Python: in threads of the bot's own process it holds the GIL, so the
 whole bot answers on one core, and the event loop waits for the GIL (up to the switch interval) every
 time it wants to send a reply. :class:`AnswerWorkers` runs ``Answerer.answer`` in a pool of worker
-processes instead. Each worker opens its own store connection and the saved search index (its big
-arrays memory-mapped, so the page cache holds them once for all processes), and never writes either:
-the bot process still owns the index, refreshes it from the store and saves it.
+processes instead. Each worker builds its services with the bot's own :func:`bot.services.open_services`,
+read-only: its own store connection and the saved search index (its big arrays memory-mapped, so the page
+cache holds them once for all processes), and never writes either: the bot process still owns the index,
+refreshes it from the store and saves it.
 
 Each task carries the store change counter the bot's index has reached; a worker that is behind applies
 the store's changes first, so a worker never answers from an older corpus than the bot process would.
@@ -28,13 +29,13 @@ import os
 import signal
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.answer.pipeline import Answerer
     from bot.answer.rank import RankConfig
     from bot.answer.types import Answer
+    from bot.config import Settings
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class AnswerWorkers:
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_open_worker,
-            initargs=(settings.database_path, settings.index_dir, self.services.answerer.config),
+            initargs=(settings, self.services.answerer.config),
         )
         loop = asyncio.get_running_loop()
         try:
@@ -100,7 +101,7 @@ class AnswerWorkers:
         answerer = self.services.answerer
         pool = self._pool
         if pool is not None:
-            seq = self.services.retriever.seq  # type: ignore[attr-defined]
+            seq = self.services.retriever.seq
             try:
                 return await asyncio.get_running_loop().run_in_executor(
                     pool, _answer, question, as_of, offset, limit, seq
@@ -121,28 +122,18 @@ class AnswerWorkers:
 
 # -- in the worker processes ---------------------------------------------------------------------------
 
-_answerer: Answerer | None = None
+_services: Services | None = None
 
 
-def _open_worker(database_path: Path, index_dir: Path, config: RankConfig | None) -> None:
-    """Worker start: its own store connection and a read-only view of the saved index."""
-    from bot.answer.pipeline import Answerer
-    from bot.search.retriever import IndexRetriever
-    from bot.store import Store
+def _open_worker(settings: Settings, config: RankConfig | None) -> None:
+    """Worker start: the bot's services, opened by the same function, read-only (its own store connection,
+    the saved index read and caught up in memory, nothing ingested, grouped or saved)."""
+    from bot.services import open_services
 
-    class ReadOnlyIndex(IndexRetriever):
-        """The bot process saves the index; its workers only read it and catch up from the store."""
-
-        def save(self) -> None:
-            """Never written from a worker."""
-
-    global _answerer
+    global _services
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the bot stops us
     _exit_with_parent()
-    store = Store(database_path)
-    retriever = ReadOnlyIndex(store, index_dir)
-    retriever.open()
-    _answerer = Answerer(store, retriever, config=config)
+    _services = open_services(settings, config=config, read_only=True)
 
 
 def _exit_with_parent() -> None:
@@ -160,12 +151,11 @@ def _exit_with_parent() -> None:
 
 def _catch_up(seq: int) -> Answerer:
     """The worker's answerer, its index at least as new as the bot process's (``seq``)."""
-    if _answerer is None:  # pragma: no cover - the initializer always runs first
+    if _services is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("answer worker not initialised")
-    retriever = _answerer.retriever
-    if retriever.seq < seq:  # type: ignore[attr-defined]
-        retriever.refresh()  # type: ignore[attr-defined]
-    return _answerer
+    if _services.retriever.seq < seq:
+        _services.refresh()
+    return _services.answerer
 
 
 def _warm_up(seq: int) -> int:

@@ -69,14 +69,21 @@ class Retriever(Protocol):
         """Apply store changes; returns how many articles changed (0 = nothing to do)."""
         ...
 
+    @property
+    def seq(self) -> int:
+        """The store change counter the backend reflects (an answer worker compares it with the bot's)."""
+        ...
+
 
 class IndexRetriever:
     """The article index over the store, synced by ``refresh()`` and saved under ``index_dir``."""
 
     def __init__(self, store: Store | None, index_dir: Path | None, analyzer: Analyzer | None = None,
-                 save_interval: float = 30.0, report: Report | None = None) -> None:  # fmt: skip
+                 save_interval: float = 30.0, report: Report | None = None, *,
+                 read_only: bool = False) -> None:  # fmt: skip
         self.store = store
         self.index_dir = index_dir
+        self.read_only = read_only  # an answer worker: reads the saved index, catches up in memory, never saves
         self.analyzer = analyzer or default_analyzer()
         self.save_interval = save_interval
         self.articles = BM25Index(self.analyzer, name="articles")
@@ -88,9 +95,11 @@ class IndexRetriever:
         self.report = report  # a command line's stderr: every indexing step is announced there
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, report: Report | None = None) -> IndexRetriever:
+    def from_settings(
+        cls, settings: Settings, store: Store, report: Report | None = None, *, read_only: bool = False
+    ) -> IndexRetriever:
         """Open (or build) the index the settings point at, synced with ``store``."""
-        retriever = cls(store, settings.index_dir, report=report)
+        retriever = cls(store, settings.index_dir, report=report, read_only=read_only)
         retriever.open()
         return retriever
 
@@ -206,9 +215,10 @@ class IndexRetriever:
 
         When it cannot be written (a full disk, a read-only data directory) the index stays in memory and
         keeps answering: one warning, and the next save tries again (a later process rebuilds or catches
-        up from the store, which holds everything).
+        up from the store, which holds everything). A read-only retriever never writes: the process that
+        owns the index saves it.
         """
-        if self.index_dir is None:
+        if self.index_dir is None or self.read_only:
             return
         with self._lock:
             try:
@@ -336,13 +346,16 @@ def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def make_retriever(settings: Settings, store: Store, report: Report | None = None) -> Retriever:
+def make_retriever(
+    settings: Settings, store: Store, report: Report | None = None, *, read_only: bool = False
+) -> Retriever:
     """The backend the settings ask for (``search_backend``: "index" or "rank-bm25").
 
     ``report`` (a command line's stderr) hears about every indexing step, so a long first wait says why.
+    ``read_only``: the index is read and kept up to date in memory but never saved (an answer worker).
     """
     if settings.search_backend == "rank-bm25":
         retriever = RankBM25Retriever(store)
         retriever.refresh()
         return retriever
-    return IndexRetriever.from_settings(settings, store, report=report)
+    return IndexRetriever.from_settings(settings, store, report=report, read_only=read_only)
