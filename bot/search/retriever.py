@@ -83,7 +83,7 @@ class IndexRetriever:
                  read_only: bool = False) -> None:  # fmt: skip
         self.store = store
         self.index_dir = index_dir
-        self.read_only = read_only  # an answer worker: reads the saved index, catches up in memory, never saves
+        self.read_only = read_only  # an answer worker: catches up in memory, never saves
         self.analyzer = analyzer or default_analyzer()
         self.save_interval = save_interval
         self.articles = BM25Index(self.analyzer, name="articles")
