@@ -43,7 +43,6 @@ from .common import (
     SERVICES_KEY,
     WORKERS_KEY,
     BotOptions,
-    services_of,
     unknown_button,
     workers_of,
 )
@@ -182,5 +181,5 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Stop the answer workers; say what stays queued: those deliveries go out after the next start."""
     await asyncio.to_thread(workers_of(app).close)
-    left = services_of(app).store.subscriptions.pending_count()
+    left = delivery.deliverer_of(app).outbox.pending_count()
     log.info("bot stopped; %d deliveries stay queued for the next start", left)

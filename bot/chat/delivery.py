@@ -1,12 +1,14 @@
 """Pushing new articles to subscribed chats: the JobQueue jobs and the sender.
 
 Two jobs feed one delivery pass. ``watch`` runs every few seconds and notices articles another process
-(``python -m bot ingest``) wrote to the store; ``poll`` runs every ``poll_interval_minutes`` and fetches
-the configured feeds and folders itself. A pass refreshes the search index, plans deliveries (see
-:mod:`bot.subscribe.planner`) and sends what is queued. Jobs only start passes as tasks, so a long
-pass (a chat under a ``RetryAfter``) never makes the scheduler skip or pile up runs.
+(``python -m bot ingest``) wrote to the store; ``poll`` runs every ``poll_interval_minutes`` and has the
+bot fetch the configured feeds and folders itself. Both call the Telegram-free heartbeat
+(:meth:`bot.heartbeat.Heartbeat.beat`: poll, refresh the search index, plan deliveries), then send what is
+queued; what the sender reads and writes goes through :class:`bot.subscribe.outbox.Outbox`. Jobs only
+start passes as tasks, so a long pass (a chat under a ``RetryAfter``) never makes the scheduler skip or
+pile up runs.
 
-At most once (see :mod:`bot.store.subscriptions` for the delivery log's states): a message's rows are
+At most once (see ``docs/delivery.md`` for the delivery log's states): a message's rows are
 marked ``sending`` when its request goes on the wire and ``sent`` when Telegram accepts it; a request
 that certainly did not reach Telegram (a 429, a refusal, no connection) leaves them queued, and one that
 may have posted (a timeout or a lost answer, or a crash) leaves them ``unconfirmed``, never re-sent. A
@@ -22,30 +24,39 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import LinkPreviewOptions
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
+from bot.heartbeat import Heartbeat
 from bot.models import Article
-from bot.subscribe.planner import Batch, batches_for, plan_deliveries, start_marks
+from bot.subscribe.outbox import STORY_REPEAT, Outbox
+from bot.subscribe.planner import Batch
 from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
 
-from .common import BotOptions, options_of, services_of
+from .common import BotOptions, options_of
 from .ratelimit import ChatRateLimiter, TrackedSend
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from bot.store import Store
-    from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
 
+__all__ = ["STORY_REPEAT", "Deliverer", "Outcome", "SendReport", "render_batch", "send_pending"]
+
 DELIVERER_KEY = "newsbot.deliverer"
-#: A chat that got a card for a story within this window gets no second card from another outlet.
-STORY_REPEAT = timedelta(hours=24)
+
+
+class TopicPauser(Protocol):
+    """Where a paused forum topic is recorded: an :class:`~bot.subscribe.outbox.Outbox` (or the store's
+    subscriptions, which offer the same two calls)."""
+
+    def pause_topic(self, chat_id: int, thread_id: int, reason: str) -> bool: ...
+
+    def get_topic(self, chat_id: int, thread_id: int) -> Any: ...
 
 
 @dataclass
@@ -61,22 +72,14 @@ class SendReport:
 
 
 class Deliverer:
-    """Runs delivery passes one at a time for an application."""
+    """Runs delivery passes one at a time for an application: a heartbeat, then the queue sent."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.heartbeat = Heartbeat(services)
+        self.outbox = Outbox(services.store)
         self._pass_lock = asyncio.Lock()
-        self._fetch_lock = asyncio.Lock()
-        self._seen_seq: int | None = None
-        interrupted = services.store.subscriptions.settle_interrupted()
-        if interrupted:
-            log.warning(
-                "%d pushes (articles) or digests were on the wire when the bot last stopped; not sent again "
-                "(they most likely arrived)",
-                interrupted,
-            )
-        if start_marks(services.store):
-            log.info("delivery planner starts at the current end of the store")
+        self.heartbeat.start()
 
     @property
     def busy(self) -> bool:
@@ -85,58 +88,21 @@ class Deliverer:
 
     async def watch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """A pass if the store changed or deliveries are queued, unless one is already running."""
-        if self.busy:
-            return
-        store = self.services.store
-        if store.articles.max_seq() == self._seen_seq and not store.subscriptions.pending_chats():
+        if self.busy or not self.heartbeat.due():
             return
         await self.run_pass(app)
 
     async def fetch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Fetch the configured feeds and folders (one fetch at a time), then a pass."""
-        settings = self.services.settings
-        if (settings.feed_urls or settings.watch_dirs) and not self._fetch_lock.locked():
-            async with self._fetch_lock:
-                await asyncio.to_thread(
-                    _ingest, [str(d) for d in settings.watch_dirs], settings.feed_urls, self.services.store
-                )
+        """A heartbeat that polls the configured feeds and folders (one poll at a time), then a pass."""
+        if self.heartbeat.polls:
+            await asyncio.to_thread(self.heartbeat.beat, poll=True)
         await self.run_pass(app)
 
     async def run_pass(self, app: Application[Any, Any, Any, Any, Any, Any]) -> SendReport:
-        """Refresh the index, plan new deliveries, send what is queued."""
+        """A heartbeat (index refresh and planning when the store changed), then send what is queued."""
         async with self._pass_lock:
-            store = self.services.store
-            seq = store.articles.max_seq()
-            if seq != self._seen_seq:
-                await asyncio.to_thread(self._refresh_and_plan)
-                self._seen_seq = seq
-            return await send_pending(app.bot, store, options_of(app), keep_going=lambda: app.running)
-
-    def _refresh_and_plan(self) -> None:
-        """Bring the search index up to date (answers see new articles) and queue deliveries."""
-        try:
-            self.services.refresh()
-        except Exception:  # a failing index refresh must not stop pushes
-            log.exception("index refresh failed")
-        plan_deliveries(self.services.store)
-
-
-def _ingest(folders: list[str], feeds: list[str], store: Store) -> None:
-    """Ingest folders and feeds (conditional GET); failures are logged and the bot keeps running."""
-    from bot.ingest import ingest
-    from bot.store import LockBusy
-
-    try:
-        summary = ingest(folders, store, feeds=feeds, wait=False)
-    except LockBusy as busy:  # a CLI ingest is running: this round's articles come with the next poll
-        log.info("another ingest is running (%s); polling feeds and folders next round", busy.holder)
-        return
-    except Exception:
-        log.exception("polling feeds and folders failed")
-        return
-    if summary.stopped:
-        log.warning("polling stopped: %s", summary.stopped)
-    log.info("polled %d folder(s) and %d feed(s): %s", len(folders), len(feeds), summary.counts_line())
+            await asyncio.to_thread(self.heartbeat.beat)
+            return await send_pending(app.bot, self.outbox, options_of(app), keep_going=lambda: app.running)
 
 
 def deliverer_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deliverer:
@@ -161,7 +127,7 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Daily: forget stored queries older than the TTL (their buttons then say the results expired)."""
     days = options_of(context).query_ttl_days
-    n = services_of(context).store.subscriptions.purge_queries(timedelta(days=days))
+    n = deliverer_of(context.application).outbox.purge_queries(timedelta(days=days))
     if n:
         log.info("forgot %d stored queries older than %s days", n, days)
 
@@ -170,11 +136,11 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def send_pending(
-    bot: Any, store: Store, options: BotOptions, keep_going: Callable[[], bool] = lambda: True
+    bot: Any, outbox: Outbox, options: BotOptions, keep_going: Callable[[], bool] = lambda: True
 ) -> SendReport:
     """Send every chat's queued deliveries, chats concurrently (bounded) so one slow chat stalls none."""
     report = SendReport()
-    destinations = store.subscriptions.pending_destinations()
+    destinations = outbox.destinations()
     if not destinations:
         return report
     gate = asyncio.Semaphore(options.delivery_concurrency)
@@ -182,7 +148,7 @@ async def send_pending(
     async def one(chat_id: int, thread_id: int) -> None:
         async with gate:
             if keep_going():
-                await send_chat(bot, store, chat_id, options, report, keep_going, thread_id=thread_id)
+                await send_chat(bot, outbox, chat_id, options, report, keep_going, thread_id=thread_id)
 
     await asyncio.gather(*(one(c, t) for c, t in destinations))
     if report.messages:
@@ -192,7 +158,7 @@ async def send_pending(
 
 async def send_chat(
     bot: Any,
-    store: Store,
+    outbox: Outbox,
     chat_id: int,
     options: BotOptions,
     report: SendReport,
@@ -201,37 +167,21 @@ async def send_chat(
     thread_id: int = 0,
 ) -> None:
     """Send one chat's (forum topic's) queue as cards or digests, pacing messages; stop early on trouble."""
-    repo = store.subscriptions
-    ids = repo.pending(chat_id, thread_id=thread_id)
-    articles = store.articles.get_many(ids)
-    gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
-    if gone:
-        repo.mark_dropped(chat_id, gone, thread_id=thread_id)
-    live = [i for i in ids if i not in gone]
-    story_of = store.stories.story_of(live)
-    seen = store.stories.sent_recently(chat_id, set(story_of.values()), STORY_REPEAT, thread_id=thread_id)
-    repeats = [i for i in live if story_of[i] in seen]
-    if repeats:  # another outlet's article on a story the chat got a card for today: no second card
-        repo.mark_dropped(chat_id, repeats, thread_id=thread_id)
-    batches, dropped = batches_for([i for i in live if story_of[i] not in seen], options.burst, story_of)
-    if dropped:
-        repo.mark_dropped(chat_id, dropped, thread_id=thread_id)
-    topics = [s.topic for s in repo.list(chat_id, thread_id=thread_id)]
-    also = also_articles(store, batches, articles, story_of)
-    for n, batch in enumerate(batches):
+    queue = outbox.next_messages(chat_id, options.burst, thread_id=thread_id)
+    for n, batch in enumerate(queue.batches):
         if not keep_going():
             return
         if n:
             await asyncio.sleep(options.chat_pace)
-        html, preview = render_batch(batch, articles, topics, also)
+        html, preview = render_batch(batch, queue.articles, queue.topics, queue.also)
         outcome, chat_id, _message_id = await _send(
-            bot, repo, chat_id, batch.article_ids, html, preview, thread_id=thread_id
+            bot, outbox, chat_id, batch.article_ids, html, preview, thread_id=thread_id
         )
         if outcome is Outcome.SENT:
             report.messages += 1
             report.articles += len(batch.article_ids)
         elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
-            repo.mark_dropped(chat_id, batch.article_ids, thread_id=thread_id)
+            outbox.mark_dropped(chat_id, batch.article_ids, thread_id=thread_id)
             report.refused.append(chat_id)
         else:
             lists = {Outcome.PAUSED: report.paused, Outcome.UNCONFIRMED: report.unconfirmed}
@@ -251,7 +201,7 @@ class Outcome(Enum):
 
 async def _send(
     bot: Any,
-    repo: SubscriptionRepo,
+    outbox: Outbox,
     chat_id: int,
     ids: tuple[int, ...],
     html: str,
@@ -266,7 +216,7 @@ async def _send(
     deleted or closed only that topic pauses (see :func:`pause_topic`).
     """
     for _ in range(2):  # a second try only after a group migrated to a supergroup
-        tracked = _tracked(repo, chat_id, ids, thread_id)
+        tracked = _tracked(outbox, chat_id, ids, thread_id)
         try:
             message = await _send_tracked(bot, tracked, chat_id, html, preview, thread_id)
             tracked.accepted({"message_id": message.message_id})
@@ -275,25 +225,25 @@ async def _send(
             log.info(
                 "chat %s migrated to %s while pushing; moving its subscriptions", chat_id, exc.new_chat_id
             )
-            repo.migrate(chat_id, exc.new_chat_id)
+            outbox.migrate(chat_id, exc.new_chat_id)
             chat_id = exc.new_chat_id
         except Forbidden as exc:
-            return _pause(repo, chat_id, f"Forbidden: {exc.message}"), chat_id, None
+            return _pause(outbox, chat_id, f"Forbidden: {exc.message}"), chat_id, None
         except RetryAfter as exc:
             log.warning("chat %s: flood control (%s); deliveries stay queued", chat_id, exc.message)
             return Outcome.DEFERRED, chat_id, None
         except BadRequest as exc:
             if thread_id and topic_gone(exc):
-                return await pause_topic(bot, repo, chat_id, thread_id, exc), chat_id, None
+                return await pause_topic(bot, outbox, chat_id, thread_id, exc), chat_id, None
             if "chat not found" in exc.message.lower():
-                return _pause(repo, chat_id, exc.message), chat_id, None
+                return _pause(outbox, chat_id, exc.message), chat_id, None
             log.error("chat %s: Telegram refused a push (%s); dropped", chat_id, exc.message)
             return Outcome.REFUSED, chat_id, None
         except NetworkError as exc:
             if tracked.state == "queued":  # never reached Telegram: try again in a later pass
                 log.warning("chat %s: cannot reach Telegram (%s); deliveries stay queued", chat_id, exc)
                 return Outcome.DEFERRED, chat_id, None
-            repo.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
+            outbox.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
             log.warning(
                 "chat %s: no answer to a push (%s); it may have arrived, so it is not sent again",
                 chat_id,
@@ -303,12 +253,12 @@ async def _send(
     return Outcome.DEFERRED, chat_id, None
 
 
-def _tracked(repo: SubscriptionRepo, chat_id: int, ids: tuple[int, ...], thread_id: int) -> TrackedSend:
+def _tracked(outbox: Outbox, chat_id: int, ids: tuple[int, ...], thread_id: int) -> TrackedSend:
     """The delivery-log hooks of one push message."""
     return TrackedSend(
-        on_sending=lambda: repo.mark_sending(chat_id, ids, thread_id=thread_id),
-        on_unsent=lambda: repo.mark_unsent(chat_id, ids, thread_id=thread_id),
-        on_sent=lambda result: repo.mark_sent(
+        on_sending=lambda: outbox.mark_sending(chat_id, ids, thread_id=thread_id),
+        on_unsent=lambda: outbox.mark_unsent(chat_id, ids, thread_id=thread_id),
+        on_sent=lambda result: outbox.mark_sent(
             chat_id, ids, result.get("message_id") if isinstance(result, dict) else None, thread_id=thread_id
         ),
     )
@@ -330,9 +280,9 @@ async def _send_tracked(
         raise
 
 
-def _pause(repo: SubscriptionRepo, chat_id: int, reason: str) -> Outcome:
+def _pause(outbox: Outbox, chat_id: int, reason: str) -> Outcome:
     """Pause a chat the bot can no longer post in, and say so in the log."""
-    repo.pause(chat_id, reason)
+    outbox.pause(chat_id, reason)
     log.warning("chat %s: %s; subscriptions paused until the bot can post there again", chat_id, reason)
     return Outcome.PAUSED
 
@@ -346,7 +296,7 @@ def topic_gone(exc: BadRequest) -> bool:
     return "message thread not found" in text or "topic_closed" in text
 
 
-async def pause_topic(bot: Any, repo: SubscriptionRepo, chat_id: int, thread_id: int, exc: BadRequest) -> Outcome:
+async def pause_topic(bot: Any, repo: TopicPauser, chat_id: int, thread_id: int, exc: BadRequest) -> Outcome:
     """Pause one forum topic's subscriptions, and say so once in the General topic."""
     closed = "topic_closed" in exc.message.lower()
     reason = "the topic was closed" if closed else "the topic was deleted"
@@ -395,21 +345,6 @@ def render_batch(
         if visible_length(html + extra) <= TELEGRAM_LIMIT:
             html += extra
     return html, LinkPreviewOptions(is_disabled=True)
-
-
-def also_articles(
-    store: Store, batches: Sequence[Batch], articles: dict[int, Article], story_of: Mapping[int, int]
-) -> dict[int, list[Article]]:
-    """For each story about to be shown: the other articles of the story in the store (other outlets'
-    coverage, whether or not it was queued for this chat), keyed by the shown article's id."""
-    leads = [group[0] for batch in batches for group in batch.groups]
-    members = store.stories.members({story_of.get(a, a) for a in leads})
-    others = store.articles.get_many(i for ids in members.values() for i in ids if i not in articles)
-    pool = {**others, **articles}
-    return {
-        lead: [pool[i] for i in members.get(story_of.get(lead, lead), []) if i != lead and i in pool]
-        for lead in leads
-    }
 
 
 def matched_topic(article: Article, topics: list[str]) -> str | None:

@@ -16,6 +16,7 @@ from bot.chat.common import BotOptions
 from bot.chat.delivery import SendReport, send_pending
 from bot.models import Article
 from bot.store import Store
+from bot.subscribe.outbox import Outbox
 from bot.subscribe.planner import plan_deliveries
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -73,9 +74,9 @@ def queue_articles(store: Store, chats: list[int], n: int = 2) -> list[int]:
 async def test_all_sent_once_and_not_again(store: Store) -> None:
     queue_articles(store, [1, 2])
     bot = ScriptedBot()
-    report = await send_pending(bot, store, OPTIONS)
+    report = await send_pending(bot, Outbox(store), OPTIONS)
     assert (report.messages, report.articles) == (4, 4)
-    await send_pending(bot, store, OPTIONS)
+    await send_pending(bot, Outbox(store), OPTIONS)
     assert len(bot.sent) == 4
     assert {r["status"] for r in store.subscriptions.deliveries()} == {"sent"}
 
@@ -97,11 +98,11 @@ async def test_crash_between_send_and_record_never_repeats_that_message(
 
     monkeypatch.setattr(store.subscriptions, "mark_sent", dies_on_second)
     with pytest.raises(Killed):
-        await send_pending(bot, store, OPTIONS)
+        await send_pending(bot, Outbox(store), OPTIONS)
     monkeypatch.setattr(store.subscriptions, "mark_sent", real_mark)
     assert store.subscriptions.delivery_counts() == {"sent": 1, "sending": 1, "pending": 1}
     assert store.subscriptions.settle_interrupted() == 1  # what a restart does first
-    await send_pending(bot, store, OPTIONS)  # "after the restart"
+    await send_pending(bot, Outbox(store), OPTIONS)  # "after the restart"
     titles = [text.split("\n")[0] for _, text in bot.sent]
     assert len(titles) == 3 and len(set(titles)) == 3  # 3 articles, none twice
     assert store.subscriptions.delivery_counts() == {"sent": 2, "unconfirmed": 1}
@@ -111,9 +112,9 @@ async def test_stopping_between_messages_leaves_the_rest_queued(store: Store) ->
     queue_articles(store, [1], n=3)
     bot = ScriptedBot()
     budget = iter([True, True, False])
-    await send_pending(bot, store, OPTIONS, keep_going=lambda: next(budget, False))
+    await send_pending(bot, Outbox(store), OPTIONS, keep_going=lambda: next(budget, False))
     assert len(bot.sent) == 1 and len(store.subscriptions.pending(1)) == 2
-    await send_pending(bot, store, OPTIONS)
+    await send_pending(bot, Outbox(store), OPTIONS)
     assert len(bot.sent) == 3 and not store.subscriptions.pending(1)
 
 
@@ -122,7 +123,7 @@ async def test_forbidden_pauses_the_chat_and_others_go_on(
 ) -> None:
     queue_articles(store, [1, 2])
     bot = ScriptedBot(errors={1: [Forbidden("Forbidden: bot was blocked by the user")]})
-    report = await send_pending(bot, store, OPTIONS)
+    report = await send_pending(bot, Outbox(store), OPTIONS)
     assert report.paused == [1] and report.messages == 2
     chat = store.subscriptions.get_chat(1)
     assert chat is not None and chat.paused and "blocked" in (chat.paused_reason or "")
@@ -133,7 +134,7 @@ async def test_forbidden_pauses_the_chat_and_others_go_on(
 async def test_chat_migrated_moves_subscriptions_and_resends_to_the_new_id(store: Store) -> None:
     queue_articles(store, [-5])
     bot = ScriptedBot(errors={-5: [ChatMigrated(-1005)]})
-    report = await send_pending(bot, store, OPTIONS)
+    report = await send_pending(bot, Outbox(store), OPTIONS)
     assert report.messages == 2 and {c for c, _ in bot.sent} == {-1005}
     assert [s.topic for s in store.subscriptions.list(-1005)] == [""] and store.subscriptions.list(-5) == []
     assert {r["status"] for r in store.subscriptions.deliveries(-1005)} == {"sent"}
@@ -144,10 +145,10 @@ async def test_retry_after_and_no_connection_keep_deliveries_queued(store: Store
     never_connected = NetworkError("httpx.ConnectError: connection refused")
     never_connected.__cause__ = httpx.ConnectError("connection refused")
     bot = ScriptedBot(errors={1: [RetryAfter(30)], 2: [never_connected]})
-    report = await send_pending(bot, store, OPTIONS)
+    report = await send_pending(bot, Outbox(store), OPTIONS)
     assert sorted(report.deferred) == [1, 2] and report.messages == 0
     assert len(store.subscriptions.pending(1)) == 2 and len(store.subscriptions.pending(2)) == 2
-    await send_pending(bot, store, OPTIONS)
+    await send_pending(bot, Outbox(store), OPTIONS)
     assert len(bot.sent) == 4
 
 
@@ -157,19 +158,19 @@ async def test_a_push_whose_answer_never_came_is_not_sent_again(store: Store) ->
     timed_out = TimedOut()
     timed_out.__cause__ = httpx.ReadTimeout("no answer")
     bot = ScriptedBot(errors={1: [timed_out], 2: [NetworkError("Bad Gateway (502)")]})
-    report = await send_pending(bot, store, OPTIONS)
+    report = await send_pending(bot, Outbox(store), OPTIONS)
     assert sorted(report.unconfirmed) == [1, 2] and report.messages == 0
-    await send_pending(bot, store, OPTIONS)
+    await send_pending(bot, Outbox(store), OPTIONS)
     assert sorted(c for c, _ in bot.sent) == [1, 2]  # each chat's other article; the first never again
     assert store.subscriptions.delivery_counts() == {"sent": 2, "unconfirmed": 2}
-    await send_pending(bot, store, OPTIONS)
+    await send_pending(bot, Outbox(store), OPTIONS)
     assert len(bot.sent) == 2
 
 
 async def test_a_refused_message_is_dropped_not_retried_forever(store: Store) -> None:
     queue_articles(store, [1])
     bot = ScriptedBot(errors={1: [BadRequest("Bad Request: can't parse entities")]})
-    report: SendReport = await send_pending(bot, store, OPTIONS)
+    report: SendReport = await send_pending(bot, Outbox(store), OPTIONS)
     assert report.refused == [1] and report.messages == 1
     assert [r["status"] for r in store.subscriptions.deliveries(1)] == ["dropped", "sent"]
 
@@ -177,5 +178,5 @@ async def test_a_refused_message_is_dropped_not_retried_forever(store: Store) ->
 async def test_chat_not_found_pauses(store: Store) -> None:
     queue_articles(store, [-7])
     bot = ScriptedBot(errors={-7: [BadRequest("Bad Request: chat not found")]})
-    report = await send_pending(bot, store, OPTIONS)
+    report = await send_pending(bot, Outbox(store), OPTIONS)
     assert report.paused == [-7]
