@@ -1,5 +1,5 @@
 """The running bot's heartbeat, without Telegram: poll feeds and folders, bring the search index up to
-date (and group new articles into stories), plan deliveries.
+date (and group new articles into stories), plan deliveries; and the daily housekeeping.
 
 :meth:`Heartbeat.beat` is the one function that does all three; the chat layer's jobs
 (:mod:`bot.chat.delivery`) call it in a thread and then send what it queued. A beat is cheap when
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.ingest import ingest
 from bot.services import Services
@@ -84,6 +85,11 @@ class Heartbeat:
             planned = plan_deliveries(store)
             self._seen_seq = seq
             return Beat(seq, polled, indexed, planned)
+
+    def forget_old_queries(self, older_than: timedelta) -> int:
+        """Daily: forget stored queries (what "More" and page buttons refer to) older than ``older_than``;
+        their buttons then say the results expired. How many."""
+        return self.services.store.subscriptions.purge_queries(older_than)
 
     def _poll(self) -> bool:
         """Ingest the configured folders and feeds (conditional GET); False when another poll was running.

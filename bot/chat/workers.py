@@ -68,14 +68,12 @@ class AnswerWorkers:
     async def start(self) -> bool:
         """Start the workers and wait until each has answered once; False (answers stay here) on failure.
 
-        Only the index backend can be shared this way; the reference backend stays in process.
+        Only the saved index can be shared this way; the reference backend (``rank-bm25``) stays in process.
         """
-        from bot.search.retriever import IndexRetriever
-
-        retriever = self.services.retriever
-        if self.processes < 1 or self._pool is not None or not isinstance(retriever, IndexRetriever):
-            return self.running
         settings = self.services.settings
+        retriever = self.services.retriever
+        if self.processes < 1 or self._pool is not None or settings.search_backend != "index":
+            return self.running
         pool = ProcessPoolExecutor(
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),

@@ -1,4 +1,9 @@
-"""Subcommands of `python -m bot`, one module each; each exposes `register(subparsers)`."""
+"""The command line: ``python -m bot`` and its subcommands, one module each (``register(subparsers)``).
+
+``run`` starts the Telegram bot (:mod:`bot.chat`); the others (``ask``, ``latest``, ``ingest``, ``eval``,
+``sources``) work without Telegram. The top of the import graph: may import any package of the bot;
+nothing imports it.
+"""
 
 from __future__ import annotations
 

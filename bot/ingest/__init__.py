@@ -9,6 +9,15 @@ Public entry points:
 
 Cleaning removes site chrome learned from the data (see :mod:`bot.ingest.chrome`) and flags pages
 without a real body; see :mod:`bot.ingest.clean` for the rules that need no learning.
+
+One module per source (:mod:`~bot.ingest.scraped`, :mod:`~bot.ingest.jsonl`, :mod:`~bot.ingest.html`,
+:mod:`~bot.ingest.feeds` with :mod:`~bot.ingest.fetch`), the pipeline that runs them
+(:mod:`~bot.ingest.pipeline`, :mod:`~bot.ingest.build`, :mod:`~bot.ingest.sources`), and cleaning
+(:mod:`~bot.ingest.clean`, :mod:`~bot.ingest.chrome`, :mod:`~bot.ingest.furniture`).
+
+May import :mod:`bot.store`, :mod:`bot.models`, :mod:`bot.config` and :mod:`bot.progress`; never
+:mod:`bot.search`, :mod:`bot.answer`, :mod:`bot.subscribe`, :mod:`bot.chat` or ``telegram``. The running
+bot polls feeds through :mod:`bot.heartbeat`, not from :mod:`bot.chat`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,14 @@ commits at a time (SQLite's own lock, waited on for up to 30 s). Two process-lev
 after another (the CLI's and the bot's poller's), so any number of concurrent ingests leave exactly the
 store one ingest leaves; :meth:`Store.bot_lock` lets one `run` process at a time deliver from the store.
 Why, what was measured, and what a PostgreSQL store needs for the same: ``docs/store-concurrency.md``.
+
+Repositories: :mod:`~bot.store.articles` (articles and their change feed), :mod:`~bot.store.state`
+(ingest and planner marks), :mod:`~bot.store.subscriptions` (chats, topics, subscriptions, the delivery
+queue and log, stored queries), :mod:`~bot.store.digests`, :mod:`~bot.store.stories`; under them
+:mod:`~bot.store.db` (connections, transactions), :mod:`~bot.store.migrations` and :mod:`~bot.store.locks`.
+
+The bottom of the import graph: may import :mod:`bot.models` (and :mod:`bot.config` for its settings)
+only. All SQL of the bot lives in this package; the layers above call its methods.
 """
 
 from __future__ import annotations

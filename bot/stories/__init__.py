@@ -7,6 +7,10 @@
 
 The stored story id of an article: ``store.stories.story_of(ids)``; the stories of a list of articles
 (digests): :func:`stories_of`; the newest stories (/latest): :func:`newest_stories`.
+
+May import :mod:`bot.search` (term weights), :mod:`bot.store` and :mod:`bot.models` (and, in
+:mod:`~bot.stories.evaluate` only, :mod:`bot.ingest` to load the labelled articles); never ``telegram``,
+:mod:`bot.answer`, :mod:`bot.subscribe` or :mod:`bot.chat`.
 """
 
 from .grouping import Story, StoryGrouper, group_articles, stories_of

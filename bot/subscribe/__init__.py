@@ -1,1 +1,12 @@
-"""Subscriptions without Telegram: topic parsing/matching and planning which new articles go where."""
+"""Subscriptions without Telegram: topics, delivery planning, the delivery queue and digest schedules.
+
+- :mod:`bot.subscribe.topics` — a subscription's topic: parsing and matching an article.
+- :mod:`bot.subscribe.planner` — which new articles go to which chats (the only writer of the delivery
+  queue), and how a chat's queue becomes cards or digests (``batches_for``).
+- :mod:`bot.subscribe.outbox` — the delivery queue and log as the push sender sees them (at most once).
+- :mod:`bot.subscribe.digest` — ``/digest`` schedules: parsing, when one is due, what it holds.
+
+May import :mod:`bot.store`, :mod:`bot.stories`, :mod:`bot.search` (the analyzer) and
+:mod:`bot.models`; never ``telegram``, :mod:`bot.chat` or :mod:`bot.cli`. Telegram handlers call these
+functions instead of the store.
+"""

@@ -133,7 +133,3 @@ class Outbox:
         """Messages that were on the wire when the bot last stopped become ``unconfirmed`` (never re-sent);
         how many."""
         return self.store.subscriptions.settle_interrupted()
-
-    def purge_queries(self, older_than: timedelta) -> int:
-        """Forget stored queries (the "More" buttons' state) older than ``older_than``; how many."""
-        return self.store.subscriptions.purge_queries(older_than)
