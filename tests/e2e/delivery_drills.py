@@ -36,13 +36,29 @@ ROOT = Path(__file__).resolve().parents[2]
 TODAY = date.today()
 
 
+_SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "bu", "da", "fe", "gi", "ho", "ju", "pe")
+
+
+def _drill_word(n: int, k: int) -> str:
+    """The ``k``-th made-up word of article ``n`` (four syllables, in no other drill article)."""
+    x, word = n * 7919 + k * 104729 + 12345, ""
+    for _ in range(4):
+        word, x = word + _SYLLABLES[x % 16], x // 16
+    return word
+
+
 def drill_article(n: int, topic: str = "harbour") -> Article:
-    """A new article with a marker (``Drillstory0042``) that shows wherever the article is shown."""
+    """A new article with a marker (``Drillstory0042``) that shows wherever the article is shown.
+
+    Each one reports an event of its own (made-up names and words), so every article is a story of its
+    own: articles that read alike would be grouped into one story and shown as one card
+    (``docs/stories.md``), and the drills count every article."""
+    w = [_drill_word(n, k) for k in range(6)]
     return Article(
         url=f"https://drill.example.org/story-{n}",
-        title=f"Drillstory{n:04d}: {topic} news number {n}",
-        text=f"The {topic} authority said on Monday that item {n} of the drill was ready.\n\n"
-        f"Officials in the {topic} district confirmed number {n} again.",
+        title=f"Drillstory{n:04d}: {topic} {w[0]} {w[1]}",
+        text=f"The {topic} of {w[0].title()} reported {w[2]} and {w[3]} on Monday.\n\n"
+        f"Officials in {w[1].title()} confirmed {w[4]} and {w[5]}.",
         published=TODAY,
         source="drill.example.org",
     )
