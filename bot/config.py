@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8443, ge=1, le=65535, validation_alias=AliasChoices("NEWSBOT_PORT", "PORT"))
     bot_api_base_url: str = "https://api.telegram.org/bot"
     bot_api_base_file_url: str = "https://api.telegram.org/file/bot"
+    #: Redis shared by the replicas for Telegram's rate limits (redis://[:password@]host[:port][/db]);
+    #: None: one replica, limits kept in memory
+    redis_url: SecretStr | None = None
     search_backend: Literal["index", "rank-bm25"] = "index"
     max_subscriptions_per_chat: int = Field(default=20, ge=1)
     answer_results: int = Field(default=3, ge=1, le=10)
@@ -81,6 +84,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value.strip()!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
             return level
         return value
+
+    @field_validator("redis_url", mode="after")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """A URL redis-py can connect with; the message never repeats it (it may hold a password)."""
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        if not redis_url_ok(text):
+            raise ValueError(
+                "not a Redis URL: use redis://[:password@]host[:port][/db], rediss://... or unix:///path"
+            )
+        return SecretStr(text)
 
     _split = field_validator("corpus_paths", "feed_urls", "watch_dirs", "admin_user_ids", mode="before")(
         _split_list
@@ -108,6 +124,23 @@ class Settings(BaseSettings):
                 "NEWSBOT_TOKEN is not set: put the token from @BotFather in the environment or in .env"
             )
         return self.token.get_secret_value().strip()
+
+
+def redis_url_ok(url: str) -> bool:
+    """Whether ``url`` is a Redis URL with a valid host, port and database number."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme == "unix":
+        return bool(parts.path)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        return False
+    db = parts.path.strip("/")
+    return (port is None or port > 0) and (not db or db.isdigit())
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -48,7 +48,7 @@ from .common import (
 )
 from .errors import on_error
 from .logging import install_token_redaction
-from .ratelimit import ChatRateLimiter
+from .ratelimit import ChatRateLimiter, shared_budget
 from .workers import AnswerWorkers, default_workers
 
 if TYPE_CHECKING:
@@ -87,7 +87,9 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_base_file_url)
         .defaults(DEFAULTS)
-        .rate_limiter(ChatRateLimiter(max_retries=options.rate_limit_retries))
+        .rate_limiter(
+            ChatRateLimiter(max_retries=options.rate_limit_retries, budget=shared_budget(settings, token))
+        )
         .concurrent_updates(options.concurrent_updates)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

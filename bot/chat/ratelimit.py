@@ -7,10 +7,12 @@ no burst of our own in private chats), because a limiter that paces exactly at t
 whenever the process or the network adds jitter, and 429s risk longer flood waits. The fan-out drill
 (``bench/fanout_drill.py``) measures the headroom left in a replica of Telegram's overall bucket.
 
-A message waits for its limiters in this order: its chat's (a private chat's, or a group's or channel's),
-then the overall one, and leaves right after the last, so the spacing Telegram sees overall is the
-spacing we kept (a wait for a chat no longer releases a bunch of messages at once). PTB's RetryAfter
-handling stays: a 429 is waited out and retried.
+The budget itself lives in :mod:`bot.subscribe.budget` (Telegram-free): one replica keeps it in memory;
+several share it through Redis (:mod:`bot.subscribe.budget_redis`). A message waits until its chat's
+bucket lets it go, then takes its chat's slot and an overall slot together and leaves right then, so the
+spacing Telegram sees overall and in each chat is the spacing we kept. A 429 (RetryAfter) is recorded
+in the budget as a pause of the chat (of every chat when the overall limit was hit), which a shared
+budget passes on to every replica; PTB's RetryAfter handling stays: a 429 is waited out and retried.
 
 Retries of failed requests depend on whether the request can have reached Telegram:
 
@@ -30,14 +32,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
-from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.subscribe.budget import FairQueue, Lane, Limits, LocalBudget, Rate, SendBudget
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +57,14 @@ POSTING = ("send", "edit", "copyMessage", "forwardMessage")
 #: Answers to button presses and inline queries: worth retrying too, but not paced per chat.
 ANSWERS = ("answerCallbackQuery", "answerInlineQuery")
 _NOT_POSTING = frozenset({"sendChatAction"})
-_MAX_IDLE_LIMITERS = 1024
 #: Messages per second overall: Telegram allows about 30; the rest is the margin for jitter.
 OVERALL_PER_SECOND = 25
 #: Messages that may leave at once overall. Small: Telegram's own bucket holds about 30, and what our burst
 #: does not take is left for the bunching of requests by a busy event loop or network.
 OVERALL_BURST = 5
+#: The same for replicas sharing the budget through Redis: requests from several processes reach Telegram
+#: with more jitter, which bunches them (measured: 31 in one second with a burst of 5, 3 replicas).
+SHARED_OVERALL_BURST = 2
 #: Messages per minute in one group or channel (Telegram allows 20), and how many may leave at once.
 GROUP_PER_MINUTE = 18
 GROUP_BURST = 10
@@ -116,9 +126,15 @@ def at_most_once(bot: Any) -> dict[str, Any]:
 
 
 class ChatRateLimiter(AIORateLimiter):
-    """AIORateLimiter's RetryAfter handling with our limiters (margins, posts only, a limiter per chat),
+    """AIORateLimiter's RetryAfter handling with our budget (margins, posts only, per chat and overall),
     retries of requests that certainly did not reach Telegram (and of replies that may have), and
-    :class:`TrackedSend` hooks."""
+    :class:`TrackedSend` hooks.
+
+    ``budget`` is where the slots come from: by default a :class:`LocalBudget` of this process with the
+    rates given here; a shared one (:class:`bot.subscribe.budget_redis.RedisBudget`) for several
+    replicas, made with :func:`telegram_limits`. A RetryAfter is recorded in it, so a shared budget
+    holds the chat (or every chat) in all replicas.
+    """
 
     def __init__(
         self,
@@ -127,26 +143,36 @@ class ChatRateLimiter(AIORateLimiter):
         private_period: float = 1.0,
         overall_per_second: float = OVERALL_PER_SECOND,
         group_per_minute: float = GROUP_PER_MINUTE,
+        budget: SendBudget | None = None,
         pushes_in_flight: int = PUSHES_IN_FLIGHT,
         transient_retries: int = 4,
         backoff: float = 0.5,
         **kwargs: Any,
     ) -> None:
         # PTB's limiters are off (it would count reads like getChatMember against a group's budget, and take
-        # the overall limit first); ours count posts only and take the overall limit last. A limiter of
-        # rate r and burst b is AsyncLimiter(b, b / r).
+        # the overall limit first); ours count posts only and take the overall limit with the chat's.
         super().__init__(overall_max_rate=0, group_max_rate=0, **kwargs)
-        self._overall = (
-            AsyncLimiter(OVERALL_BURST, OVERALL_BURST / overall_per_second) if overall_per_second else None
+        limits = telegram_limits(
+            private_burst=private_burst,
+            private_period=private_period,
+            overall_per_second=overall_per_second,
+            group_per_minute=group_per_minute,
         )
-        self._group_period = 60 * GROUP_BURST / group_per_minute if group_per_minute else 0.0
-        self._groups: dict[int | str, AsyncLimiter] = {}
-        self._private_burst = private_burst
-        self._private_period = private_period
+        self.budget: SendBudget = budget if budget is not None else LocalBudget(limits)
+        self._queue = FairQueue(self.budget)
         self._transient_retries = transient_retries
         self._backoff = backoff
-        self._private: dict[int, AsyncLimiter] = {}
         self._in_flight = asyncio.Semaphore(pushes_in_flight)
+
+    async def initialize(self) -> None:
+        """Connect the budget (a shared one reaches Redis here); PTB calls this from ``Bot.initialize``."""
+        await super().initialize()
+        await self.budget.start()
+
+    async def shutdown(self) -> None:
+        """Release the budget's connections."""
+        await self.budget.close()
+        await super().shutdown()
 
     async def process_request(
         self,
@@ -157,11 +183,11 @@ class ChatRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: Any,
     ) -> JSONResult:
-        """PTB's group limits and RetryAfter handling, our pacing, retries, and the tracking hooks."""
+        """PTB's RetryAfter handling, our pacing, retries, and the tracking hooks."""
         tracked = rate_limit_args if isinstance(rate_limit_args, TrackedSend) else None
         max_retries = rate_limit_args if isinstance(rate_limit_args, int) else None
         posting = _is_posting(endpoint)
-        paced = self._paced(callback, data.get("chat_id"), posting, tracked)
+        paced = self._paced(callback, chat_lane(data.get("chat_id")) if posting else None, tracked)
         retries = self._transient_retries if posting or endpoint in ANSWERS else 0
         for attempt in range(retries + 1):
             try:
@@ -178,67 +204,88 @@ class ChatRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _paced(
-        self, callback: Callback, chat_id: object, posting: bool, tracked: TrackedSend | None
-    ) -> Callback:
-        """``callback`` behind the chat's limiter, then the overall one, then the tracking hooks."""
-        chat = (self._private_limiter(chat_id) or self._group_limiter(chat_id)) if posting else None
-        overall = self._overall if posting and chat_id is not None else None
+    def _paced(self, callback: Callback, lane: Lane | None, tracked: TrackedSend | None) -> Callback:
+        """``callback`` after a slot of the budget (for ``lane``), then the tracking hooks; a RetryAfter
+        is recorded in the budget as a pause."""
         gate: AbstractAsyncContextManager[Any] = self._in_flight if tracked is not None else nullcontext()
 
         async def call(*args: Any, **kwargs: Any) -> JSONResult:
-            async with chat or nullcontext(), overall or nullcontext(), gate:
-                if tracked is None:
-                    return await callback(*args, **kwargs)
-                tracked.leaving()
+            if lane is not None:
+                await self._queue.take(lane)
+            async with gate:
                 try:
-                    result = await callback(*args, **kwargs)
-                except BaseException as exc:
-                    tracked.failed(exc)
+                    if tracked is None:
+                        return await callback(*args, **kwargs)
+                    tracked.leaving()
+                    try:
+                        result = await callback(*args, **kwargs)
+                    except BaseException as exc:
+                        tracked.failed(exc)
+                        raise
+                    tracked.accepted(result)
+                    return result
+                except RetryAfter as exc:
+                    if lane is not None:
+                        await self._pause(lane, exc)
                     raise
-                tracked.accepted(result)
-                return result
 
         return call
 
-    def _private_limiter(self, chat_id: object) -> AsyncLimiter | None:
-        """The limiter of a private chat (positive id); None for groups and channels."""
-        try:
-            chat = int(chat_id)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            return None
-        if chat <= 0:
-            return None
-        limiter = self._private.get(chat)
-        if limiter is None:
-            if len(self._private) > _MAX_IDLE_LIMITERS:
-                self._forget_idle()
-            limiter = self._private[chat] = AsyncLimiter(self._private_burst, self._private_period)
-        return limiter
+    async def _pause(self, lane: Lane, exc: RetryAfter) -> None:
+        """Hold the chat (or, when the overall limit was hit, every chat) for Telegram's retry_after."""
+        with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta: both are read
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            after = exc.retry_after
+        wait = after if isinstance(after, (int, float)) else after.total_seconds()
+        scope = await self.budget.pause(lane, float(wait))
+        log.warning(
+            "flood control: Telegram asks to wait %.0f s; %s paused",
+            wait,
+            "every chat" if scope == "all" else f"chat {lane.key}",
+        )
 
-    def _group_limiter(self, chat_id: object) -> AsyncLimiter | None:
-        """The limiter of a group or channel (negative id or @name); None for anything else."""
-        if chat_id is None or not self._group_period:
-            return None
-        try:
-            key: int | str = int(chat_id)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            key = str(chat_id)
-        if isinstance(key, int) and key > 0:
-            return None
-        limiter = self._groups.get(key)
-        if limiter is None:
-            if len(self._groups) > _MAX_IDLE_LIMITERS:
-                self._forget_idle()
-            limiter = self._groups[key] = AsyncLimiter(GROUP_BURST, self._group_period)
-        return limiter
 
-    def _forget_idle(self) -> None:
-        """Drop limiters with full capacity (chats quiet for a while) to bound memory."""
-        for limiters in (self._private, self._groups):
-            for chat, limiter in list(limiters.items()):
-                if limiter.has_capacity(limiter.max_rate):
-                    del limiters[chat]
+def telegram_limits(
+    *,
+    private_burst: float = 1.0,
+    private_period: float = 1.0,
+    overall_per_second: float = OVERALL_PER_SECOND,
+    group_per_minute: float = GROUP_PER_MINUTE,
+    overall_burst: int = OVERALL_BURST,
+) -> Limits:
+    """The budget under Telegram's limits with our margins (0 for a rate leaves that bucket out)."""
+    return Limits(
+        overall=Rate(overall_per_second, overall_burst) if overall_per_second else None,
+        private=Rate(private_burst / private_period, int(private_burst)) if private_period else None,
+        group=Rate(group_per_minute / 60.0, GROUP_BURST) if group_per_minute else None,
+    )
+
+
+def shared_budget(settings: Settings, token: str) -> SendBudget | None:
+    """The budget shared through Redis when ``NEWSBOT_REDIS_URL`` is set (keys per bot: the limits are
+    per token); None for the in-process one."""
+    if settings.redis_url is None:
+        return None
+    from bot.subscribe.budget_redis import RedisBudget
+
+    bot_id = token.split(":", 1)[0]
+    return RedisBudget(
+        settings.redis_url.get_secret_value(),
+        telegram_limits(overall_burst=SHARED_OVERALL_BURST),
+        prefix=f"newsbot:{bot_id}:budget:",
+    )
+
+
+def chat_lane(chat_id: object) -> Lane | None:
+    """The budget's lane of a chat id: a private chat (positive id), else a group or channel (negative id
+    or @name); None without a chat."""
+    if chat_id is None:
+        return None
+    try:
+        chat = int(chat_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return Lane(str(chat_id), group=True)
+    return Lane(str(chat), group=chat <= 0)
 
 
 def _is_posting(endpoint: str) -> bool:

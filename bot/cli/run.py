@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings, token, verbose=bool(getattr(args, "verbose", False)))
     webhook = use_webhook(settings, webhook=args.webhook, polling=args.polling)
     options = webhook_options(settings) if webhook else None
+    check_redis(settings)
     from bot.chat.bootstrap import wait_until_reachable
     from bot.services import open_services
     from bot.store import LockBusy
@@ -71,6 +72,20 @@ def run(args: argparse.Namespace) -> int:
         return 3
     finally:
         services.close()
+
+
+def check_redis(settings: Settings) -> None:
+    """A Redis URL that Redis refuses (password, database) stops start-up with one line; an unreachable
+    Redis does not (the bot starts on its fallback budget and says so)."""
+    if settings.redis_url is not None:
+        import asyncio
+
+        from bot.subscribe.budget_redis import WrongRedisUrl, check
+
+        try:
+            asyncio.run(check(settings.redis_url.get_secret_value()))
+        except WrongRedisUrl as exc:
+            raise SettingsError(str(exc)) from None
 
 
 def _waiting(settings: Settings) -> Callable[[str], None]:

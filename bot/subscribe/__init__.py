@@ -5,6 +5,8 @@
   queue), and how a chat's queue becomes cards or digests (``batches_for``).
 - :mod:`bot.subscribe.outbox` — the delivery queue and log as the push sender sees them (at most once).
 - :mod:`bot.subscribe.digest` — ``/digest`` schedules: parsing, when one is due, what it holds.
+- :mod:`bot.subscribe.budget` — the sending budget (rate limits of the whole bot), in this process;
+  :mod:`bot.subscribe.budget_redis` — the same shared by the replicas through Redis.
 
 May import :mod:`bot.store`, :mod:`bot.stories`, :mod:`bot.search` (the analyzer) and
 :mod:`bot.models`; never ``telegram``, :mod:`bot.chat` or :mod:`bot.cli`. Telegram handlers call these
