@@ -2,12 +2,13 @@
 
 Each reservation is one ``EVALSHA`` of :data:`RESERVE`, the Lua twin of :func:`bot.subscribe.budget.gcra_slot`:
 it reads the clock of Redis (one clock for all replicas), the pauses, the chat's and the overall bucket,
-and takes the slot atomically. A pause (:data:`PAUSE`) is a key that expires with it. Every reservation
-also refreshes this replica in a set of live replicas, which says how many replicas share the budget.
+and takes the slot atomically. A pause (:data:`PAUSE`) is a key that expires with it. Every reservation,
+and a heartbeat every :data:`BEAT_EVERY` seconds (for a replica that sends nothing for a while), refreshes
+this replica in a set of live replicas, which says how many replicas share the budget.
 
 Redis unreachable at run time (refused, timed out, restarting): the replica logs one line and falls
-back to a :class:`LocalBudget` holding 1/N of every rate, N being the replicas last seen in Redis (at
-least :data:`MIN_SHARE`), so the replicas together send slower, never faster. It probes Redis every
+back to a :class:`LocalBudget` holding 1/N of every rate, N being the most replicas Redis counted since this one
+started (at least :data:`MIN_SHARE`, for replicas that start while Redis is away and never saw the others), so the replicas together send slower, never faster. It probes Redis every
 :data:`PROBE_EVERY` seconds in the background (no message waits for a probe) and, when Redis answers,
 logs one line and shares the budget again.
 
@@ -17,6 +18,7 @@ Redis's URL may hold a password: only :func:`describe` (scheme, host, port, data
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -33,8 +35,10 @@ from .budget import ESCALATE_WITHIN, Lane, Limits, LocalBudget, Rate, Scope, Slo
 
 log = logging.getLogger(__name__)
 
-#: The replicas' share when Redis is away is 1/N of the budget with N at least this.
-MIN_SHARE = 2
+#: The replicas' share when Redis is away is 1/N of the budget with N at least this (the drill's replicas).
+MIN_SHARE = 3
+#: Seconds between heartbeats of a replica in the set of live replicas.
+BEAT_EVERY = 10.0
 #: Seconds between probes of an unreachable Redis.
 PROBE_EVERY = 1.0
 #: Seconds a Redis command may take before the replica falls back (a reservation must not hang).
@@ -77,6 +81,16 @@ if ci > 0 then
   redis.call('SET', KEYS[2], fmt(tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
 end
 return {1, math.ceil(at - now), replicas}
+"""
+
+#: KEYS: live replicas. ARGV: replica id, replica ttl (µs). Returns the live replicas.
+HEARTBEAT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - tonumber(ARGV[2])))
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / 1000))
+return redis.call('ZCARD', KEYS[1])
 """
 
 #: KEYS: pause of all, pause of the chat, last refusal. ARGV: seconds (µs), chat key ('' = none),
@@ -175,6 +189,8 @@ class RedisBudget:
         self._client: Redis | None = None
         self._scripts: dict[str, Any] = {}
         self.replicas = 1  # live replicas last counted in Redis (this one included)
+        self.most_replicas = 1  # the most counted since start
+        self._beat: asyncio.Task[None] | None = None
         self.fallback: LocalBudget | None = None  # set while Redis is unreachable
         self._next_probe = 0.0
         self._probe: asyncio.Task[None] | None = None
@@ -186,16 +202,37 @@ class RedisBudget:
         self._scripts = {
             "reserve": self._client.register_script(RESERVE),
             "pause": self._client.register_script(PAUSE),
+            "heartbeat": self._client.register_script(HEARTBEAT),
         }
         try:
-            await self._client.ping()
+            await self._heartbeat()
         except (RedisError, OSError) as exc:
             self._fall_back(exc)
+        self._beat = asyncio.get_running_loop().create_task(self._beating())
+
+    async def _heartbeat(self) -> None:
+        """Say this replica is live; learn how many are."""
+        keys, args = [self._key("replicas")], [self._id, int(REPLICA_TTL * _US)]
+        async with self._calls:
+            self._counted(await self._scripts["heartbeat"](keys=keys, args=args))
+
+    async def _beating(self) -> None:
+        """A heartbeat every :data:`BEAT_EVERY` seconds while Redis is reachable (the probe covers the rest)."""
+        while True:
+            await asyncio.sleep(BEAT_EVERY)
+            if self.fallback is None:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._heartbeat()
+
+    def _counted(self, replicas: object) -> None:
+        self.replicas = int(replicas)  # type: ignore[call-overload]
+        self.most_replicas = max(self.most_replicas, self.replicas)
 
     async def close(self) -> None:
         """Stop probing and close the connections."""
-        if self._probe is not None:
-            self._probe.cancel()
+        for task in (self._probe, self._beat):
+            if task is not None:
+                task.cancel()
         if self._client is not None:
             await self._client.aclose()
 
@@ -214,7 +251,7 @@ class RedisBudget:
             except (RedisError, OSError) as exc:
                 self._fall_back(exc)
             else:
-                self.replicas = int(replicas)
+                self._counted(replicas)
                 return Slot(int(wait) / _US, bool(taken))
         assert self.fallback is not None
         self._maybe_probe()
@@ -243,7 +280,7 @@ class RedisBudget:
         (Calls already on their way fail too: the first one falls back and says so.)"""
         if self.fallback is not None:
             return
-        share = max(self.replicas, MIN_SHARE)
+        share = max(self.most_replicas, MIN_SHARE)
         self.fallback = LocalBudget(self.limits.share(share))
         self._next_probe = time.monotonic() + self._probe_every
         log.warning(

@@ -103,7 +103,7 @@ async def test_a_replica_starting_without_redis_says_so_once_and_sends_slower(
         slots = [await budget.reserve(Lane(str(chat))) for chat in range(10)]
     finally:
         await budget.close()
-    assert budget.fallback is not None and budget.fallback.limits == telegram_limits().share(2)
+    assert budget.fallback is not None and budget.fallback.limits == telegram_limits().share(3)
     assert [s.wait for s in slots if s.taken] == sorted(s.wait for s in slots) and slots[-1].wait > 0.2
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.subscribe.budget_redis"]
     assert len(lines) == 1 and "127.0.0.1:1/0 unreachable" in lines[0] and PASSWORD not in caplog.text
