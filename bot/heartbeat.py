@@ -89,7 +89,7 @@ class Heartbeat:
     def forget_old_queries(self, older_than: timedelta) -> int:
         """Daily: forget stored queries (what "More" and page buttons refer to) older than ``older_than``;
         their buttons then say the results expired. How many."""
-        return self.services.store.subscriptions.purge_queries(older_than)
+        return self.services.store.queries.purge(older_than)
 
     def _poll(self) -> bool:
         """Ingest the configured folders and feeds (conditional GET); False when another poll was running.

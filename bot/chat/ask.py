@@ -104,7 +104,7 @@ async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, 
     answer = await answer_for(context, question, as_of=as_of, offset=0, limit=limit)
     markup = None
     if answer.has_more:
-        key = services.store.subscriptions.save_query(
+        key = services.store.queries.save(
             "ask", question, chat_id=message.chat_id, as_of=as_of.isoformat(), size=limit
         )
         markup = page_markup(key, answer, limit)
@@ -119,7 +119,7 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     parsed = parse_page_data(query.data)
     services = services_of(context)
     chat_id = message_chat_id(query)  # a key pages only in the chat it was made for
-    stored = services.store.subscriptions.get_query(parsed[1], chat_id=chat_id) if parsed else None
+    stored = services.store.queries.get(parsed[1], chat_id=chat_id) if parsed else None
     if parsed is None or stored is None or stored.kind != "ask":
         await query.answer(EXPIRED, show_alert=True)
         if _carries(query.message, query.data):  # its own stale button, not forged data: remove it

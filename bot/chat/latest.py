@@ -50,7 +50,7 @@ async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     html, has_more = await in_thread(latest_page, services, count, topic, 0)
     markup = None
     if has_more:
-        key = services.store.subscriptions.save_query("latest", topic or "", chat_id=message.chat_id, size=count)
+        key = services.store.queries.save("latest", topic or "", chat_id=message.chat_id, size=count)
         markup = latest_markup(key, 0, count, has_more)
     await message.reply_html(html, reply_markup=markup, do_quote=is_group(message.chat))
 
@@ -61,7 +61,7 @@ async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     parsed = parse_page_data(query.data)
     services = services_of(context)
     chat_id = message_chat_id(query)  # a key pages only in the chat it was made for
-    stored = services.store.subscriptions.get_query(parsed[1], chat_id=chat_id) if parsed else None
+    stored = services.store.queries.get(parsed[1], chat_id=chat_id) if parsed else None
     if parsed is None or stored is None or stored.kind != "latest":
         await query.answer(EXPIRED, show_alert=True)
         return

@@ -30,6 +30,7 @@ from .articles import ArticleRepo, CorpusStats, Outcome, UpsertResult
 from .db import Database, StoreFullError, is_disk_full
 from .digests import DigestRepo
 from .locks import LockBusy, hold
+from .queries import QueryRepo
 from .state import FeedState, StateRepo
 from .stories import StoryRepo
 from .subscriptions import SubscriptionRepo
@@ -48,6 +49,7 @@ class Store:
         self.articles = ArticleRepo(self.db)
         self.state = StateRepo(self.db)
         self.subscriptions = SubscriptionRepo(self.db)
+        self.queries = QueryRepo(self.db)
         self.digests = DigestRepo(self.db)
         self.stories = StoryRepo(self.db)
         self._ingest_holder: int | None = None  # the thread holding the ingest lock through this store

@@ -1,4 +1,4 @@
-"""Chats, their topic subscriptions, the delivery log, and stored queries behind "More"/"Older" buttons.
+"""Chats, their topic subscriptions and the delivery log (paging queries: :mod:`bot.store.queries`).
 
 The delivery log holds one row per push (chat, forum topic, article): the primary key queues an article
 for a chat at most once, however often it is updated or re-planned (digests have rows of their own, keyed
@@ -24,29 +24,13 @@ still only a message on the wire but not yet recorded is uncertain.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import Enum
 
 from .db import Database
-
-#: Tables this repository relies on beyond the core schema; created here so an existing database file
-#: made before they existed keeps working (``CREATE TABLE IF NOT EXISTS`` is idempotent).
-EXTRA_SCHEMA = """
-CREATE TABLE IF NOT EXISTS queries (
-    key        TEXT PRIMARY KEY,               -- short random key carried in callback data
-    chat_id    INTEGER,                        -- the chat whose buttons carry the key (only it may page)
-    kind       TEXT NOT NULL,                  -- 'ask' or 'latest'
-    text       TEXT NOT NULL,                  -- the question, or the /latest topic
-    as_of      TEXT,                           -- ISO date the question was asked (stable paging)
-    size       INTEGER NOT NULL DEFAULT 0,     -- page size
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS queries_created ON queries(created_at);
-"""
 
 
 def _now() -> str:
@@ -107,29 +91,11 @@ def _not_paused(alias: str) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class StoredQuery:
-    """A question or /latest listing remembered so its paging buttons survive a restart."""
-
-    key: str
-    chat_id: int | None
-    kind: str
-    text: str
-    as_of: str | None
-    size: int
-    created_at: str
-
-
 class SubscriptionRepo:
     """All reads and writes of chats, subscriptions and deliveries."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.lock:
-            db.conn.executescript(EXTRA_SCHEMA)
-            columns = {r[1] for r in db.conn.execute("PRAGMA table_info(queries)")}
-            if "chat_id" not in columns:  # a database from before keys were tied to their chat
-                db.conn.execute("ALTER TABLE queries ADD COLUMN chat_id INTEGER")
 
     # -- chats ---------------------------------------------------------------------------------------
 
@@ -467,39 +433,3 @@ class SubscriptionRepo:
         if chat_id is None:
             return self.db.query(sql + " ORDER BY chat_id, thread_id, article_id")
         return self.db.query(sql + " WHERE chat_id = ? ORDER BY thread_id, article_id", (chat_id,))
-
-    # -- stored queries (paging buttons) -------------------------------------------------------------
-
-    def save_query(
-        self, kind: str, text: str, *, chat_id: int, as_of: str | None = None, size: int = 0
-    ) -> str:
-        """Remember a query asked in ``chat_id``; its short key (8 URL-safe characters, fits in callback
-        data) pages it in that chat only."""
-        while True:
-            key = secrets.token_urlsafe(6)
-            try:
-                with self.db.transaction() as conn:
-                    conn.execute(
-                        "INSERT INTO queries (key, chat_id, kind, text, as_of, size, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (key, chat_id, kind, text, as_of, size, _now()),
-                    )
-                return key
-            except sqlite3.IntegrityError:  # a 48-bit collision: draw again
-                continue
-
-    def get_query(self, key: str, *, chat_id: int | None) -> StoredQuery | None:
-        """The query behind ``key`` if it was asked in ``chat_id``; None when it expired, never existed, or
-        belongs to another chat (a forged or forwarded key must not show one chat's question in another)."""
-        rows = self.db.query(
-            "SELECT key, chat_id, kind, text, as_of, size, created_at FROM queries "
-            "WHERE key = ? AND chat_id = ?",
-            (key, chat_id),
-        )
-        return StoredQuery(*tuple(rows[0])) if rows else None
-
-    def purge_queries(self, older_than: timedelta) -> int:
-        """Forget queries older than ``older_than``: their buttons then say the results expired."""
-        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="seconds")
-        with self.db.transaction() as conn:
-            return conn.execute("DELETE FROM queries WHERE created_at < ?", (cutoff,)).rowcount

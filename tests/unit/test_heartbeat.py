@@ -104,6 +104,6 @@ def test_beats_from_two_threads_queue_each_article_once(services: Services, hear
 
 
 def test_old_stored_queries_are_forgotten(services: Services, heartbeat: Heartbeat) -> None:
-    services.store.subscriptions.save_query("ask", "volcano", chat_id=7, size=3)
+    services.store.queries.save("ask", "volcano", chat_id=7, size=3)
     assert heartbeat.forget_old_queries(timedelta(days=1)) == 0
     assert heartbeat.forget_old_queries(timedelta(days=-1)) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from bot.models import Article
 from bot.store import Store
@@ -98,16 +98,6 @@ def test_migration_moves_subscriptions_and_log(store: Store) -> None:
     assert subs.pending(-1005) == [a]
     chat = subs.get_chat(-1005)
     assert chat is not None and chat.kind == "supergroup" and chat.title == "Team"
-
-
-def test_stored_queries_expire(store: Store) -> None:
-    subs = store.subscriptions
-    key = subs.save_query("ask", "why?", chat_id=5, as_of="2024-01-02", size=3)
-    assert len(key.encode()) <= 8
-    q = subs.get_query(key, chat_id=5)
-    assert q is not None and (q.kind, q.text, q.as_of, q.size) == ("ask", "why?", "2024-01-02", 3)
-    assert subs.purge_queries(timedelta(days=-1)) == 1
-    assert subs.get_query(key, chat_id=5) is None
 
 
 def test_burst_policy() -> None:
