@@ -29,7 +29,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -38,16 +37,10 @@ from telegram.ext import (
 )
 
 from . import ask, delivery, digests, guard, help, inline, latest, membership, subscriptions
-from .common import (
-    OPTIONS_KEY,
-    SERVICES_KEY,
-    WORKERS_KEY,
-    BotOptions,
-    unknown_button,
-    workers_of,
-)
+from .context import CONTEXT_TYPES, BotContext, BotOptions, install, workers_of
 from .errors import on_error
 from .logging import install_token_redaction
+from .paging import unknown_button
 from .ratelimit import ChatRateLimiter, shared_budget
 from .workers import AnswerWorkers, default_workers
 
@@ -65,7 +58,7 @@ DEFAULTS = Defaults(
     link_preview_options=LinkPreviewOptions(is_disabled=True),
     allow_sending_without_reply=True,
 )
-HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+HandlerCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 def build_application(
@@ -87,6 +80,7 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_base_file_url)
         .defaults(DEFAULTS)
+        .context_types(CONTEXT_TYPES)
         .rate_limiter(
             ChatRateLimiter(max_retries=options.rate_limit_retries, budget=shared_budget(settings, token))
         )
@@ -95,10 +89,8 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data[SERVICES_KEY] = services
-    app.bot_data[OPTIONS_KEY] = options
     workers = default_workers() if settings.answer_workers is None else settings.answer_workers
-    app.bot_data[WORKERS_KEY] = AnswerWorkers(services, workers)
+    install(app, services, options, AnswerWorkers(services, workers))
     app.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(services)
     register_handlers(app)
     schedule_jobs(app, settings, options)

@@ -8,6 +8,7 @@ still works after a restart, and says plainly that the results expired once the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import date
@@ -22,16 +23,20 @@ from telegram import (
 )
 from telegram.constants import MessageEntityType
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, filters
+from telegram.ext import filters
 
 from bot.answer.render import answer_html
 from bot.answer.types import Answer
+from bot.subscribe.paging import recall, remember
 
-from .common import answer_for, command_args, message_chat_id, page_data, parse_page_data, services_of
+from .commands import command_args
+from .context import BotContext
+from .paging import message_chat_id, page_data, parse_page_data
 
 log = logging.getLogger(__name__)
 
-MORE = "more"
+MORE = "more"  # callback data prefix of the answer paging buttons
+MORE_KIND = "ask"  # the stored query kind they page
 USAGE = "Ask me about the news, for example:\n<code>/ask Why did NATO ministers meet in Bucharest?</code>"
 EXPIRED = "These results expired. Please ask the question again."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -76,7 +81,7 @@ def strip_mention(text: str, username: str | None) -> str:
     return re.sub(rf"(?i)@{re.escape(username)}\b", " ", text).strip()
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: BotContext) -> None:
     """`/ask question` in private chats and groups (a bare `/ask` in reply to a message asks that text)."""
     message = update.effective_message
     question = command_args(message)
@@ -86,26 +91,26 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer_question(message, context, question)
 
 
-async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_message(update: Update, context: BotContext) -> None:
     """A message that is a question: any text in a private chat, or one addressed to the bot in a group."""
     message = update.effective_message
     question = strip_mention(message.text or "", context.bot.username)
     await answer_question(message, context, question)
 
 
-async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(message: Message, context: BotContext, question: str) -> None:
     """Answer ``question`` as a reply to ``message``, with a "More" button when there are more results."""
     if not question:
         await message.reply_html(USAGE, do_quote=True)
         return
-    services = services_of(context)
+    services = context.services
     limit = services.settings.answer_results
     as_of = message.date.date() if message.date else date.today()
-    answer = await answer_for(context, question, as_of=as_of, offset=0, limit=limit)
+    answer = await context.workers.answer(question, as_of=as_of, offset=0, limit=limit)
     markup = None
     if answer.has_more:
-        key = services.store.queries.save(
-            "ask", question, chat_id=message.chat_id, as_of=as_of.isoformat(), size=limit
+        key = await asyncio.to_thread(
+            remember, services.store, MORE_KIND, question, chat_id=message.chat_id, as_of=as_of, size=limit
         )
         markup = page_markup(key, answer, limit)
     await message.reply_html(
@@ -113,25 +118,25 @@ async def answer_question(message: Message, context: ContextTypes.DEFAULT_TYPE, 
     )
 
 
-async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def more_button(update: Update, context: BotContext) -> None:
     """The "More" / "Back" buttons under an answer: edit the message to show that page."""
     query = update.callback_query
     parsed = parse_page_data(query.data)
-    services = services_of(context)
     chat_id = message_chat_id(query)  # a key pages only in the chat it was made for
-    stored = services.store.queries.get(parsed[1], chat_id=chat_id) if parsed else None
-    if parsed is None or stored is None or stored.kind != "ask":
+    store = context.services.store
+    stored = await asyncio.to_thread(recall, store, MORE_KIND, parsed[1], chat_id=chat_id) if parsed else None
+    if parsed is None or stored is None:
         await query.answer(EXPIRED, show_alert=True)
         if _carries(query.message, query.data):  # its own stale button, not forged data: remove it
             await _drop_buttons(query.message)
         return
     await query.answer()
-    as_of = date.fromisoformat(stored.as_of) if stored.as_of else None
-    answer = await answer_for(context, stored.text, as_of=as_of, offset=parsed[2], limit=stored.size or 3)
+    size = stored.size or 3
+    answer = await context.workers.answer(stored.text, as_of=stored.as_of, offset=parsed[2], limit=size)
     try:
         await query.edit_message_text(
             answer_html(answer),
-            reply_markup=page_markup(stored.key, answer, stored.size or 3),
+            reply_markup=page_markup(stored.key, answer, size),
             link_preview_options=preview_of(answer),
         )
     except BadRequest as exc:  # pressed twice: "message is not modified"

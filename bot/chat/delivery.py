@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import LinkPreviewOptions
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
 from bot.heartbeat import Heartbeat
@@ -37,7 +37,7 @@ from bot.subscribe.outbox import STORY_REPEAT, Outbox
 from bot.subscribe.planner import Batch
 from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
 
-from .common import BotOptions, options_of
+from .context import BotContext, BotOptions, options_of
 from .ratelimit import ChatRateLimiter, TrackedSend
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def deliverer_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deliverer:
     return app.bot_data[DELIVERER_KEY]
 
 
-async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def watch_job(context: BotContext) -> None:
     """Every few seconds: start a delivery pass if articles arrived or deliveries are queued."""
     app = context.application
     deliverer = deliverer_of(app)
@@ -118,13 +118,13 @@ async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         app.create_task(deliverer.watch(app), name="newsbot-watch")
 
 
-async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def poll_job(context: BotContext) -> None:
     """Every ``poll_interval_minutes``: fetch feeds and folders, then deliver."""
     app = context.application
     app.create_task(deliverer_of(app).fetch(app), name="newsbot-poll")
 
 
-async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge_job(context: BotContext) -> None:
     """Daily: forget stored queries older than the TTL (their buttons then say the results expired)."""
     days = options_of(context).query_ttl_days
     n = deliverer_of(context.application).heartbeat.forget_old_queries(timedelta(days=days))

@@ -1,8 +1,10 @@
 """`/digest` and `/timezone`, and the job that sends scheduled digests.
 
 The commands go through the subscription commands' :func:`~bot.chat.subscriptions.run_command` (same
-target resolution, same single admin rule, same channel handling); what they mean and when a digest is
-due is decided in :mod:`bot.subscribe.digest`, without Telegram. The job runs every
+target resolution, same single admin rule, same channel handling). Without Telegram: what they mean
+and when a digest is due (:mod:`bot.subscribe.digest`), the stored settings
+(:mod:`bot.subscribe.digest_settings`), and claiming and recording a digest that goes out
+(:mod:`bot.subscribe.digest_runs`); this module words replies and sends. The job runs every
 ``BotOptions.digest_interval`` seconds and asks ``BotOptions.clock`` for the time, so tests can drive it
 across a daylight-saving change without waiting for it.
 """
@@ -16,29 +18,28 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 
 from bot.answer.render import esc, story_digest_html
-from bot.store.digests import DigestSetting
-from bot.subscribe.digest import (
-    DigestError,
-    created_at,
-    digest_stories,
-    digest_title,
-    due_occurrence,
-    next_occurrence,
-    parse_digest,
-    parse_timezone,
-    schedule_of,
-    zone,
+from bot.subscribe import chats, digest_runs
+from bot.subscribe.digest import DigestError, next_occurrence, parse_digest, parse_timezone, schedule_of, zone
+from bot.subscribe.digest_runs import ClaimedDigest
+from bot.subscribe.digest_settings import (
+    DigestSetting,
+    digest_of,
+    set_digest,
+    set_timezone,
+    timezone_of,
+    turn_off,
 )
+from bot.subscribe.outbox import Outbox
 
-from .common import bot_can_post, options_of, services_of
+from .context import BotContext, options_of, services_of
 from .delivery import pause_topic, topic_gone
+from .permissions import bot_can_post
 from .ratelimit import at_most_once
 
 if TYPE_CHECKING:
-    from bot.store import Store
+    from bot.services import Services
 
     from .subscriptions import Target
 
@@ -48,41 +49,34 @@ log = logging.getLogger(__name__)
 # -- commands ------------------------------------------------------------------------------------------
 
 
-async def digest(context: ContextTypes.DEFAULT_TYPE, message: Message, target: Target, args: str) -> str:
+async def digest(context: BotContext, message: Message, target: Target, args: str) -> str:
     """`/digest ...`: show, set or turn off this chat's (forum topic's) digest; returns the reply."""
     try:
         request = parse_digest(args)
     except DigestError as exc:
         return esc(str(exc))
-    store = services_of(context).store
-    chat, thread_id = target.chat, target.thread_id
+    store, place = context.services.store, target.place
+    now = context.options.clock()
     if request.action == "show":
-        return describe(store, chat.id, thread_id, target.where, options_of(context).clock())
+        setting = await asyncio.to_thread(digest_of, store, place)
+        return describe(
+            setting, await asyncio.to_thread(timezone_of, store, place.chat_id), target.where, now
+        )
     if request.action == "off":
-        if store.digests.remove(chat.id, thread_id):
+        if await asyncio.to_thread(turn_off, store, place):
             return f"Digest turned off {target.where}."
         return f"There is no digest {target.where}."
-    if not await bot_can_post(context.bot, chat):
+    if not await bot_can_post(context.bot, target.chat):
         return f"I can't post {target.where}. Add me (in a channel: as an administrator), then try again."
-    repo = store.subscriptions
-    repo.upsert_chat(chat.id, chat.type, chat.title or chat.username or chat.full_name or "")
-    repo.resume(chat.id)
-    if thread_id:
-        repo.upsert_topic(chat.id, thread_id, target.topic_name)
-        repo.resume_topic(chat.id, thread_id)
     schedule = request.schedule
     assert schedule is not None
-    now = options_of(context).clock()
-    setting = DigestSetting(chat.id, thread_id, request.topic, schedule.every, schedule.weekday,
-                            schedule.at.strftime("%H:%M"), created_at=now.isoformat(timespec="seconds"))  # fmt: skip
-    store.digests.set(setting, message.from_user.id if message.from_user else None)
-    return "✅ " + describe(store, chat.id, thread_id, target.where, now)
+    user_id = message.from_user.id if message.from_user else None
+    setting = await asyncio.to_thread(set_digest, store, place, request.topic, schedule, user_id, now)
+    return "✅ " + describe(setting, setting.timezone, target.where, now)
 
 
-def describe(store: Store, chat_id: int, thread_id: int, where: str, now: datetime) -> str:
+def describe(setting: DigestSetting | None, tz: str, where: str, now: datetime) -> str:
     """The digest settings of a chat (forum topic), with the next time it goes out."""
-    setting = store.digests.get(chat_id, thread_id)
-    tz = store.digests.timezone(chat_id)
     if setting is None:
         return (
             f"There is no digest {where}. Set one with /digest daily 08:00 <i>[topic]</i> or "
@@ -101,19 +95,18 @@ def setting_line(setting: DigestSetting) -> str:
     return f"{what}, {schedule_of(setting).describe()} ({esc(setting.timezone)})"
 
 
-async def timezone(context: ContextTypes.DEFAULT_TYPE, message: Message, target: Target, args: str) -> str:
+async def timezone(context: BotContext, message: Message, target: Target, args: str) -> str:
     """`/timezone [Area/City]`: show or set the chat's time zone; returns the reply."""
-    store = services_of(context).store
-    chat = target.chat
+    store, place = context.services.store, target.place
     if not args.strip():
-        current = store.digests.timezone(chat.id)
+        current = await asyncio.to_thread(timezone_of, store, place.chat_id)
         return f"Time zone {target.where}: {esc(current)}. Set it with /timezone <i>Europe/Berlin</i>."
     try:
         name = parse_timezone(args)
     except DigestError as exc:
         return esc(str(exc))
-    store.digests.set_timezone(chat.id, chat.type, chat.title or chat.username or chat.full_name or "", name)
-    local = options_of(context).clock().astimezone(zone(name))
+    await asyncio.to_thread(set_timezone, store, place, name)
+    local = context.options.clock().astimezone(zone(name))
     return f"🕗 Time zone set to {esc(name)} (it is {local.strftime('%H:%M')} there). Digests follow it."
 
 
@@ -123,7 +116,7 @@ async def timezone(context: ContextTypes.DEFAULT_TYPE, message: Message, target:
 LOCK_KEY = "newsbot.digest-lock"
 
 
-async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def digest_job(context: BotContext) -> None:
     """Every ``digest_interval`` seconds: send the digests that are due (one run at a time, as a task, so
     a slow chat never makes the scheduler skip or pile up runs)."""
     app = context.application
@@ -133,67 +126,60 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
     async def run() -> None:
         async with lock:
-            await send_due_digests(app.bot, services_of(app).store, options_of(app).clock())
+            await send_due_digests(app.bot, services_of(app), options_of(app).clock())
 
     app.create_task(run(), name="newsbot-digests")
 
 
-async def send_due_digests(bot: Any, store: Store, now: datetime) -> int:
+async def send_due_digests(bot: Any, services: Services, now: datetime) -> int:
     """Send each digest due at ``now`` that is not in the delivery log yet; returns how many were sent."""
-    sent = 0
-    for setting in store.digests.active():
-        occurrence = due_occurrence(schedule_of(setting), setting.timezone, now, not_before=created_at(setting))
-        if occurrence is None or store.digests.recorded(setting.chat_id, setting.thread_id, occurrence.key):
-            continue
+    sent, store = 0, services.store
+    for setting, occurrence in await asyncio.to_thread(digest_runs.due, store, now):
         try:
-            stories = await asyncio.to_thread(digest_stories, store, setting, occurrence)
+            claimed = await asyncio.to_thread(digest_runs.claim, store, setting, occurrence)
         except Exception:  # one broken setting must not stop the others
             log.exception("digest for chat %s topic %s failed", setting.chat_id, setting.thread_id)
             continue
-        ids = [a.id for story in stories for a in story if a.id is not None]
-        if not stories:  # nothing new: nothing sent, and the period is not looked at again
-            store.digests.claim(setting.chat_id, setting.thread_id, occurrence.key, [], status="dropped")
+        if claimed is None:  # nothing new, or another pass (or replica) got there first
             continue
-        if not store.digests.claim(setting.chat_id, setting.thread_id, occurrence.key, ids):
-            continue  # another pass (or replica) got there first
-        title, subtitle = digest_title(setting, occurrence)
-        html = story_digest_html(stories, title=title, subtitle=subtitle)
-        sent += await _deliver(bot, store, setting, occurrence.key, html)
+        html = story_digest_html(claimed.stories, title=claimed.title, subtitle=claimed.subtitle)
+        sent += await deliver(bot, services, claimed, html)
     return sent
 
 
-async def _deliver(bot: Any, store: Store, setting: DigestSetting, period: str, html: str) -> int:
+async def deliver(bot: Any, services: Services, claimed: ClaimedDigest, html: str) -> int:
     """Send one claimed digest and record the outcome; 1 if it was sent."""
-    chat_id, thread_id = setting.chat_id, setting.thread_id
+    store = services.store
+    chat_id, thread_id, period = claimed.chat_id, claimed.thread_id, claimed.period
     try:
         message = await bot.send_message(
             chat_id, html, message_thread_id=thread_id or None, **at_most_once(bot)
         )
     except RetryAfter as exc:  # certainly not delivered: let the next run try again
         log.warning("chat %s: digest deferred by flood control (%s)", chat_id, exc.message)
-        store.digests.release(chat_id, thread_id, period)
+        await asyncio.to_thread(digest_runs.release, store, claimed)
         return 0
     except ChatMigrated as exc:  # moved: the next run sends it to the supergroup
-        store.digests.release(chat_id, thread_id, period)
-        store.subscriptions.migrate(chat_id, exc.new_chat_id)
+        await asyncio.to_thread(digest_runs.release, store, claimed)
+        await asyncio.to_thread(chats.migrate, store, chat_id, exc.new_chat_id)
         return 0
     except Forbidden as exc:
-        store.digests.finish(chat_id, thread_id, period, "dropped")
-        store.subscriptions.pause(chat_id, f"Forbidden: {exc.message}")
+        await asyncio.to_thread(digest_runs.record, store, claimed, "dropped")
+        await asyncio.to_thread(chats.bot_cannot_post, store, chat_id, f"Forbidden: {exc.message}")
         log.warning("chat %s: %s; subscriptions and digest paused", chat_id, exc.message)
         return 0
     except BadRequest as exc:
-        store.digests.finish(chat_id, thread_id, period, "dropped")
+        await asyncio.to_thread(digest_runs.record, store, claimed, "dropped")
         if thread_id and topic_gone(exc):
-            await pause_topic(bot, store.subscriptions, chat_id, thread_id, exc)
+            await pause_topic(bot, Outbox(services.store), chat_id, thread_id, exc)
         else:
             log.error("chat %s: Telegram refused a digest (%s); dropped", chat_id, exc.message)
         return 0
     except TelegramError as exc:  # timed out: it may have arrived; at most once, so not sent again
-        store.digests.finish(chat_id, thread_id, period, "unconfirmed")
+        await asyncio.to_thread(digest_runs.record, store, claimed, "unconfirmed")
         log.warning("chat %s: digest %s may not have arrived (%s); not repeated", chat_id, period, exc)
         return 0
-    store.digests.finish(chat_id, thread_id, period, "sent", message.message_id)
+    await asyncio.to_thread(digest_runs.record, store, claimed, "sent", message.message_id)
     log.info("digest %s sent to chat %s (topic %s)", period, chat_id, thread_id)
     return 1
 

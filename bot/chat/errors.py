@@ -7,14 +7,15 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import NetworkError, TelegramError, TimedOut
-from telegram.ext import ContextTypes
 
-from .common import APOLOGY
+from .context import BotContext
 
 log = logging.getLogger(__name__)
 
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+
+async def on_error(update: object, context: BotContext) -> None:
     """Log an exception raised in a handler or job; apologise to the user who was waiting for a reply."""
     error = context.error
     if update is None and isinstance(error, (NetworkError, TimedOut)):

@@ -13,20 +13,21 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from .common import services_of
+from bot.subscribe.chats import known_kind
+
+from .context import BotContext
 
 log = logging.getLogger(__name__)
 
 
-async def refuse_contradicting_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_contradicting_chat(update: Update, context: BotContext) -> None:
     """Stop the update here when its chat's type contradicts its id or the stored chat."""
     chat = update.effective_chat
     if chat is None:
         return
-    known = services_of(context).store.subscriptions.get_chat(chat.id)
-    reason = contradiction(chat.id, str(chat.type), known.kind if known is not None else None)
+    reason = contradiction(chat.id, str(chat.type), known_kind(context.services.store, chat.id))
     if reason is not None:
         log.warning("update %s refused: chat %s %s", update.update_id, chat.id, reason)
         raise ApplicationHandlerStop

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot.answer.render import esc, sources_html
+from bot.answer.sources import corpus_stats
 
-from .common import in_thread, is_group, services_of
+from .commands import is_group
+from .context import BotContext
 
 PRIVATE_COMMANDS = [
     BotCommand("ask", "Ask about the news"),
@@ -63,7 +66,7 @@ def help_html(username: str | None, chat_type: str) -> str:
     )
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """`/start` and `/help`: explain the bot in a few lines."""
     message = update.effective_message
     await message.reply_html(
@@ -71,13 +74,13 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources_command(update: Update, context: BotContext) -> None:
     """`/sources`: article count, sources, date range and last update of the corpus."""
     message = update.effective_message
-    stats = await in_thread(services_of(context).store.articles.stats)
+    stats = await asyncio.to_thread(corpus_stats, context.services.store)
     await message.reply_html(sources_html(stats), do_quote=is_group(message.chat))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """An unknown /command in a private chat: point to /help (in groups the bot stays quiet)."""
     await update.effective_message.reply_html("I don't know that command. Send /help to see what I can do.")

@@ -5,6 +5,8 @@ An empty query offers the newest articles instead, so the inline menu is useful 
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import (
     InlineQueryResultArticle,
     InputTextMessageContent,
@@ -12,7 +14,6 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from bot.answer.render import (
     TELEGRAM_LIMIT,
@@ -27,7 +28,8 @@ from bot.answer.render import (
 from bot.answer.types import RELATED, AnswerItem
 from bot.models import Article
 
-from .common import answer_for, in_thread, options_of, parse_count, services_of
+from .commands import parse_count
+from .context import BotContext
 
 MAX_OFFSET = 1000  # deeper pages are never useful and would only cost BM25 time
 QUOTE_BUDGET = 3000  # characters of quote in a chosen result; keeps the message far below 4096
@@ -35,19 +37,19 @@ MORE_BUDGET = 600  # characters of its second excerpt (collapsed)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """Answer an inline query with up to ``inline_results`` articles and a ``next_offset`` for more."""
     query = update.inline_query
-    services, options = services_of(context), options_of(context)
+    services, options = context.services, context.options
     offset = parse_offset(query.offset)
     text = query.query.strip()
     size = options.inline_results
     if text:
-        answer = await answer_for(context, text, offset=offset, limit=size)
+        answer = await context.workers.answer(text, offset=offset, limit=size)
         results = [item_result(item, related=answer.kind == RELATED) for item in _unique(answer.items)]
         more, shown = answer.has_more, len(answer.items)
     else:
-        articles, more = await in_thread(services.answerer.latest, n=size, offset=offset)
+        articles, more = await asyncio.to_thread(services.answerer.latest, n=size, offset=offset)
         results = [article_result(a) for a in articles if a.id is not None]
         shown = len(articles)
     # None, not "": PTB 22.8's Defaults handling turns an empty-string argument into "[]" (an empty

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot.answer.render import latest_html
 from bot.stories import also_of, leads_of, newest_stories
+from bot.subscribe.paging import recall, remember
+
+from .commands import command_args, is_group, parse_count
+from .context import BotContext
+from .paging import message_chat_id, page_data, parse_page_data
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-from .common import (
-    command_args,
-    in_thread,
-    is_group,
-    message_chat_id,
-    options_of,
-    page_data,
-    parse_count,
-    parse_page_data,
-    services_of,
-)
-
-PAGE = "lat"
+PAGE = "lat"  # callback data prefix of the list paging buttons
+PAGE_KIND = "latest"  # the stored query kind they page
 EXPIRED = "This list expired. Send /latest again."
 
 
@@ -42,32 +36,38 @@ def parse_latest_args(text: str, default: int = 5, maximum: int = 20) -> tuple[i
     return count, (topic or None)
 
 
-async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest_command(update: Update, context: BotContext) -> None:
     """`/latest [N] [topic]`: reply with the newest articles and an "Older" button when there are more."""
     message = update.effective_message
-    options, services = options_of(context), services_of(context)
+    options, services = context.options, context.services
     count, topic = parse_latest_args(command_args(message), options.latest_default, options.latest_max)
-    html, has_more = await in_thread(latest_page, services, count, topic, 0)
+    html, has_more = await asyncio.to_thread(latest_page, services, count, topic, 0)
     markup = None
     if has_more:
-        key = services.store.queries.save("latest", topic or "", chat_id=message.chat_id, size=count)
+        key = await asyncio.to_thread(
+            remember, services.store, PAGE_KIND, topic or "", chat_id=message.chat_id, size=count
+        )
         markup = latest_markup(key, 0, count, has_more)
     await message.reply_html(html, reply_markup=markup, do_quote=is_group(message.chat))
 
 
-async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest_button(update: Update, context: BotContext) -> None:
     """The "Older" / "Newer" buttons: edit the list to show that page."""
     query = update.callback_query
     parsed = parse_page_data(query.data)
-    services = services_of(context)
+    services = context.services
     chat_id = message_chat_id(query)  # a key pages only in the chat it was made for
-    stored = services.store.queries.get(parsed[1], chat_id=chat_id) if parsed else None
-    if parsed is None or stored is None or stored.kind != "latest":
+    stored = (
+        await asyncio.to_thread(recall, services.store, PAGE_KIND, parsed[1], chat_id=chat_id)
+        if parsed
+        else None
+    )
+    if parsed is None or stored is None:
         await query.answer(EXPIRED, show_alert=True)
         return
     await query.answer()
     topic, count, offset = stored.text or None, stored.size or 5, parsed[2]
-    html, has_more = await in_thread(latest_page, services, count, topic, offset)
+    html, has_more = await asyncio.to_thread(latest_page, services, count, topic, offset)
     try:
         await query.edit_message_text(html, reply_markup=latest_markup(stored.key, offset, count, has_more))
     except BadRequest as exc:  # pressed twice: "message is not modified"

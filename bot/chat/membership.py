@@ -7,23 +7,26 @@ subscriptions and the delivery log move with it, so nothing is lost or sent twic
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from .common import member_can_post, services_of
+from bot.subscribe import chats
+
+from .context import BotContext
+from .permissions import member_can_post
 
 log = logging.getLogger(__name__)
 
 
-async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_chat_member(update: Update, context: BotContext) -> None:
     """`my_chat_member`: pause a chat's subscriptions when the bot loses the right to post, resume after."""
     change = update.my_chat_member
     chat, member = change.chat, change.new_chat_member
-    repo = services_of(context).store.subscriptions
+    store = context.services.store
     if member_can_post(member, chat.type):
-        if repo.resume(chat.id):
+        if await asyncio.to_thread(chats.bot_can_post_again, store, chat.id):
             log.info(
                 "chat %s (%s): bot can post again (%s); subscriptions resumed",
                 chat.id,
@@ -32,11 +35,11 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             )
         return
     reason = f"bot is {member.status} in this {chat.type}"
-    if repo.pause(chat.id, reason):
+    if await asyncio.to_thread(chats.bot_cannot_post, store, chat.id, reason):
         log.warning("chat %s: %s; subscriptions paused", chat.id, reason)
 
 
-async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chat_migrated(update: Update, context: BotContext) -> None:
     """A group became a supergroup: move its subscriptions and delivery log to the new chat id."""
     message = update.effective_message
     if message.migrate_to_chat_id:
@@ -45,12 +48,12 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    migrate_chat(context, old, new)
+    await migrate_chat(context, old, new)
 
 
-def migrate_chat(context: ContextTypes.DEFAULT_TYPE, old: int, new: int) -> None:
+async def migrate_chat(context: BotContext, old: int, new: int) -> None:
     """Move our rows and PTB's chat_data from ``old`` to ``new`` (idempotent)."""
-    moved = services_of(context).store.subscriptions.migrate(old, new)
+    moved = await asyncio.to_thread(chats.migrate, context.services.store, old, new)
     if old in context.application.chat_data:
         context.application.migrate_chat_data(old_chat_id=old, new_chat_id=new)
     log.info("chat %s migrated to %s: %d subscription(s) moved", old, new, moved)

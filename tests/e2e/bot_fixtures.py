@@ -23,7 +23,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.chat.app import build_application
-from bot.chat.common import BotOptions
+from bot.chat.context import BotOptions
 from bot.config import Settings
 from bot.models import Article
 from bot.services import Services, open_services

@@ -314,7 +314,7 @@ def bucket_headroom(times: list[float], capacity: float = 30.0, rate: float = 30
 async def fanout_drill(server: BotApiServer, workdir: Path, *, chats: int = 60, rounds: int = 3) -> FanoutReport:
     """``chats`` private chats subscribe to one topic and get ``rounds`` waves of matching articles, the
     first arriving while the ``/subscribe`` replies still go out."""
-    from bot.chat.common import BotOptions
+    from bot.chat.context import BotOptions
     from tests.e2e.bot_fixtures import BotRunner, make_settings, seed
 
     started = time.monotonic()

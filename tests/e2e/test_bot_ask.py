@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.chat.common import APOLOGY
+from bot.chat.errors import APOLOGY
 from tests.botapi import BotApiServer
 from tests.e2e.bot_fixtures import BotRunner, new_article, runner_fixture  # noqa: F401
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.chat.app import build_application
-from bot.chat.common import APOLOGY, STALE_BUTTON
+from bot.chat.errors import APOLOGY
 from bot.chat.logging import MAX_LIBRARY_MESSAGE, WEBHOOK_SECRET_REDACTED
+from bot.chat.paging import STALE_BUTTON
 from bot.cli.run import webhook_options
 from tests.botapi import BotApiServer
 from tests.botapi.models import CallbackQueryRecord, StoredMessage, User

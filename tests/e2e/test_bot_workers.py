@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bot.chat.common import workers_of
+from bot.chat.context import workers_of
 from bot.chat.workers import AnswerWorkers
 from tests.botapi import BotApiServer
 from tests.e2e.bot_fixtures import (

@@ -75,7 +75,7 @@ def _answer_workers() -> int | None:
 async def _start(botapi: BotApiServer, tmp_path: Path, **overrides: Any) -> Any:
     """Start the real application (production BotOptions) polling ``botapi``."""
     harness = _harness()
-    from bot.chat.common import BotOptions
+    from bot.chat.context import BotOptions
 
     overrides.setdefault("answer_workers", _answer_workers())
     settings = harness.make_settings(tmp_path, botapi, **overrides)

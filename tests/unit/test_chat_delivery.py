@@ -12,7 +12,7 @@ import httpx
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.chat.common import BotOptions
+from bot.chat.context import BotOptions
 from bot.chat.delivery import SendReport, send_pending
 from bot.models import Article
 from bot.store import Store

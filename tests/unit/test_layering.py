@@ -158,16 +158,10 @@ def test_the_sql_pattern_knows_sql_from_prose() -> None:
     assert not SQL.match("update the index")
 
 
-#: Handlers still calling the store while their Telegram-free subscription service is being written
-#: (#17 item 3); each leaves this set when it lands.
-MOVING = {"digests.py", "subscriptions.py"}
-CHAT_MODULES = [
-    pytest.param(p, id=p.name, marks=[pytest.mark.xfail(reason="#17 item 3 in progress")] if p.name in MOVING else [])
-    for p in sorted((BOT / "chat").rglob("*.py"))
-]
+CHAT_MODULES = sorted((BOT / "chat").rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", CHAT_MODULES)
+@pytest.mark.parametrize("path", CHAT_MODULES, ids=lambda p: p.name)
 def test_the_telegram_layer_imports_neither_the_store_nor_ingest(path: Path) -> None:
     """bot/chat reaches the store through bot.subscribe's functions and feeds through bot.heartbeat."""
     found = [
