@@ -8,6 +8,10 @@
   :mod:`~bot.chat.digests`, :mod:`~bot.chat.membership`, :mod:`~bot.chat.guard`.
 - :mod:`bot.chat.delivery` — the push jobs (they call :mod:`bot.heartbeat`) and the sender (at most once).
 - :mod:`bot.chat.workers` — answers in worker processes (their services from :func:`bot.services.open_services`).
+- What the handlers share: :mod:`bot.chat.context` (the typed custom context: ``context.services``,
+  ``.options``, ``.workers``; ``BotOptions``), :mod:`bot.chat.commands` (command parsing),
+  :mod:`bot.chat.permissions` (who may manage a chat: ``may_manage``, the one rule; whether the bot can
+  post), :mod:`bot.chat.paging` (paging buttons' callback data).
 - :mod:`bot.chat.ratelimit`, :mod:`bot.chat.errors`, :mod:`bot.chat.logging` — Telegram's limits, the
   error handler, a log that never shows the token.
 
