@@ -126,7 +126,7 @@ async def poll_job(context: BotContext) -> None:
 
 async def purge_job(context: BotContext) -> None:
     """Daily: forget stored queries older than the TTL (their buttons then say the results expired)."""
-    days = options_of(context).query_ttl_days
+    days = context.options.query_ttl_days
     n = deliverer_of(context.application).heartbeat.forget_old_queries(timedelta(days=days))
     if n:
         log.info("forgot %d stored queries older than %s days", n, days)
