@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     #: worker processes that answer questions; None = one per CPU, 0 = in the bot process (threads)
     answer_workers: int | None = Field(default=None, ge=0)
     log_level: str = "INFO"
+    #: seconds a replica's leases (the leader role, its claims on chats' deliveries) last unrenewed: a dead
+    #: leader is replaced, and the pushes it had claimed are taken over, after this
+    lease_seconds: float = Field(default=30.0, ge=1.0, le=600.0)
 
     @field_validator("answer_workers", mode="before")
     @classmethod

@@ -39,22 +39,25 @@ class Heartbeat:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._seen_seq: int | None = None
+        self._seen_seq: int | None = None  # what the planner has reached (on the leader)
+        self._followed_seq: int | None = None  # what a follower's index has reached
         self._step = threading.Lock()  # index refresh + planning, one at a time
         self._polling = threading.Lock()  # one poll of feeds and folders at a time
 
     def start(self) -> None:
-        """At start-up, before any update is handled: settle the messages a stop interrupted, and put the
-        planner at the end of the store on first start (subscribers get what arrives from then on)."""
-        interrupted = self.services.store.subscriptions.settle_interrupted()
-        if interrupted:
-            log.warning(
-                "%d pushes (articles) or digests were on the wire when the bot last stopped; not sent again "
-                "(they most likely arrived)",
-                interrupted,
-            )
+        """At start-up, before any update is handled: put the planner at the end of the store on first
+        start (subscribers get what arrives from then on)."""
         if start_marks(self.services.store):
             log.info("delivery planner starts at the current end of the store")
+
+    def settle(self) -> int:
+        """When this process becomes the leader (the one that sends digests): digests a previous leader
+        left on the wire are not sent again (pushes are taken over through their claims)."""
+        interrupted = self.services.store.subscriptions.settle_interrupted()
+        if interrupted:
+            log.warning("%d digest(s) were on the wire when the last leader stopped; not sent again (they most "
+                        "likely arrived)", interrupted)  # fmt: skip
+        return interrupted
 
     @property
     def polls(self) -> bool:
@@ -62,15 +65,21 @@ class Heartbeat:
         settings = self.services.settings
         return bool(settings.feed_urls or settings.watch_dirs)
 
-    def due(self) -> bool:
+    def due(self, *, lead: bool = True) -> bool:
         """Whether a delivery pass has work: the store changed since the last beat, or deliveries wait."""
         store = self.services.store
-        return store.articles.max_seq() != self._seen_seq or bool(store.subscriptions.pending_chats())
+        seen = self._seen_seq if lead else self._followed_seq
+        return store.articles.max_seq() != seen or bool(store.subscriptions.pending_chats())
 
-    def beat(self, *, poll: bool = False) -> Beat:
+    def beat(self, *, poll: bool = False, lead: bool = True) -> Beat:
         """Poll feeds and folders (``poll``, when there are any and no other poll runs), then, if the
         store changed since the last beat, refresh the index and plan deliveries. Blocking: call it in a
-        thread. Failures are logged; the next beat tries again."""
+        thread. Failures are logged; the next beat tries again.
+
+        A replica that is not the leader (``lead`` False, see :mod:`bot.leader`) only brings its index up
+        to date: polling, story grouping and planning write to the store and happen on the leader."""
+        if not lead:
+            return self._follow()
         polled = poll and self.polls and self._poll()
         with self._step:
             store = self.services.store
@@ -85,6 +94,20 @@ class Heartbeat:
             planned = plan_deliveries(store)
             self._seen_seq = seq
             return Beat(seq, polled, indexed, planned)
+
+    def _follow(self) -> Beat:
+        """A follower's beat: the search index only."""
+        with self._step:
+            seq = self.services.store.articles.max_seq()
+            if seq == self._followed_seq:
+                return Beat(seq)
+            try:
+                indexed = self.services.retriever.refresh()
+            except Exception:  # a failing index refresh must not stop pushes
+                log.exception("index refresh failed")
+                indexed = 0
+            self._followed_seq = seq
+            return Beat(seq, indexed=indexed)
 
     def forget_old_queries(self, older_than: timedelta) -> int:
         """Daily: forget stored queries (what "More" and page buttons refer to) older than ``older_than``;

@@ -11,6 +11,7 @@ the same objects but writes nothing: no ingest, no story grouping, the index nev
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from bot.answer.pipeline import Answerer
@@ -97,7 +98,11 @@ def open_services(
             summary = ensure_bundled_corpus(settings, store, progress=report is not None)
             if summary is not None:
                 log.info("ingested the bundled corpus into an empty store")
+        started = time.perf_counter()
         retriever = make_retriever(settings, store, report=report, read_only=read_only)
+        if not read_only:
+            log.info("search index ready in %.1f s (loaded or built, then caught up to store change %s)",
+                     time.perf_counter() - started, retriever.seq)  # fmt: skip
         answerer = Answerer(store, retriever, config=config)
         services = Services(settings, store, retriever, answerer, read_only=read_only)
         if not read_only:

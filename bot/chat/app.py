@@ -42,10 +42,12 @@ from .errors import on_error
 from .logging import install_token_redaction
 from .paging import unknown_button
 from .ratelimit import ChatRateLimiter, shared_budget
+from .replicas import LEADER_KEY, HandledApplication, HandledQueue, leader_only
 from .workers import AnswerWorkers, default_workers
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.leader import Leadership
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -62,16 +64,20 @@ HandlerCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 def build_application(
-    settings: Settings, services: Services, *, options: BotOptions | None = None
+    settings: Settings, services: Services, *, options: BotOptions | None = None,
+    leadership: Leadership | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """A ready-to-run Application; the caller starts it (polling or webhook) and closes ``services``.
 
     ``run_polling``/``run_webhook`` call ``post_init`` (command menus) themselves; code that starts the
     application by hand (``initialize``/``start``) should ``await app.post_init(app)`` after initialize.
 
+    ``leadership`` (several replicas on one store) decides where feed polling, delivery planning and the
+    daily jobs run; without it this process is the only one and always the leader.
+
     Raises :class:`bot.config.SettingsError` (one clear line) when the token is missing.
     """
-    options = options or BotOptions()
+    options = options or BotOptions(claim_lease=settings.lease_seconds)
     token = settings.require_token()
     install_token_redaction(token)
     app = (
@@ -85,10 +91,14 @@ def build_application(
             ChatRateLimiter(max_retries=options.rate_limit_retries, budget=shared_budget(settings, token))
         )
         .concurrent_updates(options.concurrent_updates)
+        .application_class(HandledApplication)
+        .update_queue(HandledQueue())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    if leadership is not None:
+        app.bot_data[LEADER_KEY] = leadership
     workers = default_workers() if settings.answer_workers is None else settings.answer_workers
     install(app, services, options, AnswerWorkers(services, workers))
     app.bot_data[delivery.DELIVERER_KEY] = delivery.Deliverer(services)
@@ -144,15 +154,15 @@ def schedule_jobs(
     )
     if settings.feed_urls or settings.watch_dirs:
         jobs.run_repeating(
-            delivery.poll_job,
+            leader_only(delivery.poll_job),
             interval=settings.poll_interval_minutes * 60,
             first=options.watch_first,
             name="poll",
         )
     jobs.run_repeating(
-        digests.digest_job, interval=options.digest_interval, first=options.watch_first, name="digests"
+        leader_only(digests.digest_job), interval=options.digest_interval, first=options.watch_first, name="digests"
     )
-    jobs.run_daily(delivery.purge_job, time=time(hour=4), name="purge-queries")
+    jobs.run_daily(leader_only(delivery.purge_job), time=time(hour=4), name="purge-queries")
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

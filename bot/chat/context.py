@@ -43,6 +43,7 @@ class BotOptions:
     watch_first: float = 2.0
     chat_pace: float = 1.0
     delivery_concurrency: int = 16
+    claim_lease: float = 30.0  # seconds a replica's claim on a chat's deliveries lasts unrenewed
     burst: BurstPolicy = field(default_factory=BurstPolicy)
     rate_limit_retries: int = 3
     concurrent_updates: int = 64

@@ -8,12 +8,14 @@ queued; what the sender reads and writes goes through :class:`bot.subscribe.outb
 start passes as tasks, so a long pass (a chat under a ``RetryAfter``) never makes the scheduler skip or
 pile up runs.
 
-At most once (see ``docs/delivery.md`` for the delivery log's states): a message's rows are
-marked ``sending`` when its request goes on the wire and ``sent`` when Telegram accepts it; a request
-that certainly did not reach Telegram (a 429, a refusal, no connection) leaves them queued, and one that
-may have posted (a timeout or a lost answer, or a crash) leaves them ``unconfirmed``, never re-sent. A
-pass checks that the application is still running before each message, so stopping (SIGTERM) finishes
-the messages in flight and leaves the rest queued for the next start.
+Several replicas may send at once (README "Running several replicas"): the leader's heartbeat plans,
+every replica's sender claims one chat's queue at a time (:meth:`Outbox.claim`) and sends it. Nothing is
+lost and only one window doubles (see ``docs/delivery.md``): a message's rows are marked ``sending`` when
+its request goes on the wire (only while the claim holds) and ``sent`` when Telegram accepts it; a
+request that certainly did not reach Telegram (a 429, a refusal, no connection) leaves them queued, and
+one that may have posted (a timeout, a lost answer, a crash) leaves them ``sending``, taken over and sent
+again once the claim's lease ends. A pass checks that the application is still running before each
+message, so stopping (SIGTERM) finishes the messages in flight and hands the rest back.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ from telegram.ext import Application
 
 from bot.answer.render import TELEGRAM_LIMIT, article_card_html, digest_html, esc, is_web_link, visible_length
 from bot.heartbeat import Heartbeat
+from bot.leader import holder_id
 from bot.models import Article
-from bot.subscribe.outbox import STORY_REPEAT, Outbox
+from bot.subscribe.outbox import STORY_REPEAT, Claim, ClaimLost, Outbox
 from bot.subscribe.planner import Batch
 from bot.subscribe.topics import TopicError, article_tokens, default_analyzer, parse_topic
 
 from .context import BotContext, BotOptions, options_of
 from .ratelimit import ChatRateLimiter, TrackedSend
+from .replicas import leader_of
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -79,6 +83,7 @@ class Deliverer:
         self.heartbeat = Heartbeat(services)
         self.outbox = Outbox(services.store)
         self._pass_lock = asyncio.Lock()
+        self._settled = False
         self.heartbeat.start()
 
     @property
@@ -88,21 +93,29 @@ class Deliverer:
 
     async def watch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """A pass if the store changed or deliveries are queued, unless one is already running."""
-        if self.busy or not self.heartbeat.due():
+        if self.busy or not self.heartbeat.due(lead=leader_of(app).is_leader):
             return
         await self.run_pass(app)
 
     async def fetch(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """A heartbeat that polls the configured feeds and folders (one poll at a time), then a pass."""
-        if self.heartbeat.polls:
+        if self.heartbeat.polls and leader_of(app).is_leader:
             await asyncio.to_thread(self.heartbeat.beat, poll=True)
         await self.run_pass(app)
 
     async def run_pass(self, app: Application[Any, Any, Any, Any, Any, Any]) -> SendReport:
-        """A heartbeat (index refresh and planning when the store changed), then send what is queued."""
+        """A heartbeat (index refresh, and on the leader planning, when the store changed), then send what
+        this replica can claim."""
         async with self._pass_lock:
-            await asyncio.to_thread(self.heartbeat.beat)
-            return await send_pending(app.bot, self.outbox, options_of(app), keep_going=lambda: app.running)
+            leader = leader_of(app)
+            lead = leader.is_leader
+            if lead and not self._settled:
+                self._settled = True
+                await asyncio.to_thread(self.heartbeat.settle)
+            await asyncio.to_thread(self.heartbeat.beat, lead=lead)
+            options = options_of(app)
+            claim = Claim(leader.holder, options.claim_lease)
+            return await send_pending(app.bot, self.outbox, options, keep_going=lambda: app.running, claim=claim)
 
 
 def deliverer_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Deliverer:
@@ -136,21 +149,35 @@ async def purge_job(context: BotContext) -> None:
 
 
 async def send_pending(
-    bot: Any, outbox: Outbox, options: BotOptions, keep_going: Callable[[], bool] = lambda: True
-) -> SendReport:
-    """Send every chat's queued deliveries, chats concurrently (bounded) so one slow chat stalls none."""
+    bot: Any, outbox: Outbox, options: BotOptions, keep_going: Callable[[], bool] = lambda: True,
+    claim: Claim | None = None,
+) -> SendReport:  # fmt: skip
+    """Send the queued deliveries of every chat this replica can claim, ``delivery_concurrency`` chats at
+    once so one slow chat stalls none.
+
+    Each sender claims one chat's (forum topic's) queue at a time (:meth:`Outbox.claim`): replicas sharing
+    a store never send to one chat at once, and a dead replica's chats are taken over when its claims
+    end. A chat deferred in this pass (flood control, no connection) is not claimed again before the next
+    one. ``claim`` names this replica (by default a holder of its own for this call).
+    """
     report = SendReport()
-    destinations = outbox.destinations()
-    if not destinations:
-        return report
-    gate = asyncio.Semaphore(options.delivery_concurrency)
+    claim = claim or Claim(holder_id(), options.claim_lease)
+    tried: set[tuple[int, int]] = set()
 
-    async def one(chat_id: int, thread_id: int) -> None:
-        async with gate:
-            if keep_going():
-                await send_chat(bot, outbox, chat_id, options, report, keep_going, thread_id=thread_id)
+    async def sender() -> None:
+        while keep_going():
+            destination = outbox.claim(claim, exclude=tried)
+            if destination is None:
+                return
+            tried.add(destination)
+            chat_id, thread_id = destination
+            await send_chat(bot, outbox, chat_id, options, report, keep_going, thread_id=thread_id, claim=claim)
 
-    await asyncio.gather(*(one(c, t) for c, t in destinations))
+    try:
+        await asyncio.gather(*(sender() for _ in range(max(options.delivery_concurrency, 1))))
+    finally:
+        if not keep_going():  # stopping: what this replica claimed but did not send goes to the others now
+            outbox.release(claim)
     if report.messages:
         log.info("pushed %d message(s) with %d article(s)", report.messages, report.articles)
     return report
@@ -165,28 +192,36 @@ async def send_chat(
     keep_going: Callable[[], bool],
     *,
     thread_id: int = 0,
+    claim: Claim | None = None,
 ) -> None:
-    """Send one chat's (forum topic's) queue as cards or digests, pacing messages; stop early on trouble."""
-    queue = outbox.next_messages(chat_id, options.burst, thread_id=thread_id)
-    for n, batch in enumerate(queue.batches):
-        if not keep_going():
-            return
-        if n:
-            await asyncio.sleep(options.chat_pace)
-        html, preview = render_batch(batch, queue.articles, queue.topics, queue.also)
-        outcome, chat_id, _message_id = await _send(
-            bot, outbox, chat_id, batch.article_ids, html, preview, thread_id=thread_id
-        )
-        if outcome is Outcome.SENT:
-            report.messages += 1
-            report.articles += len(batch.article_ids)
-        elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
-            outbox.mark_dropped(chat_id, batch.article_ids, thread_id=thread_id)
-            report.refused.append(chat_id)
-        else:
-            lists = {Outcome.PAUSED: report.paused, Outcome.UNCONFIRMED: report.unconfirmed}
-            lists.get(outcome, report.deferred).append(chat_id)
-            return
+    """Send one chat's (forum topic's) queue as cards or digests, pacing messages; stop early on trouble.
+
+    With a ``claim`` the queue is what it holds, each message is fenced by it, and what is left is handed
+    back at the end (a chat deferred now is sent in a later pass)."""
+    queue = outbox.next_messages(chat_id, options.burst, thread_id=thread_id, claim=claim)
+    try:
+        for n, batch in enumerate(queue.batches):
+            if not keep_going():
+                return
+            if n:
+                await asyncio.sleep(options.chat_pace)
+            html, preview = render_batch(batch, queue.articles, queue.topics, queue.also)
+            outcome, chat_id, _message_id = await _send(
+                bot, outbox, chat_id, batch.article_ids, html, preview, thread_id=thread_id, claim=claim
+            )
+            if outcome is Outcome.SENT:
+                report.messages += 1
+                report.articles += len(batch.article_ids)
+            elif outcome is Outcome.REFUSED:  # this message can never be sent; the next ones may
+                outbox.mark_dropped(chat_id, batch.article_ids, thread_id=thread_id)
+                report.refused.append(chat_id)
+            else:
+                lists = {Outcome.PAUSED: report.paused, Outcome.UNCONFIRMED: report.unconfirmed}
+                lists.get(outcome, report.deferred).append(chat_id)
+                return
+    finally:
+        if claim is not None:
+            outbox.release(claim, chat_id, thread_id=thread_id)
 
 
 class Outcome(Enum):
@@ -194,9 +229,9 @@ class Outcome(Enum):
 
     SENT = "sent"
     PAUSED = "paused"  # the bot can't post in the chat any more: its subscriptions are paused
-    DEFERRED = "deferred"  # flood control or no connection: certainly not posted, stays queued
+    DEFERRED = "deferred"  # flood control, no connection, or the claim lost: certainly not posted, queued
     REFUSED = "refused"  # Telegram refuses this very message: dropped
-    UNCONFIRMED = "unconfirmed"  # a timeout or lost answer: it may have been posted, so never again
+    UNCONFIRMED = "unconfirmed"  # a timeout or lost answer: maybe posted; sent again when its claim ends
 
 
 async def _send(
@@ -208,15 +243,17 @@ async def _send(
     preview: LinkPreviewOptions,
     *,
     thread_id: int = 0,
+    claim: Claim | None = None,
 ) -> tuple[Outcome, int, int | None]:
     """Send one message: ``(outcome, chat id it went to, message id)``; follows a group's migration.
 
-    The delivery log follows the request (see :class:`TrackedSend`): ``sending`` when it leaves, ``sent``
-    when accepted, queued again when it certainly did not reach Telegram. In a forum topic that was
+    The delivery log follows the request (see :class:`TrackedSend`): ``sending`` when it leaves (only
+    while the claim holds), ``sent`` when accepted, queued again when it certainly did not reach Telegram,
+    left ``sending`` (sent again once the claim's lease ends) when it may have. In a forum topic that was
     deleted or closed only that topic pauses (see :func:`pause_topic`).
     """
     for _ in range(2):  # a second try only after a group migrated to a supergroup
-        tracked = _tracked(outbox, chat_id, ids, thread_id)
+        tracked = _tracked(outbox, chat_id, ids, thread_id, claim)
         try:
             message = await _send_tracked(bot, tracked, chat_id, html, preview, thread_id)
             tracked.accepted({"message_id": message.message_id})
@@ -232,6 +269,9 @@ async def _send(
         except RetryAfter as exc:
             log.warning("chat %s: flood control (%s); deliveries stay queued", chat_id, exc.message)
             return Outcome.DEFERRED, chat_id, None
+        except ClaimLost:
+            log.info("chat %s: another replica took its deliveries over (this one's claim ended)", chat_id)
+            return Outcome.DEFERRED, chat_id, None
         except BadRequest as exc:
             if thread_id and topic_gone(exc):
                 return await pause_topic(bot, outbox, chat_id, thread_id, exc), chat_id, None
@@ -243,9 +283,11 @@ async def _send(
             if tracked.state == "queued":  # never reached Telegram: try again in a later pass
                 log.warning("chat %s: cannot reach Telegram (%s); deliveries stay queued", chat_id, exc)
                 return Outcome.DEFERRED, chat_id, None
-            outbox.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
+            if claim is None:  # no lease to end: at most once, as a sender without claims always was
+                outbox.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
             log.warning(
-                "chat %s: no answer to a push (%s); it may have arrived, so it is not sent again",
+                "chat %s: no answer to a push (%s); it may have arrived: sent again when its claim ends "
+                "(then it may arrive twice)",
                 chat_id,
                 exc,
             )
@@ -253,10 +295,12 @@ async def _send(
     return Outcome.DEFERRED, chat_id, None
 
 
-def _tracked(outbox: Outbox, chat_id: int, ids: tuple[int, ...], thread_id: int) -> TrackedSend:
+def _tracked(
+    outbox: Outbox, chat_id: int, ids: tuple[int, ...], thread_id: int, claim: Claim | None = None
+) -> TrackedSend:
     """The delivery-log hooks of one push message."""
     return TrackedSend(
-        on_sending=lambda: outbox.mark_sending(chat_id, ids, thread_id=thread_id),
+        on_sending=lambda: outbox.mark_sending(chat_id, ids, thread_id=thread_id, claim=claim),
         on_unsent=lambda: outbox.mark_unsent(chat_id, ids, thread_id=thread_id),
         on_sent=lambda result: outbox.mark_sent(
             chat_id, ids, result.get("message_id") if isinstance(result, dict) else None, thread_id=thread_id

@@ -5,17 +5,25 @@ serves a webhook on ``NEWSBOT_WEBHOOK_LISTEN:$PORT`` (Procfile ``web:``); Telegr
 token header, and requests without it are rejected. A missing or rejected token is one clear line, not a
 traceback. SIGTERM/SIGINT stop it gracefully: the push in flight finishes, the rest stays queued.
 
-One bot at a time serves a store (:meth:`bot.store.Store.bot_lock`): a second `run` on the same data
-directory says so in one line and waits, its index loaded, until the first stops (or dies), then takes
-over, which is what an overlapping deploy needs; ``--no-wait`` exits at once instead (status 3).
+A polling bot is alone on its store (:meth:`bot.store.Store.bot_lock`): Telegram allows one poller, so a
+second `run` on the same data directory says so in one line and waits, its index loaded, until the first
+stops (or dies), then takes over, which is what an overlapping deploy needs; ``--no-wait`` exits at once
+instead (status 3).
+
+Webhook replicas run side by side (README "Running several replicas"): each answers the updates the load
+balancer gives it and acknowledges an update only once it is handled (:mod:`bot.chat.replicas`), and the
+one holding the store's leader lease polls feeds, plans deliveries and runs the daily jobs. All replicas
+share the webhook secret: the configured one, or one derived from the token (so every replica sets the
+same one without configuration).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import logging
 import re
-import secrets
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +32,7 @@ from urllib.parse import urlsplit
 from bot.config import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from bot.leader import Leadership
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -64,7 +73,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     services = open_services(settings)
     try:
+        if options is not None:  # webhook replicas: any number side by side, one of them leads
+            from bot.leader import Leadership
+
+            leadership = Leadership(services.store.leases, ttl=settings.lease_seconds)
+            return _serve(settings, services, options, leadership)
         with services.store.bot_lock(wait=not args.no_wait, on_wait=_waiting(settings)):
+            services.store.claims.expire_claims()  # alone on the store: any claim is a dead process's
             return _serve(settings, services, options)
     except LockBusy as busy:
         print(f"error: another bot ({busy.holder}) is running on the store {settings.database_path}; stop it "
@@ -96,19 +111,33 @@ def _waiting(settings: Settings) -> Callable[[str], None]:
     return say
 
 
-def _serve(settings: Settings, services: Services, options: dict[str, Any] | None) -> int:
+def _serve(
+    settings: Settings, services: Services, options: dict[str, Any] | None, leadership: Leadership | None = None
+) -> int:
     """Build the application and run it until stopped."""
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
     from bot.chat.app import build_application
+    from bot.chat.replicas import HandledQueue
+    from bot.follower import IndexFollower
 
+    follower = IndexFollower(services)
+    follower.start()  # an article ingested by any process is answerable here within about a second
     try:
-        app = build_application(settings, services)
+        app = build_application(settings, services, leadership=leadership)
         # Reachable a moment ago: a blip before the first getMe is retried quietly rather than fatal.
         if options is not None:
+            if isinstance(app.update_queue, HandledQueue):
+                app.update_queue.wait_for_handling = True
             log.info("serving a webhook on %s:%s", settings.webhook_listen, settings.port)
-            app.run_webhook(**options, bootstrap_retries=-1)
+            if leadership is not None:
+                leadership.start()
+            try:
+                app.run_webhook(**options, bootstrap_retries=-1)
+            finally:
+                if leadership is not None:
+                    leadership.stop()
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     except InvalidToken:
@@ -117,6 +146,8 @@ def _serve(settings: Settings, services: Services, options: dict[str, Any] | Non
         ) from None
     except NetworkError as exc:
         raise SettingsError(f"cannot reach the Bot API at {settings.bot_api_base_url}: {exc}") from None
+    finally:
+        follower.stop()
     return 0
 
 
@@ -134,9 +165,10 @@ def use_webhook(settings: Settings, *, webhook: bool = False, polling: bool = Fa
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for ``Application.run_webhook``: listen address, port, path, URL, secret.
 
-    The local path is the URL's path (never the token). Without a configured secret a random one is
-    made for this run: Telegram learns it from setWebhook, and anyone else's requests are refused. The
-    secret is redacted from the logs like the token.
+    The local path is the URL's path (never the token). Without a configured secret one is derived from
+    the token (an HMAC, which does not reveal the token): every replica of the bot sets the same one,
+    Telegram learns it from setWebhook, and anyone else's requests are refused. The secret is redacted
+    from the logs like the token.
     """
     from telegram import Update
 
@@ -146,7 +178,7 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     secret = settings.webhook_secret.get_secret_value().strip() if settings.webhook_secret else ""
     if secret and not _SECRET.match(secret):
         raise SettingsError("NEWSBOT_WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
-    secret = secret or secrets.token_urlsafe(32)
+    secret = secret or derived_secret(settings.require_token())
     from bot.chat.logging import install_secret_redaction
 
     install_secret_redaction(secret)  # setWebhook's parameters are logged at DEBUG
@@ -158,6 +190,11 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
         "secret_token": secret,
         "allowed_updates": Update.ALL_TYPES,
     }
+
+
+def derived_secret(token: str) -> str:
+    """The webhook secret of a bot whose operator set none: the same for every replica, not the token."""
+    return hmac.new(token.encode(), b"newsbot webhook secret", hashlib.sha256).hexdigest()
 
 
 def configure_logging(settings: Settings, token: str, *, verbose: bool = False) -> None:

@@ -27,8 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .articles import ArticleRepo, CorpusStats, Outcome, UpsertResult
+from .changes import Changes, changes_of
+from .claims import ClaimLost, ClaimRepo
 from .db import Database, StoreFullError, is_disk_full
 from .digests import DigestRepo
+from .leases import LeaseRepo
 from .locks import LockBusy, hold
 from .queries import QueryRepo
 from .state import FeedState, StateRepo
@@ -36,8 +39,8 @@ from .stories import StoryRepo
 from .subscriptions import SubscriptionRepo
 
 __all__ = [
-    "ArticleRepo", "CorpusStats", "Database", "FeedState", "LockBusy", "Outcome", "StateRepo", "Store",
-    "StoreFullError", "StoryRepo", "UpsertResult", "is_disk_full",
+    "ArticleRepo", "Changes", "ClaimLost", "ClaimRepo", "CorpusStats", "Database", "FeedState", "LockBusy",
+    "Outcome", "StateRepo", "Store", "StoreFullError", "StoryRepo", "UpsertResult", "is_disk_full",
 ]  # fmt: skip
 
 
@@ -52,6 +55,8 @@ class Store:
         self.queries = QueryRepo(self.db)
         self.digests = DigestRepo(self.db)
         self.stories = StoryRepo(self.db)
+        self.leases = LeaseRepo(self.db)
+        self.claims = ClaimRepo(self.db)
         self._ingest_holder: int | None = None  # the thread holding the ingest lock through this store
 
     @classmethod
@@ -94,6 +99,18 @@ class Store:
             return
         with hold(self.db.path.with_name(self.db.path.name + ".bot.lock"), wait=wait, on_wait=on_wait):
             yield
+
+    @contextmanager
+    def changes(self) -> Iterator[Changes]:
+        """Something to wait on for article changes (see :mod:`bot.follower`): its ``wait(timeout)``
+        returns early when another process committed a change, where the database can say so
+        (PostgreSQL's ``LISTEN``); on SQLite it waits out the timeout and the caller looks at
+        ``articles.max_seq()``, which costs one index lookup."""
+        waiter = changes_of(self.db)
+        try:
+            yield waiter
+        finally:
+            waiter.close()
 
     def close(self) -> None:
         """Close the database."""

@@ -102,10 +102,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
     thread_id  INTEGER NOT NULL DEFAULT 0,      -- forum topic; 0 = the chat itself
     article_id INTEGER NOT NULL,                -- 0 for a digest
     period     TEXT NOT NULL DEFAULT '',        -- a digest's period ('daily:2026-03-29'); '' for a push
-    status     TEXT NOT NULL DEFAULT 'pending', -- pending, sent, dropped
+    status     TEXT NOT NULL DEFAULT 'pending', -- pending, sending, sent, unconfirmed, dropped
     queued_at  TEXT NOT NULL,
     sent_at    TEXT,
     message_id INTEGER,
+    claimed_by  TEXT,                           -- the replica sending it (bot.leader.holder_id)
+    lease_until REAL,                           -- Unix time its claim ends; then anyone may take it over
+    attempts    INTEGER NOT NULL DEFAULT 0,     -- requests that carried it (more than 1: sent again)
     PRIMARY KEY (chat_id, thread_id, article_id, period)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, chat_id);

@@ -5,21 +5,20 @@ for a chat at most once, however often it is updated or re-planned (digests have
 by their period: see :mod:`bot.store.digests`). A push row moves
 
 * ``pending``: queued by the planner, in the same transaction as the planner's progress marker;
+* claimed: one replica at a time claims a chat's (forum topic's) whole queue under a lease before it
+  sends (:mod:`bot.store.claims`);
 * ``sending``: set right before the request carrying it goes on the wire (after every rate-limit wait),
-  and back to ``pending`` when the request certainly did not reach Telegram (refused, never connected);
-* ``sent`` (with the message id): Telegram accepted the message; recorded right after its answer;
-* ``unconfirmed``: the request may or may not have posted the message (the process died while it was
-  ``sending``, or the answer timed out or was lost). It is **not** sent again;
+  only while the sender's claim holds, and back to ``pending`` when the request certainly did not reach
+  Telegram (refused, never connected);
+* ``sent`` (with the message id): Telegram accepted the message; recorded right after its answer, in a
+  transaction of its own;
 * ``dropped``: given up on purpose (article deleted, summarised away in a burst, chat gone).
 
-Pushes are therefore at most once: nothing is ever sent twice because of a crash, a timeout or a lost
-answer. The price is the unconfirmed window: a message whose request was on the wire when the process
-died, or whose answer never came, may not have arrived, and is then lost. At most
-:data:`bot.chat.ratelimit.PUSHES_IN_FLIGHT` messages (4) are on the wire at once, so a crash leaves at
-most that many unconfirmed; a restart turns leftover ``sending`` rows into ``unconfirmed`` and logs how
-many. Telegram has no idempotency key, so exactly once cannot be promised; we chose to never double a
-push over never losing one. Several replicas (#14) keep these states and add a lease to the claim:
-still only a message on the wire but not yet recorded is uncertain.
+A ``sending`` row whose claim's lease ended (its replica died with the request on the wire, or the
+answer never came) is taken over and sent again: nothing is lost, and the one window (docs/delivery.md)
+is a message Telegram posted but whose ``sent`` was not recorded, which then arrives twice. At most
+:data:`bot.chat.ratelimit.PUSHES_IN_FLIGHT` messages (4) per replica are in it at once. ``unconfirmed``
+(never sent again) is what older versions left for such rows; digests still use it.
 """
 
 from __future__ import annotations
@@ -404,10 +403,11 @@ class SubscriptionRepo:
             )
 
     def settle_interrupted(self) -> int:
-        """At start-up: rows a dead process left ``sending`` (pushes and digest claims) become
-        ``unconfirmed``; returns how many."""
+        """When a process becomes the leader (the one that sends digests): digest claims a dead leader
+        left ``sending`` become ``unconfirmed`` (a digest is never sent twice); returns how many. Pushes
+        left ``sending`` are taken over when their claim's lease ends (:mod:`bot.store.claims`)."""
         with self.db.transaction() as conn:
-            sql = "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending'"
+            sql = "UPDATE deliveries SET status = 'unconfirmed' WHERE status = 'sending' AND period != ''"
             return conn.execute(sql).rowcount
 
     def delivery_counts(self) -> dict[str, int]:

@@ -2,25 +2,38 @@
 the delivery log's state changes around each send.
 
 :mod:`bot.chat.delivery` sends; everything it reads or writes in the store goes through :class:`Outbox`.
-The states and what each one promises (at most once: ``pending`` → ``sending`` → ``sent``, or back to
-``pending`` when the request certainly did not reach Telegram, ``unconfirmed`` when it may have) are in
-``docs/delivery.md`` and :mod:`bot.store.subscriptions`.
+The states and what each one promises (``pending`` → claimed → ``sending`` → ``sent``, back to
+``pending`` when the request certainly did not reach Telegram, sent again once its claim's lease ends
+when it may have: the one window) are in ``docs/delivery.md``, :mod:`bot.store.subscriptions` and
+:mod:`bot.store.claims`. With a :class:`Claim` the sender reads and moves only what its replica claimed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.models import Article
-from bot.store import Store
+from bot.store import ClaimLost, Store
 from bot.store.subscriptions import TopicRecord
 
 from .planner import Batch, BurstPolicy, Destination, batches_for
 
 #: A chat that got a card for a story within this window gets no second card from another outlet.
 STORY_REPEAT = timedelta(hours=24)
+
+
+__all__ = ["STORY_REPEAT", "ChatQueue", "Claim", "ClaimLost", "Outbox"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who sends (a replica's holder id, :func:`bot.leader.holder_id`) and for how long each message
+    renews its claim on the chat's queue."""
+
+    holder: str
+    lease: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +64,30 @@ class Outbox:
         """Deliveries still queued (what a stop leaves for the next start)."""
         return self.store.subscriptions.pending_count()
 
-    def next_messages(self, chat_id: int, policy: BurstPolicy, *, thread_id: int = 0) -> ChatQueue:
-        """A chat's queue as messages. Queued articles that were deleted or flagged meanwhile, that belong
-        to a story the chat got a card for within :data:`STORY_REPEAT`, or that a burst summarises away are
-        marked dropped here, before anything is sent."""
+    def claim(
+        self, claim: Claim, *, exclude: Collection[Destination] = ()
+    ) -> Destination | None:
+        """Claim the next chat (forum topic) whose queue nobody is sending, for ``claim.lease`` seconds;
+        None when there is none (``exclude``: chats this pass already tried)."""
+        got = self.store.claims.claim(claim.holder, claim.lease, 1, exclude=exclude)
+        return got[0] if got else None
+
+    def release(self, claim: Claim, chat_id: int | None = None, *, thread_id: int = 0) -> int:
+        """Give back what is left of a claimed queue (one chat's, or all): anyone may send it now."""
+        return self.store.claims.release(claim.holder, chat_id, thread_id=thread_id)
+
+    def next_messages(
+        self, chat_id: int, policy: BurstPolicy, *, thread_id: int = 0, claim: Claim | None = None
+    ) -> ChatQueue:
+        """A chat's queue (what ``claim`` holds of it, if given) as messages. Queued articles that were
+        deleted or flagged meanwhile, that belong to a story the chat got a card for within
+        :data:`STORY_REPEAT`, or that a burst summarises away are marked dropped here, before anything is
+        sent."""
         repo, stories = self.store.subscriptions, self.store.stories
-        ids = repo.pending(chat_id, thread_id=thread_id)
+        if claim is not None:
+            ids = self.store.claims.claimed(chat_id, claim.holder, thread_id=thread_id)
+        else:
+            ids = repo.pending(chat_id, thread_id=thread_id)
         articles = self.store.articles.get_many(ids)
         gone = [i for i in ids if i not in articles or articles[i].deleted or articles[i].flagged]
         if gone:
@@ -89,9 +120,13 @@ class Outbox:
 
     # -- the delivery log around one message --------------------------------------------------------------
 
-    def mark_sending(self, chat_id: int, ids: Iterable[int], *, thread_id: int = 0) -> None:
-        """The request is leaving: from now on it may have posted."""
-        self.store.subscriptions.mark_sending(chat_id, ids, thread_id=thread_id)
+    def mark_sending(self, chat_id: int, ids: Iterable[int], *, thread_id: int = 0, claim: Claim | None = None) -> None:
+        """The request is leaving: from now on it may have posted. Under a ``claim`` only while it holds
+        (renewing it); :class:`ClaimLost` when another replica took the chat over: do not send."""
+        if claim is None:
+            self.store.subscriptions.mark_sending(chat_id, ids, thread_id=thread_id)
+        else:
+            self.store.claims.mark_sending(chat_id, ids, claim.holder, claim.lease, thread_id=thread_id)
 
     def mark_unsent(self, chat_id: int, ids: Iterable[int], *, thread_id: int = 0) -> None:
         """It certainly did not reach Telegram: queued again."""
@@ -102,7 +137,7 @@ class Outbox:
         self.store.subscriptions.mark_sent(chat_id, ids, message_id, thread_id=thread_id)
 
     def mark_unconfirmed(self, chat_id: int, ids: Iterable[int], *, thread_id: int = 0) -> None:
-        """No answer: it may have posted, so it is never sent again."""
+        """No answer, and no claim whose lease could end: it may have posted, so it is never sent again."""
         self.store.subscriptions.mark_unconfirmed(chat_id, ids, thread_id=thread_id)
 
     def mark_dropped(self, chat_id: int, ids: Iterable[int], *, thread_id: int = 0) -> None:
@@ -129,7 +164,6 @@ class Outbox:
 
     # -- housekeeping ------------------------------------------------------------------------------------
 
-    def settle_interrupted(self) -> int:
-        """Messages that were on the wire when the bot last stopped become ``unconfirmed`` (never re-sent);
-        how many."""
-        return self.store.subscriptions.settle_interrupted()
+    def resent(self) -> int:
+        """Push deliveries sent more than once so far (taken over from ``sending``: the window)."""
+        return len(self.store.claims.resent())

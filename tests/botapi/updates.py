@@ -88,6 +88,11 @@ class UpdateQueue:
         else:
             self.pending = [u for u in self.pending if u["update_id"] >= offset]
 
+    def remove(self, update_id: int) -> None:
+        """Forget one update (a webhook target accepted it; others may still be on the way)."""
+        self.pending = [u for u in self.pending if u["update_id"] != update_id]
+        self._wake()
+
     def drop_pending(self) -> int:
         """Discard everything queued (``drop_pending_updates=True``); returns how many."""
         dropped = len(self.pending)
@@ -119,9 +124,9 @@ class UpdateQueue:
                     "terminated by other getUpdates request; make sure that only one bot instance is running"
                 )
 
-    async def wait_nonempty(self) -> None:
-        """Block until at least one update is pending (used by the webhook sender)."""
-        while not self.pending and not self._closed:
+    async def wait_changed(self) -> None:
+        """Block until an update is queued or removed, or the queue closes."""
+        if not self._closed:
             await self._event.wait()
 
     @property

@@ -1,8 +1,15 @@
-"""Webhook delivery: POST each pending update to the bot's URL, in order, until it answers 2xx.
+"""Webhook delivery: POST each pending update to the bot's URL until it answers 2xx.
 
 Like Telegram, the secret token travels in ``X-Telegram-Bot-Api-Secret-Token``, a failed delivery is
 retried (with back-off) and reported through getWebhookInfo's ``last_error_message``, and an update
-leaves the queue only once the bot's server accepted it.
+leaves the queue only once the bot's server accepted it. Up to ``max_connections`` updates are on the
+way at once, but never two of one chat: a chat's updates arrive in order.
+
+Test-only: :meth:`WebhookSender.balance` stands for a load balancer in front of several replicas of
+the bot. Updates then go to those URLs round robin (whatever URL setWebhook named), and an update whose
+delivery fails (connection refused, a dropped connection, a timeout, a non-2xx answer) is sent at once
+to the next replica, as Telegram re-delivers through the balancer; only when every replica failed does
+the sender back off.
 """
 
 from __future__ import annotations
@@ -35,8 +42,18 @@ class WebhookState:
     attempts: list[tuple[int, int | str]] = field(default_factory=list)  # (update_id, status or error)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One POST of an update to one target (balanced mode keeps these across setWebhook calls)."""
+
+    update_id: int
+    target: str
+    status: int | str  # the HTTP status, or the name of the connection error
+    at: float  # time.monotonic()
+
+
 class WebhookSender:
-    """Background task pushing updates from an :class:`UpdateQueue` to the webhook URL."""
+    """Background task pushing updates from an :class:`UpdateQueue` to the webhook URL(s)."""
 
     def __init__(
         self, queue: UpdateQueue, *, retry_delay: float = 0.2, max_delay: float = 2.0, timeout: float = 10.0
@@ -46,6 +63,12 @@ class WebhookSender:
         self.retry_delay = retry_delay
         self.max_delay = max_delay
         self.timeout = timeout
+        self.targets: list[str] = []  # balanced mode: the replicas' own URLs
+        self.log: list[Attempt] = []  # every POST in balanced mode, in order
+        self._next_target = 0
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # update_id -> its delivery
+        self._busy_chats: set[int] = set()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
@@ -60,6 +83,21 @@ class WebhookSender:
         )
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="botapi-webhook")
+        self._wake.set()
+
+    def balance(self, targets: list[str]) -> None:
+        """Test-only: deliver to these URLs round robin (a load balancer before N replicas); [] ends it."""
+        self.targets = list(targets)
+        self._next_target = 0
+        self._wake.set()
+
+    def delivered_to(self) -> dict[str, int]:
+        """Balanced mode: updates each target accepted (2xx)."""
+        counts = dict.fromkeys(self.targets, 0)
+        for attempt in self.log:
+            if isinstance(attempt.status, int) and 200 <= attempt.status < 300:
+                counts[attempt.target] = counts.get(attempt.target, 0) + 1
+        return counts
 
     async def delete(self) -> None:
         """Stop delivering; pending updates stay queued for getUpdates."""
@@ -91,53 +129,119 @@ class WebhookSender:
         return info
 
     async def _stop_task(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._in_flight.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None
+        self._in_flight.clear()
+        self._busy_chats.clear()
 
     async def _run(self) -> None:
-        delay = self.retry_delay
+        """Start a delivery for each pending update whose chat has none on the way, up to max_connections."""
         while self.state.url:
-            await self.queue.wait_nonempty()
-            if not self.queue.pending or not self.state.url:
-                if self.queue.closed:
-                    return
+            started = False
+            for update in list(self.queue.pending):
+                if len(self._in_flight) >= self.state.max_connections:
+                    break
+                update_id, chat = update["update_id"], _chat_of(update)
+                if update_id in self._in_flight or chat in self._busy_chats:
+                    continue
+                if chat is not None:
+                    self._busy_chats.add(chat)
+                task = asyncio.get_running_loop().create_task(self._deliver(update, chat))
+                self._in_flight[update_id] = task
+                started = True
+            if self.queue.closed:
+                return
+            if started:
                 continue
-            update = self.queue.pending[0]
-            if await self._post(update):
-                self.queue.confirm(update["update_id"] + 1)
-                self.state.delivered += 1
-                delay = self.retry_delay
-            else:
+            self._wake = asyncio.Event()
+            waits = [
+                asyncio.ensure_future(self._wake.wait()),
+                asyncio.ensure_future(self.queue.wait_changed()),
+            ]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
+
+    async def _deliver(self, update: dict[str, Any], chat: int | None) -> None:
+        """POST one update until a target accepts it (next target at once; back off after a full round)."""
+        delay = self.retry_delay
+        try:
+            while self.state.url:
+                targets = self._round()
+                for target in targets:
+                    if not self.state.url:
+                        return
+                    if await self._post(update, target):
+                        self.queue.remove(update["update_id"])
+                        self.state.delivered += 1
+                        return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
+        finally:
+            self._in_flight.pop(update["update_id"], None)
+            self._busy_chats.discard(chat)  # type: ignore[arg-type]
+            self._wake.set()
 
-    async def _post(self, update: dict[str, Any]) -> bool:
+    def _round(self) -> list[str]:
+        """The targets to try for one update, in order: the next replica first, then the others."""
+        if not self.targets:
+            return [self.state.url]
+        n = len(self.targets)
+        first = self._next_target % n
+        self._next_target += 1
+        return [self.targets[(first + i) % n] for i in range(n)]
+
+    async def _post(self, update: dict[str, Any], target: str) -> bool:
         headers = {SECRET_HEADER: self.state.secret_token} if self.state.secret_token else {}
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout), connector=aiohttp.TCPConnector(limit=0)
+            )
         try:
-            async with self._session.post(self.state.url, json=update, headers=headers) as response:
+            async with self._session.post(target, json=update, headers=headers) as response:
                 await response.read()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return self._failed(update, type(exc).__name__, _describe(exc))
+            return self._failed(update, target, type(exc).__name__, _describe(exc))
         if 200 <= status < 300:
-            self.state.attempts.append((update["update_id"], status))
+            self._record(update, target, status)
             return True
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
             phrase = "Unknown"
-        return self._failed(update, status, f"Wrong response from the webhook: {status} {phrase}")
+        return self._failed(update, target, status, f"Wrong response from the webhook: {status} {phrase}")
 
-    def _failed(self, update: dict[str, Any], status: int | str, message: str) -> bool:
+    def _record(self, update: dict[str, Any], target: str, status: int | str) -> None:
         self.state.attempts.append((update["update_id"], status))
+        if self.targets:
+            self.log.append(Attempt(update["update_id"], target, status, time.monotonic()))
+
+    def _failed(self, update: dict[str, Any], target: str, status: int | str, message: str) -> bool:
+        self._record(update, target, status)
         self.state.last_error_date = int(time.time())
         self.state.last_error_message = message
         return False
+
+
+def _chat_of(update: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (its updates are delivered one at a time, in order), if any."""
+    for value in update.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and "id" in chat:
+                return int(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and "id" in sender:
+                return int(sender["id"])
+    return None
 
 
 def _describe(exc: BaseException) -> str:

@@ -109,6 +109,7 @@ TEST_OPTIONS = BotOptions(
     watch_interval=0.2,
     watch_first=0.1,
     chat_pace=0.05,
+    claim_lease=1.0,
     burst=BurstPolicy(card_limit=3, digest_size=10, max_digests=2),
     inline_cache_seconds=0,
 )

@@ -113,7 +113,9 @@ class KillReport:
     expected: int = 0  # (chat, article) pairs that should each be in their chat once
     lost: int = 0
     doubled: int = 0
-    unconfirmed: int = 0
+    lost_states: dict[str, int] = field(default_factory=dict)  # what the delivery log says of the lost
+    doubled_in_window: int = 0  # doubled pairs a kill caught on the wire (the one window of the design)
+    unconfirmed: int = 0  # left by older versions (never sent again); 0 now
     unconfirmed_arrived: int = 0
     dropped: int = 0  # summarised away on purpose by the burst policy ("…and N older articles")
     pending_left: int = 0
@@ -125,10 +127,11 @@ class KillReport:
         return (
             f"kill_drill kills={len(self.kills)} between_send_and_record={between} chats={self.chats} "
             f"articles={self.articles} deliveries={self.expected} lost={self.lost} doubled={self.doubled} "
+            f"doubled_in_window={self.doubled_in_window} doubled_outside_window={self.doubled - self.doubled_in_window} "
             f"max_messages_on_wire_at_kill={max((k.messages for k in self.kills), default=0)} "
             f"unconfirmed={self.unconfirmed} unconfirmed_arrived={self.unconfirmed_arrived} "
             f"summarised_by_burst_policy={self.dropped} pending_left={self.pending_left} "
-            f"never_queued={self.never_queued} "
+            f"never_queued={self.never_queued} lost_states={','.join(f'{k}:{v}' for k, v in self.lost_states.items()) or '-'} "
             f"seconds={self.seconds:.0f}"
         )
 
@@ -262,6 +265,8 @@ def _score(report: KillReport, server: BotApiServer, store: Store, users: list[U
             continue
         report.expected += 1
         report.lost += n == 0
+        if n == 0:
+            report.lost_states[state] = report.lost_states.get(state, 0) + 1
         report.doubled += n > 1
         report.pending_left += state == "pending"
         if state == "unconfirmed":
@@ -270,6 +275,8 @@ def _score(report: KillReport, server: BotApiServer, store: Store, users: list[U
     for kill in report.kills:
         kill.lost = sum(1 for pair in kill.in_flight if copies.get(pair, 0) == 0)
         kill.doubled = sum(1 for pair in kill.in_flight if copies.get(pair, 0) > 1)
+    on_wire = set().union(*(kill.in_flight for kill in report.kills)) if report.kills else set()
+    report.doubled_in_window = sum(1 for pair, n in copies.items() if n > 1 and pair in on_wire)
 
 
 # -- the fan-out drill ----------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
-"""The push sender against a scripted bot: at most once across crashes and lost answers, and each refusal."""
+"""The push sender against a scripted bot: claims, a crash or lost answer re-sent once its lease ends (the
+one window), and each refusal."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,12 +18,14 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.chat.context import BotOptions
 from bot.chat.delivery import SendReport, send_pending
 from bot.models import Article
-from bot.store import Store
-from bot.subscribe.outbox import Outbox
+from bot.store import ClaimLost, Store
+from bot.subscribe.outbox import Claim, Outbox
 from bot.subscribe.planner import plan_deliveries
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 OPTIONS = BotOptions(chat_pace=0.0)
+LEASE = 0.3
+SHORT_LEASE = BotOptions(chat_pace=0.0, claim_lease=LEASE)
 
 
 class Killed(Exception):
@@ -81,7 +86,7 @@ async def test_all_sent_once_and_not_again(store: Store) -> None:
     assert {r["status"] for r in store.subscriptions.deliveries()} == {"sent"}
 
 
-async def test_crash_between_send_and_record_never_repeats_that_message(
+async def test_crash_between_send_and_record_resends_that_message_once_the_lease_ends(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue_articles(store, [1], n=3)
@@ -98,14 +103,48 @@ async def test_crash_between_send_and_record_never_repeats_that_message(
 
     monkeypatch.setattr(store.subscriptions, "mark_sent", dies_on_second)
     with pytest.raises(Killed):
-        await send_pending(bot, Outbox(store), OPTIONS)
+        await send_pending(bot, Outbox(store), SHORT_LEASE, claim=Claim("dead", LEASE))
     monkeypatch.setattr(store.subscriptions, "mark_sent", real_mark)
     assert store.subscriptions.delivery_counts() == {"sent": 1, "sending": 1, "pending": 1}
-    assert store.subscriptions.settle_interrupted() == 1  # what a restart does first
-    await send_pending(bot, Outbox(store), OPTIONS)  # "after the restart"
+    await send_pending(
+        bot, Outbox(store), SHORT_LEASE, claim=Claim("other", LEASE)
+    )  # another replica, at once: the claim holds
+    assert len(bot.sent) == 2
+    await asyncio.sleep(LEASE + 0.05)
+    await send_pending(
+        bot, Outbox(store), SHORT_LEASE, claim=Claim("other", LEASE)
+    )  # the lease ended: taken over
     titles = [text.split("\n")[0] for _, text in bot.sent]
-    assert len(titles) == 3 and len(set(titles)) == 3  # 3 articles, none twice
-    assert store.subscriptions.delivery_counts() == {"sent": 2, "unconfirmed": 1}
+    assert len(titles) == 4 and len(set(titles)) == 3  # nothing lost; the one in the window arrived twice
+    assert titles[1] == titles[2]
+    assert store.subscriptions.delivery_counts() == {"sent": 3}
+    [resent] = store.claims.resent()
+    assert resent["attempts"] == 2 and resent["status"] == "sent"
+
+
+async def test_two_replicas_never_send_to_one_chat_at_once_nor_twice(store: Store) -> None:
+    queue_articles(store, [1, 2, 3, 4, 5, 6], n=2)
+    first, second = ScriptedBot(), ScriptedBot()
+    paced = BotOptions(chat_pace=0.05, delivery_concurrency=2)
+    await asyncio.gather(
+        send_pending(first, Outbox(store), paced, claim=Claim("a", 30)),
+        send_pending(second, Outbox(store), paced, claim=Claim("b", 30)),
+    )
+    chats_a, chats_b = {c for c, _ in first.sent}, {c for c, _ in second.sent}
+    assert chats_a and chats_b and not chats_a & chats_b  # each chat's queue went through one replica
+    assert len(first.sent) + len(second.sent) == 12
+    assert store.subscriptions.delivery_counts() == {"sent": 12}
+
+
+async def test_a_replica_whose_claim_was_taken_over_sends_nothing(store: Store) -> None:
+    queue_articles(store, [1], n=1)
+    repo = store.claims
+    assert repo.claim("stalled", 10.0, 5, now=time.time() - 20) == [(1, 0)]  # its lease ended 10 s ago
+    assert repo.claim("alive", 10.0, 5) == [(1, 0)]
+    [article] = repo.claimed(1, "alive")
+    with pytest.raises(ClaimLost):
+        repo.mark_sending(1, [article], "stalled", 10.0)
+    repo.mark_sending(1, [article], "alive", 10.0)
 
 
 async def test_stopping_between_messages_leaves_the_rest_queued(store: Store) -> None:
@@ -152,19 +191,22 @@ async def test_retry_after_and_no_connection_keep_deliveries_queued(store: Store
     assert len(bot.sent) == 4
 
 
-async def test_a_push_whose_answer_never_came_is_not_sent_again(store: Store) -> None:
-    """A timeout or lost answer may hide a posted message: unconfirmed, never repeated; the rest go on."""
-    queue_articles(store, [1, 2])
+async def test_a_push_whose_answer_never_came_is_sent_again_once_its_lease_ends(store: Store) -> None:
+    """A timeout or lost answer may hide a posted message: the chat waits for the lease, then it is sent
+    again (it may arrive twice: the one window); the other chats go on."""
+    queue_articles(store, [1, 2, 3])
     timed_out = TimedOut()
     timed_out.__cause__ = httpx.ReadTimeout("no answer")
     bot = ScriptedBot(errors={1: [timed_out], 2: [NetworkError("Bad Gateway (502)")]})
-    report = await send_pending(bot, Outbox(store), OPTIONS)
-    assert sorted(report.unconfirmed) == [1, 2] and report.messages == 0
-    await send_pending(bot, Outbox(store), OPTIONS)
-    assert sorted(c for c, _ in bot.sent) == [1, 2]  # each chat's other article; the first never again
-    assert store.subscriptions.delivery_counts() == {"sent": 2, "unconfirmed": 2}
-    await send_pending(bot, Outbox(store), OPTIONS)
-    assert len(bot.sent) == 2
+    report = await send_pending(bot, Outbox(store), SHORT_LEASE)
+    assert sorted(report.unconfirmed) == [1, 2] and report.messages == 2
+    await send_pending(bot, Outbox(store), SHORT_LEASE)
+    assert sorted(c for c, _ in bot.sent) == [3, 3]  # chats 1 and 2 wait for their lease
+    await asyncio.sleep(LEASE + 0.05)
+    await send_pending(bot, Outbox(store), SHORT_LEASE)
+    assert sorted(c for c, _ in bot.sent) == [1, 1, 2, 2, 3, 3]
+    assert store.subscriptions.delivery_counts() == {"sent": 6}
+    assert len(store.claims.resent()) == 2
 
 
 async def test_a_refused_message_is_dropped_not_retried_forever(store: Store) -> None:
