@@ -163,6 +163,7 @@ async def send_pending(
     report = SendReport()
     claim = claim or Claim(holder_id(), options.claim_lease)
     tried: set[tuple[int, int]] = set()
+    active: set[tuple[int, int]] = set()  # the queues being sent: their claims are renewed
 
     async def sender() -> None:
         while keep_going():
@@ -170,12 +171,23 @@ async def send_pending(
             if destination is None:
                 return
             tried.add(destination)
+            active.add(destination)
             chat_id, thread_id = destination
-            await send_chat(bot, outbox, chat_id, options, report, keep_going, thread_id=thread_id, claim=claim)
+            try:
+                await send_chat(bot, outbox, chat_id, options, report, keep_going, thread_id=thread_id, claim=claim)
+            finally:
+                active.discard(destination)
 
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(claim.lease / 3)
+            outbox.renew(claim, set(active))
+
+    renewer = asyncio.get_running_loop().create_task(renew(), name="newsbot-claims")
     try:
         await asyncio.gather(*(sender() for _ in range(max(options.delivery_concurrency, 1))))
     finally:
+        renewer.cancel()
         if not keep_going():  # stopping: what this replica claimed but did not send goes to the others now
             outbox.release(claim)
     if report.messages:

@@ -130,6 +130,20 @@ class ClaimRepo:
         with self.db.transaction() as conn:
             return conn.execute(sql, args).rowcount
 
+    def renew(self, holder: str, lease: float, destinations: Iterable[tuple[int, int]]) -> int:
+        """Extend ``holder``'s claims on these ``(chat, forum topic)`` queues by ``lease`` seconds from now
+        (the sender is alive and working on them: waiting for its rate limits, or for an answer)."""
+        until = time.time() + lease
+        with self.db.transaction() as conn:
+            return sum(
+                conn.execute(
+                    "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND chat_id = ? AND thread_id = ? "
+                    "AND period = '' AND status IN ('pending', 'sending')",
+                    (until, holder, chat_id, thread_id),
+                ).rowcount
+                for chat_id, thread_id in destinations
+            )
+
     def mark_sending(self, chat_id: int, article_ids: Iterable[int], holder: str, lease: float, *,
                      thread_id: int = 0) -> None:  # fmt: skip
         """The message carrying these articles goes on the wire now, under ``holder``'s claim (renewed for

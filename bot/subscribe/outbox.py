@@ -72,6 +72,11 @@ class Outbox:
         got = self.store.claims.claim(claim.holder, claim.lease, 1, exclude=exclude)
         return got[0] if got else None
 
+    def renew(self, claim: Claim, destinations: Collection[Destination]) -> None:
+        """Keep the claims on the queues being sent alive (an idle wait for rate limits must not end them)."""
+        if destinations:
+            self.store.claims.renew(claim.holder, claim.lease, destinations)
+
     def release(self, claim: Claim, chat_id: int | None = None, *, thread_id: int = 0) -> int:
         """Give back what is left of a claimed queue (one chat's, or all): anyone may send it now."""
         return self.store.claims.release(claim.holder, chat_id, thread_id=thread_id)

@@ -26,6 +26,17 @@ def leader_pid(store: Store) -> int | None:
     return int(holder.split(":")[1]) if holder else None
 
 
+async def ask_each(botapi: BotApiServer, prefix: str, n: int, question: str, expect: str) -> None:
+    """``n`` new people ask ``question``; each answer mentions ``expect``; every update acknowledged."""
+    users = [botapi.add_user(f"{prefix}{i}") for i in range(n)]
+    for user in users:
+        botapi.send_text(user, user, question)
+    for user in users:
+        [reply] = await botapi.wait_for_bot_messages(user, 1, timeout=30)
+        assert expect.lower() in (reply.text or "").lower()
+    await botapi.wait_for(lambda: not botapi.updates.pending, timeout=10, what="every update acknowledged")
+
+
 async def test_three_replicas_answer_round_robin_and_a_killed_leader_is_replaced(
     botapi_no_limits: BotApiServer, tmp_path: Path
 ) -> None:
@@ -37,26 +48,14 @@ async def test_three_replicas_answer_round_robin_and_a_killed_leader_is_replaced
     )
     store = Store.from_settings(settings)
     try:
-        users = [botapi.add_user(f"U{n}") for n in range(6)]
-        for user in users:
-            botapi.send_text(user, user, "Why did NATO ministers meet in Bucharest?")
-        for user in users:
-            [reply] = await botapi.wait_for_bot_messages(user, 1, timeout=30)
-            assert "Bucharest" in (reply.text or "")
-        await botapi.wait_for(lambda: not botapi.updates.pending, timeout=10, what="every update acknowledged")
+        await ask_each(botapi, "U", 6, "Why did NATO ministers meet in Bucharest?", "Bucharest")
         assert sorted(botapi.webhook.delivered_to().values()) == [2, 2, 2]  # each replica answered its share
 
         # an article ingested by another process is answerable on every replica within a second
         store.articles.upsert(new_article(30, "Volcano erupts on Iceland's Reykjanes peninsula",
                                           "A volcano erupted near Grindavik on Iceland's Reykjanes peninsula."))  # fmt: skip
         await asyncio.sleep(1.0)
-        askers = [botapi.add_user(f"V{n}") for n in range(3)]
-        for user in askers:
-            botapi.send_text(user, user, "Where did the volcano erupt?")
-        for user in askers:
-            [reply] = await botapi.wait_for_bot_messages(user, 1, timeout=30)
-            assert "Grindavik" in (reply.text or "")
-        await botapi.wait_for(lambda: not botapi.updates.pending, timeout=10, what="every update acknowledged")
+        await ask_each(botapi, "V", 3, "Where did the volcano erupt?", "Grindavik")
         assert sorted(botapi.webhook.delivered_to().values()) == [3, 3, 3]  # each replica answered one
 
         pids = {r.pid: r for r in replicas}
@@ -68,15 +67,9 @@ async def test_three_replicas_answer_round_robin_and_a_killed_leader_is_replaced
         )
         assert pids[leader_pid(store)].alive  # type: ignore[index]
 
-        late = [botapi.add_user(f"L{n}") for n in range(4)]  # some go to the dead replica first
-        for user in late:
-            botapi.send_text(user, user, "Was the grain deal extended?")
-        for user in late:
-            [reply] = await botapi.wait_for_bot_messages(user, 1, timeout=30)
-            assert "grain" in (reply.text or "").lower()
+        await ask_each(botapi, "L", 4, "Was the grain deal extended?", "grain")  # some go to the dead one first
         refused = {a.update_id for a in botapi.webhook.log if a.target == first.url and a.status != 200}
         assert refused  # the dead replica's turn went to the next one at once
-        await botapi.wait_for(lambda: not botapi.updates.pending, timeout=10, what="every update acknowledged")
         for replica in replicas:
             assert "Traceback" not in replica.text()
     finally:
