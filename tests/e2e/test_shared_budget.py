@@ -9,14 +9,16 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from telegram.error import RetryAfter
 
 from bot.chat.ratelimit import OVERALL_PER_SECOND
-from bot.subscribe.budget_redis import MIN_SHARE
+from bot.subscribe.budget_redis import MIN_SHARE, RedisBudget
 from tests.botapi import BotApiServer
+from tests.e2e.bot_fixtures import started_runner
 
 from .budget_replicas import (
     by_chat,
@@ -222,3 +224,21 @@ async def test_redis_away_means_slower_never_faster_and_back_when_it_returns(
     assert sum("is back: sharing" in line for line in said) == 2, said
     assert f"127.0.0.1:{proxy.port}" in said[0]
     assert "s3cret-pw" not in caplog.text
+
+
+async def test_the_bot_with_newsbot_redis_url_answers_through_the_shared_budget(
+    botapi: BotApiServer, shared_redis: tuple[str, str], tmp_path: Path
+) -> None:
+    """The real Application built from settings: NEWSBOT_REDIS_URL gives it the Redis budget (keys under
+    the bot's id), and a question is answered through it."""
+    url, _ = shared_redis
+    async with started_runner(botapi, tmp_path, redis_url=url) as runner:
+        assert runner.app is not None
+        budget = runner.app.bot.rate_limiter.budget  # type: ignore[union-attr]
+        assert isinstance(budget, RedisBudget) and budget.fallback is None
+        alice = botapi.add_user("Alice")
+        botapi.send_text(alice, alice, "Why were NATO ministers in Bucharest?")
+        [reply] = await botapi.wait_for_bot_messages(alice, 1, timeout=30)
+        assert "Bucharest" in (reply.text or "")
+    bot_id = botapi.token.split(":", 1)[0]
+    await drop_keys(url, f"newsbot:{bot_id}:budget:")  # shared with no other test: only budget state
