@@ -112,6 +112,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (chat_id, thread_id, article_id, period)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, chat_id);
+
+-- Who holds a named role (the replicas' leader) and until when: bot/store/leases.py, bot/leader.py.
+CREATE TABLE IF NOT EXISTS leases (
+    name        TEXT PRIMARY KEY,              -- the role, e.g. 'leader'
+    holder      TEXT NOT NULL,                 -- host:pid:random of the process holding it
+    expires_at  REAL NOT NULL,                 -- Unix time; anyone may take the lease after it
+    acquired_at REAL NOT NULL                  -- when this holder took it (renewals keep it)
+);
 """
 
 

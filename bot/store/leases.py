@@ -3,10 +3,9 @@ that holds the leader's lease is :class:`bot.leader.Leadership`).
 
 A lease is a row ``(name, holder, expires_at)``. Its holder renews it well before it expires; anyone may
 take it once it has expired. A holder killed with ``kill -9`` stops renewing, so another process takes
-over within one lease time plus one renewal interval. One statement (an upsert whose ``DO UPDATE`` only
+over within one lease time plus one renewal interval. The table is in the store's schema. One statement (an upsert whose ``DO UPDATE`` only
 applies when the row is the caller's own or has expired) decides, inside one write transaction: on SQLite
 the single writer makes it atomic, on PostgreSQL the row lock of ``ON CONFLICT DO UPDATE`` does.
-
 """
 
 from __future__ import annotations
@@ -14,15 +13,6 @@ from __future__ import annotations
 import time
 
 from .db import Database
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS leases (
-    name        TEXT PRIMARY KEY,              -- the role, e.g. 'leader'
-    holder      TEXT NOT NULL,                 -- host:pid:random of the process holding it
-    expires_at  REAL NOT NULL,                 -- Unix time; anyone may take the lease after it
-    acquired_at REAL NOT NULL                  -- when this holder took it (renewals keep it)
-);
-"""
 
 LEADER = "leader"
 
@@ -32,8 +22,6 @@ class LeaseRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.lock:
-            db.conn.executescript(SCHEMA)
 
     def acquire(self, name: str, holder: str, ttl: float, now: float | None = None) -> bool:
         """Take or renew ``name`` for ``ttl`` seconds; True when ``holder`` holds it afterwards."""
