@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from telegram import LinkPreviewOptions
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -52,15 +52,6 @@ log = logging.getLogger(__name__)
 __all__ = ["STORY_REPEAT", "Deliverer", "Outcome", "SendReport", "render_batch", "send_pending"]
 
 DELIVERER_KEY = "newsbot.deliverer"
-
-
-class TopicPauser(Protocol):
-    """Where a paused forum topic is recorded: an :class:`~bot.subscribe.outbox.Outbox` (or the store's
-    subscriptions, which offer the same two calls)."""
-
-    def pause_topic(self, chat_id: int, thread_id: int, reason: str) -> bool: ...
-
-    def get_topic(self, chat_id: int, thread_id: int) -> Any: ...
 
 
 @dataclass
@@ -352,13 +343,13 @@ def topic_gone(exc: BadRequest) -> bool:
     return "message thread not found" in text or "topic_closed" in text
 
 
-async def pause_topic(bot: Any, repo: TopicPauser, chat_id: int, thread_id: int, exc: BadRequest) -> Outcome:
+async def pause_topic(bot: Any, outbox: Outbox, chat_id: int, thread_id: int, exc: BadRequest) -> Outcome:
     """Pause one forum topic's subscriptions, and say so once in the General topic."""
     closed = "topic_closed" in exc.message.lower()
     reason = "the topic was closed" if closed else "the topic was deleted"
-    if repo.pause_topic(chat_id, thread_id, reason):
+    if outbox.pause_topic(chat_id, thread_id, reason):
         log.warning("chat %s topic %s: %s; its subscriptions are paused", chat_id, thread_id, reason)
-        record = repo.get_topic(chat_id, thread_id)
+        record = outbox.get_topic(chat_id, thread_id)
         try:
             await bot.send_message(chat_id, topic_paused_html(record.name if record else "", closed))
         except TelegramError as error:  # the notice is a courtesy; the pause stands either way

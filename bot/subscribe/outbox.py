@@ -18,6 +18,7 @@ from bot.models import Article
 from bot.store import ClaimLost, Store
 from bot.store.subscriptions import TopicRecord
 
+from . import chats
 from .planner import Batch, BurstPolicy, Destination, batches_for
 
 #: A chat that got a card for a story within this window gets no second card from another outlet.
@@ -153,11 +154,11 @@ class Outbox:
 
     def pause(self, chat_id: int, reason: str) -> bool:
         """The bot can no longer post in the chat: its subscriptions pause (they resume when it can)."""
-        return self.store.subscriptions.pause(chat_id, reason)
+        return chats.bot_cannot_post(self.store, chat_id, reason)
 
     def migrate(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup: its subscriptions and queue follow it."""
-        return self.store.subscriptions.migrate(old_chat_id, new_chat_id)
+        return chats.migrate(self.store, old_chat_id, new_chat_id)
 
     def pause_topic(self, chat_id: int, thread_id: int, reason: str) -> bool:
         """A forum topic was deleted or closed: only its subscriptions pause; True the first time."""
