@@ -97,7 +97,7 @@ def _recognizer(text: str) -> list[tuple[str, bool]]:
             found[i] or signed_off(para) is not None or (i < 5 and strip_wire_dateline(para) is not None)
         )
     analyzer = default_analyzer()
-    index = index_sentences(text, analyzer.analyze, analyzer.word_terms)
+    index = index_sentences(text, analyzer)
     offset = 0
     for i, para in enumerate(paragraphs):
         inside = (index.starts >= offset) & (index.ends <= offset + len(para))

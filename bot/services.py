@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.answer.pipeline import Answerer
 from bot.answer.rank import RankConfig
+from bot.answer.sentence_store import STORE_DIR, SentenceStore
 from bot.config import Settings, load_settings
 from bot.ingest import ensure_bundled_corpus
 from bot.search.retriever import Report, Retriever, make_retriever
@@ -45,8 +46,21 @@ class Services:
         stories (not when read-only); returns the index changes applied."""
         changed = self.retriever.refresh()
         if not self.read_only:
+            self.sync_sentences()
             self.group_stories()
         return changed
+
+    def sync_sentences(self, report: Report | None = None, wait: bool = False) -> int:
+        """Analyse the sentences of new articles once, into the sentence store beside the index (a long
+        backlog, or a store to rebuild, goes to a background thread unless ``wait``)."""
+        sentences = self.answerer.sentences
+        if sentences is None or self.read_only:
+            return 0
+        try:
+            return sentences.sync(self.store, report, wait=wait)
+        except Exception:  # answers analyse articles live meanwhile, as before
+            log.exception("updating the sentence store failed")
+            return 0
 
     def group_stories(self, report: Report | None = None) -> int:
         """Assign new articles to stories (after the index, whose term statistics weigh the words).
@@ -103,9 +117,12 @@ def open_services(
         if not read_only:
             log.info("search index ready in %.1f s (loaded or built, then caught up to store change %s)",
                      time.perf_counter() - started, retriever.seq)  # fmt: skip
-        answerer = Answerer(store, retriever, config=config)
+        # an answer worker reads the sentence store (and picks up newer generations); the bot process writes it
+        sentences = SentenceStore.open(settings.index_dir / STORE_DIR, writable=not read_only)
+        answerer = Answerer(store, retriever, config=config, sentences=sentences)
         services = Services(settings, store, retriever, answerer, read_only=read_only)
         if not read_only:
+            services.sync_sentences(report, wait=report is not None)  # a command line waits; a service does not
             services.group_stories(report)
     except BaseException:
         store.close()

@@ -197,7 +197,7 @@ def run_eval(answerer: Answerer, questions: Sequence[dict], progress: bool = Fal
     """
     floor = answerer.config.min_score
     twin = Answerer(answerer.store, answerer.retriever, config=replace(answerer.config, min_score=None),
-                    analyzer=answerer.analyzer)  # fmt: skip
+                    analyzer=answerer.analyzer, sentences=answerer.sentences)  # fmt: skip
     results = []
     for i, q in enumerate(questions, 1):
         results.append(evaluate_one(twin, q, floor))

@@ -36,6 +36,8 @@ from .rank import (
 )
 from .render import NO_ANSWER_HINT as HINT  # the one no-answer hint, shared with the renderers
 from .render import fmt_window, is_explicit
+from .sentence_store import SentenceStore
+from .sentences import ArticleSentences
 from .types import ANSWERS, DAY, NEWEST, RELATED, Answer, AnswerItem, ParsedQuestion, Quote
 from .windows import QuestionProfile, SentenceIndex, answer_type, index_sentences, question_head
 
@@ -46,7 +48,8 @@ _CACHE_SIZE = 128
 _SPARE_ARTICLES = 10  # read beyond the quoted ones, in case some were deleted since the index saw them
 _NEWEST_POOL = 60  # newest articles read to list MAX_RESULTS distinct stories for a question without a topic
 _DAY_POOL = 1000  # articles of a day (or a named window) read to rank its stories
-_SENTENCE_CACHE_SIZE = 2048  # analysed articles kept: ~75 KB each (~150 MB); ~20 per question, which cluster on stories
+# articles analysed live (not in the sentence store yet, or no store) kept: ~2 KB each; ~12 per question
+_SENTENCE_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +79,16 @@ class Answerer:
         config: RankConfig | None = None,
         analyzer: Analyzer | None = None,
         today: Callable[[], date] | None = None,
+        sentences: SentenceStore | None = None,
     ) -> None:
         self.store = store
+        self.sentences = sentences  # precomputed sentence analyses (None: every article is analysed live)
         self.retriever = retriever
         self.config = config or RankConfig()
         self.analyzer = analyzer or default_analyzer()
         self._today = today or date.today
         self._cache: OrderedDict[tuple[str, date], Ranked] = OrderedDict()
-        self._sentences: OrderedDict[tuple[int, int, int], SentenceIndex] = OrderedDict()
+        self._sentences: OrderedDict[tuple[int, int, int, int], ArticleSentences] = OrderedDict()
         self._lock = threading.Lock()
         self._vague = vague_terms(self.analyzer.analyze)
         self._archive_start: tuple[date | None] | None = None  # (first day of the archive,) once read
@@ -127,6 +132,8 @@ class Answerer:
     def rank(self, question: str, *, as_of: datetime | date | None = None) -> Ranked:
         """Parse and rank (cached per question and day); the eval calls this directly."""
         day = as_date(as_of) if as_of is not None else self._today()
+        if self.sentences is not None:
+            self.sentences.poll()  # a worker picks up what the bot process saved since
         key = (question, day)
         with self._lock:
             if key in self._cache:
@@ -247,14 +254,21 @@ class Answerer:
         return [(full[a.id], score) for a, score in wanted if a.id in full and indexable(full[a.id], as_of)]
 
     def sentence_index(self, article: Article) -> SentenceIndex:
-        """The article's sentence analysis, from a small LRU (it does not depend on the question)."""
-        key = (int(article.id or 0), len(article.text), hash(article.text[:200]))
+        """The article's sentence analysis: precomputed in the sentence store when it holds this version of
+        the article, else analysed now (the same function) and kept in a small LRU."""
+        found = self.sentences.get(article) if self.sentences is not None else None
+        if found is None:
+            found = self._analysed(article)
+        return SentenceIndex(found, article.text, self.analyzer)
+
+    def _analysed(self, article: Article) -> ArticleSentences:
+        key = (int(article.id or 0), len(article.text), hash(article.text[:200]), hash(article.title))
         with self._lock:
             found = self._sentences.get(key)
             if found is not None:
                 self._sentences.move_to_end(key)
                 return found
-        found = index_sentences(article.text, self.analyzer.analyze, self.analyzer.word_terms)
+        found = index_sentences(article.text, self.analyzer, article.title).sentences
         with self._lock:
             self._sentences[key] = found
             while len(self._sentences) > _SENTENCE_CACHE_SIZE:

@@ -30,19 +30,18 @@ it: a question then costs a few numpy operations per article.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.ingest.furniture import LOOSE_MAX_WORDS, LOOSE_MIN_WORDS, classify_lines, is_loose_headline
+from bot.search.analyzer import Analyzer
 
-from .quote import MAX_QUOTE_CHARS, MAX_SENTENCES, split_sentences
+from .quote import MAX_QUOTE_CHARS, MAX_SENTENCES
+from .sentences import ArticleSentences, TermBits, analyse, question_rows
 
 Analyze = Callable[[str], list[str]]
 
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
 # "how many", "how much", "what percentage", "what year", "when": the answer is a number or a date.
 _WANTS_NUMBER = re.compile(
     r"\b(how (many|much|old|long|far|tall|big|often|high|fast)|(what|which) (year|percent\w*|number|"
@@ -54,7 +53,6 @@ _WANTS_NAME = re.compile(
     r"\b(who|whom|whose|which|where|what (is|was) the name|named|called)\b", re.IGNORECASE
 )
 # "Which airline ...", "what company's ...": the noun after which/what is the kind of thing asked for.
-_END = frozenset(".!?…:;\"'”’)]")
 _HEAD = re.compile(r"\b(?:which|what)\s+([A-Za-z][\w-]*)", re.IGNORECASE)
 
 #: Feature names, in the order of the columns of :func:`window_features` plus the article columns the
@@ -93,24 +91,29 @@ FEATURES = (*WINDOW_FEATURES, *ARTICLE_FEATURES)
 
 @dataclass(frozen=True, slots=True)
 class SentenceIndex:
-    """The question-independent analysis of one article text (cached per article)."""
+    """An article's sentences (:class:`~bot.answer.sentences.ArticleSentences`, precomputed or analysed
+    now) with the text and analyzer that locate a question's terms in them."""
 
-    starts: np.ndarray  # character offset of each sentence
-    ends: np.ndarray
-    breaks: np.ndarray  # 1 where a line break separates sentence i from i + 1
-    postings: Mapping[str, tuple[int, ...]]  # term → indices of the sentences containing it, ascending
-    names: tuple[tuple[str, ...], ...]  # per sentence: terms of its capitalised words
-    numbers: tuple[tuple[str, ...], ...]  # per sentence: its number terms
-    asks: np.ndarray  # 1 where the sentence ends in "?"
-    headings: np.ndarray  # 1 where the sentence has no end punctuation (a heading, caption, byline)
-    # True where the sentence lies on a line of page furniture (a byline, credit, related link, prompt...)
-    # or on a related headline without label: no quote holds such a sentence.
-    furniture: np.ndarray | None = None
+    sentences: ArticleSentences
+    text: str
+    analyzer: Analyzer
 
     @property
     def size(self) -> int:
         """Number of sentences."""
-        return int(self.starts.shape[0])
+        return self.sentences.size
+
+    @property
+    def starts(self) -> np.ndarray:
+        return self.sentences.starts
+
+    @property
+    def ends(self) -> np.ndarray:
+        return self.sentences.ends
+
+    @property
+    def furniture(self) -> np.ndarray:
+        return self.sentences.furniture
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,8 @@ class QuestionProfile:
     wants_name: bool = False
     head: str = ""  # analysed term of the noun after which/what, "" when none
     terms: tuple[str, ...] = ()  # what the search is given: the question's terms, then its phrases'
+    # per question, kept while its articles are scored: a chunk's terms → which question terms they are
+    bits: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total(self) -> float:
@@ -147,79 +152,9 @@ def question_head(question: str, analyze: Analyze) -> str:
     return terms[0] if terms else ""
 
 
-def index_sentences(
-    text: str, analyze: Analyze, word_terms: Callable[[str], tuple[str, ...]]
-) -> SentenceIndex:
-    """Split ``text`` into sentences and record, per sentence, its terms, names and numbers."""
-    spans = split_sentences(text)
-    postings: dict[str, list[int]] = {}
-    names: list[tuple[str, ...]] = []
-    numbers: list[tuple[str, ...]] = []
-    asks: list[bool] = []
-    headings: list[bool] = []
-    sentence_terms: list[list[str]] = []
-    for i, (s, e) in enumerate(spans):
-        sentence = text[s:e]
-        terms = analyze(sentence)
-        sentence_terms.append(terms)
-        for term in dict.fromkeys(terms):
-            postings.setdefault(term, []).append(i)
-        last = sentence[-1]
-        asks.append(last == "?")
-        headings.append(last not in _END)
-        numbers.append(tuple(dict.fromkeys(t for t in terms if t[0].isdigit())))
-        caps = []
-        for m in _CAPITALISED.finditer(sentence):
-            caps.extend(word_terms(m.group().lower()))
-        names.append(tuple(dict.fromkeys(caps)))
-    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
-    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
-    breaks = np.fromiter(
-        ("\n" in text[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)), dtype=np.int8,
-        count=max(len(spans) - 1, 0),
-    )  # fmt: skip
-    furniture = _furniture_mask(text, spans, breaks, headings, sentence_terms)
-    return SentenceIndex(
-        starts, ends, breaks, {t: tuple(v) for t, v in postings.items()},
-        tuple(names), tuple(numbers), np.array(asks, dtype=np.float64), np.array(headings, dtype=np.float64),
-        furniture,
-    )  # fmt: skip
-
-
-def _furniture_mask(
-    text: str, spans: Sequence[tuple[int, int]], breaks: np.ndarray, headings: Sequence[bool],
-    sentence_terms: Sequence[Sequence[str]],
-) -> np.ndarray:  # fmt: skip
-    """Per sentence: whether it lies on a furniture line (see :mod:`bot.ingest.furniture`).
-
-    Ingest already removes the furniture it can tell by shape; this is the quote-time half: lines that
-    need their neighbours to be judged (a related headline without a label), and stores ingested before
-    the rules existed.
-    """
-    n = len(spans)
-    furniture = np.zeros(n, dtype=bool)
-    lines: list[tuple[int, int]] = []  # sentence ranges [a, b) of each line
-    a = 0
-    for i in range(n):
-        if i == n - 1 or breaks[i]:
-            lines.append((a, i + 1))
-            a = i + 1
-    texts = [text[spans[a][0] : spans[b - 1][1]] for a, b in lines]
-    classes = classify_lines(texts)
-    story = [k for k, cls in enumerate(classes) if cls is None]  # what a heading may head
-    for k, ((a, b), line, cls) in enumerate(zip(lines, texts, classes)):
-        if cls is not None:
-            furniture[a:b] = True
-        elif (
-            headings[b - 1]
-            and LOOSE_MIN_WORDS <= line.count(" ") + 1 <= LOOSE_MAX_WORDS
-            and (b - a == 1 or (b - a == 2 and line[spans[a][1] - spans[a][0] - 1] == "?"))
-        ):  # a heading ('Why remake it? Director explains' too), or a link to another story
-            after = story[bisect_right(story, k) :][:2]
-            following = [t for j in after for i in range(*lines[j]) for t in sentence_terms[i]]
-            own = [t for i in range(a, b) for t in sentence_terms[i]]
-            furniture[a:b] = bool(after) and is_loose_headline(line, own, following)
-    return furniture
+def index_sentences(text: str, analyzer: Analyzer, title: str = "") -> SentenceIndex:
+    """Analyse ``text`` now (what the sentence store holds precomputed): its sentences and their shape."""
+    return SentenceIndex(analyse(title, text, analyzer), text, analyzer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,11 +197,12 @@ def window_features(
         return empty
     total = profile.total
     w = np.array([profile.weights[t] for t in terms], dtype=np.float64) / total
-    matrix = np.zeros((n, len(terms)), dtype=bool)
-    for j, term in enumerate(terms):
-        rows = index.postings.get(term)
-        if rows is not None:
-            matrix[rows, j] = True
+    sentences = index.sentences
+    bits = profile.bits.get(None)
+    if bits is None:
+        bits = profile.bits[None] = TermBits(terms)
+    rows = question_rows(sentences, index.text, terms, title_terms, index.analyzer, bits)
+    matrix = rows.matrix
     in_title = np.array([t in title_terms for t in terms], dtype=bool)
     present = matrix.any(axis=0)
     article_cov = float(w @ (present | in_title))
@@ -284,11 +220,13 @@ def window_features(
     lw = w * np.log1p(n / np.maximum(df, 1)) * present
     lw = lw / (lw.sum() or 1.0)
     local_sentence = matrix @ lw
-    qset = set(terms)
-    names_title = np.array([sum(1 for t in s if t not in qset and t not in title_terms) for s in index.names],
-                           dtype=np.float64)  # fmt: skip
-    names = np.array([sum(1 for t in s if t not in qset) for s in index.names], dtype=np.float64)
-    numbers = np.array([sum(1 for t in s if t not in qset) for s in index.numbers], dtype=np.float64)
+    # names and numbers that are not question (or title) terms: the article's counts less the question's
+    names_title = (sentences.n_names_untitled - rows.names_in_question_untitled).astype(np.float64)
+    names = (sentences.n_names - rows.names_in_question).astype(np.float64)
+    numeric = [j for j, t in enumerate(terms) if t[0].isdigit()]
+    in_q = matrix[:, numeric].sum(axis=1) if numeric else 0
+    numbers = (sentences.n_numbers - in_q).astype(np.float64)
+    breaks, asks, headings, furniture = sentences.breaks, sentences.asks, sentences.headings, sentences.furniture
     parts = []
     for length in range(1, min(max_sentences, n) + 1):
         lo = np.arange(n - length + 1)
@@ -299,15 +237,14 @@ def window_features(
         keep = (cov > 0) | (lo == 0)
         if length > 1:
             keep &= chars <= max_chars
-        if index.furniture is not None:
-            keep &= ~_sliding(index.furniture, length, np.logical_or)
+        keep &= ~_sliding(furniture, length, np.logical_or)
         if not keep.any():
             continue
         shown = (cover | in_title) @ w
         best = _sliding(sentence_cov, length, np.maximum)
         repeat = _sliding(sentence_cov, length, np.add) - cov
         brk = (
-            _sliding(index.breaks.astype(np.float64), length - 1, np.add) if length > 1 else np.zeros(len(lo))
+            _sliding(breaks.astype(np.float64), length - 1, np.add) if length > 1 else np.zeros(len(lo))
         )
         n_names = _sliding(names, length, np.add)
         n_numbers = _sliding(numbers, length, np.add)
@@ -321,7 +258,7 @@ def window_features(
             _sliding(anchor, length, np.logical_or).astype(np.float64),
             _sliding(head, length, np.logical_or).astype(np.float64),
             cover @ lw, _sliding(local_sentence, length, np.maximum),
-            _sliding(index.asks, length, np.add), _sliding(index.headings, length, np.add), lo / n,
+            _sliding(asks, length, np.add), _sliding(headings, length, np.add), lo / n,
             np.log1p(_sliding(names_title, length, np.add)) * profile.wants_name,
         ]  # fmt: skip
         feats = np.column_stack(cols)[keep]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import Stemmer
 
@@ -116,6 +116,11 @@ class Analyzer:
     def chunk_terms(self, chunk: bytes) -> tuple[str, ...]:
         """Terms of one pre-split chunk (see :func:`split_chunks`), cached."""
         return self._chunks[chunk]
+
+    @property
+    def chunk_lookup(self) -> Callable[[bytes], tuple[str, ...]]:
+        """:meth:`chunk_terms` as the cache's own ``__getitem__``: mapped over many chunks it stays in C."""
+        return self._chunks.__getitem__
 
     def chunks_terms(self, chunks: list[bytes]) -> list[tuple[str, ...]]:
         """:meth:`chunk_terms` of many chunks (not cached): what a bulk build asks for its unseen chunks.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.answer.rank import WINDOW_WEIGHTS
+from bot.answer.sentences import question_rows
 from bot.answer.windows import (
     WINDOW_FEATURES,
     QuestionProfile,
@@ -38,16 +39,20 @@ def test_answer_type_cues() -> None:
 
 
 def test_index_records_terms_names_numbers_and_breaks() -> None:
-    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    idx = index_sentences(TEXT, AN, "Airline weighs passengers")
     assert idx.size == 4
     assert TEXT[idx.starts[1] : idx.ends[1]] == "The airline said the survey is voluntary."
-    assert list(idx.postings["passeng"]) == [0, 2]
-    assert "zealand" in idx.names[0] and "10" in idx.numbers[0]
-    assert list(idx.breaks) == [1, 0, 1]
+    rows = question_rows(idx.sentences, TEXT, ["passeng", "zealand", "10"], {"airlin", "passeng"}, AN)
+    assert np.flatnonzero(rows.matrix[:, 0]).tolist() == [0, 2]
+    # "Air New Zealand": air, new, zealand; "The" is a stopword; "Passengers" opens sentence 2 (a capital)
+    assert idx.sentences.n_names.tolist() == [3, 0, 1, 2] and rows.names_in_question.tolist() == [1, 0, 1, 0]
+    assert idx.sentences.n_names_untitled.tolist() == [3, 0, 0, 2]
+    assert idx.sentences.n_numbers.tolist() == [2, 0, 0, 0]  # "10,000" is two number terms
+    assert list(idx.sentences.breaks) == [1, 0, 1] and idx.sentences.chunked
 
 
 def test_windows_cover_matches_and_the_lead_within_budget() -> None:
-    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    idx = index_sentences(TEXT, AN)
     found = window_features(
         idx, profile("Which airline will weigh passengers before they board?"), set(), max_chars=120
     )
@@ -61,7 +66,7 @@ def test_windows_cover_matches_and_the_lead_within_budget() -> None:
 
 
 def test_model_prefers_the_window_with_the_missing_name() -> None:
-    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    idx = index_sentences(TEXT, AN)
     found = window_features(idx, profile("Which airline will weigh passengers?"), set(), max_sentences=1)
     best = pick_windows(found.lo, found.hi, linear(found.features, WINDOW_WEIGHTS), 1)[0]
     assert found.lo[best] == 0  # the lead names the airline; the others only repeat the question
@@ -74,9 +79,9 @@ def test_pick_windows_never_overlap() -> None:
 
 
 def test_empty_text_and_question() -> None:
-    idx = index_sentences("", AN.analyze, AN.word_terms)
+    idx = index_sentences("", AN)
     assert window_features(idx, profile("airline"), set()).lo.shape[0] == 0
-    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    idx = index_sentences(TEXT, AN)
     assert window_features(idx, QuestionProfile({}), set()).lo.shape[0] == 0
 
 
@@ -86,7 +91,7 @@ def test_question_head_and_its_feature() -> None:
     assert question_head("Which airline will weigh passengers?", AN.analyze) == "airlin"
     assert question_head("Who won?", AN.analyze) == ""
     prof = QuestionProfile({"airlin": 1.0, "passeng": 1.0}, head="airlin")
-    idx = index_sentences(TEXT, AN.analyze, AN.word_terms)
+    idx = index_sentences(TEXT, AN)
     found = window_features(idx, prof, set(), max_sentences=1)
     head = found.features[:, WINDOW_FEATURES.index("head")]
     assert {int(lo) for lo, h in zip(found.lo, head) if h} == {1}
@@ -99,8 +104,8 @@ def test_headings_questions_and_local_rarity() -> None:
         "Passengers said the airline was polite. Passengers were calm\n"
         "Weather was mild."
     )
-    idx = index_sentences(text, AN.analyze, AN.word_terms)
-    assert list(idx.asks) == [1, 0, 0, 0, 0] and list(idx.headings) == [0, 0, 0, 1, 0]
+    idx = index_sentences(text, AN)
+    assert list(idx.sentences.asks) == [1, 0, 0, 0, 0] and list(idx.sentences.headings) == [0, 0, 0, 1, 0]
     terms = AN.analyze("Which airline will weigh passengers?")
     prof = QuestionProfile({t: 1.0 for t in terms})
     found = window_features(idx, prof, set(), max_sentences=1)

@@ -238,7 +238,7 @@ LIVE = (
 
 
 def test_quotes_never_hold_furniture() -> None:
-    idx = index_sentences(LIVE, AN.analyze, AN.word_terms)
+    idx = index_sentences(LIVE, AN)
     assert idx.furniture is not None and list(idx.furniture) == [False, True, False, True, False]
     weights = {t: 1.0 for t in AN.analyze("Pitt sobriety smoking Jolie Ruggieri inflation")}
     found = window_features(idx, QuestionProfile(weights), set(), max_sentences=4, max_chars=600)
