@@ -11,7 +11,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.models import Article
@@ -22,7 +22,7 @@ from bot.search.passages import passage_spans
 from .browse import Story, group_stories, has_topic, top_stories, vague_terms
 from .protocols import ArticleSearch, ArticleStore
 from .question import as_date, parse_question
-from .quote import Selection, lead_sentences
+from .quote import Selection, lead_sentences, with_highlights
 from .rank import (
     Candidate,
     RankConfig,
@@ -201,7 +201,18 @@ class Answerer:
         candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
                                        self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
         merged = with_extras(candidates, self._extra_quoter(profile), self.config.extra_min, self.config.extra_cov)
-        return arrange(merged, self.config.distinct_first, self.config.second_min)
+        arranged = arrange(merged, self.config.distinct_first, self.config.second_min)
+        # quotes were ranked on their text; only those kept are tokenized for their highlights
+        return [self._highlighted(c, profile) for c in arranged[:MAX_RESULTS]] + arranged[MAX_RESULTS:]
+
+    def _highlighted(self, candidate: Candidate, profile: QuestionProfile) -> Candidate:
+        """The candidate with the highlights of its quote and of its second excerpt."""
+        text, tokenize = candidate.article.text, self.analyzer.analyze_with_spans
+        selection = with_highlights(text, candidate.selection, profile.weights, tokenize)
+        extra = with_highlights(text, candidate.extra, profile.weights, tokenize) if candidate.extra else None
+        if selection is candidate.selection and extra is candidate.extra:
+            return candidate
+        return replace(candidate, selection=selection, extra=extra)
 
     def _extra_quoter(self, profile: QuestionProfile) -> Callable[[Candidate], Selection] | None:
         """Quotes an article's next window within the second excerpt's budget (None: no second excerpts)."""
@@ -210,7 +221,7 @@ class Answerer:
             return None
         tokenize = self.analyzer.analyze_with_spans
         return lambda c: quote_window(c.article.text, self.sentence_index(c.article), *c.window, profile, tokenize,
-                                      chars)  # fmt: skip
+                                      chars, highlight=False)  # fmt: skip
 
     def profile(self, parsed: ParsedQuestion, terms: Sequence[str] | None = None) -> QuestionProfile:
         """IDF weights, answer-type cues and search terms of a parsed question.

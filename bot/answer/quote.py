@@ -9,13 +9,13 @@ as highlight spans (the renderer bolds them).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.ingest.furniture import HEADER_SPAN, header_byline, line_class
 from bot.search.analyzer import default_analyzer
 
+from .sentences import split_sentences
 from .types import Quote
 
 ELLIPSIS = "…"
@@ -23,16 +23,6 @@ MAX_SENTENCES = 3
 MAX_QUOTE_CHARS = 480  # about three news sentences; long enough for context, short enough to read on a phone
 REPEAT_BONUS = 0.05
 EXTRA_SENTENCE_COST = 0.08  # a run-on "sentence" (a list, a scraped table) is trimmed around its matches
-
-# Abbreviations that end in a period without ending the sentence (news style: "U.S.", "Gov.", "Jan.").
-_ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "st", "jr", "sr",
-    "no", "vs", "inc", "corp", "co", "ltd", "mt", "ft", "jan", "feb", "mar", "apr", "aug", "sept", "sep",
-    "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "d.c", "a.m", "p.m", "approx", "est", "dept",
-    "rev", "hon", "pres", "supt", "atty", "ave", "blvd", "rd",
-}  # fmt: skip
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
-_WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 
 Tokenizer = Callable[[str], list[tuple[str, int, int]]]
 
@@ -45,39 +35,7 @@ class Selection:
     start: int
     end: int
     score: float
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of ``text``, whitespace excluded.
-
-    Rule-based on purpose: it must be fast over thousands of passages per question, and news prose is
-    regular. A period after a known abbreviation or a single capital ("J. Smith") does not end a sentence.
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        if m.group().startswith(".") and _is_abbreviation(text, m.start()):
-            continue
-        _add_span(text, start, m.end(), spans)
-        start = m.end()
-    _add_span(text, start, len(text), spans)
-    return spans
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    before = _WORD_BEFORE.search(text[max(0, dot - 12) : dot])
-    if not before:
-        return False
-    word = before.group(1)
-    return word.lower() in _ABBREV or (len(word) == 1 and word.isupper())
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    chunk = text[start:end]
-    stripped = chunk.strip()
-    if stripped:
-        lead = len(chunk) - len(chunk.lstrip())
-        spans.append((start + lead, start + lead + len(stripped)))
+    pending: bool = False  # the quote's highlights are not computed yet (see :func:`plain_quote`)
 
 
 def _sentence_scores(
@@ -266,6 +224,23 @@ def make_quote(
     shift = len(prefix) - start
     highlights = _merge_spans([(s + shift, e + shift) for s, e in marks])
     return Selection(Quote(prefix + text[start:end] + suffix, tuple(highlights)), start, end, score)
+
+
+def plain_quote(text: str, start: int, end: int) -> Selection:
+    """The quote of ``text[start:end]`` (which fits the budget) without its highlights, for ranking: the
+    text is what :func:`make_quote` gives; :func:`with_highlights` adds the highlights to those shown."""
+    prefix = ELLIPSIS + " " if text[:start].strip() else ""
+    suffix = " " + ELLIPSIS if text[end:].strip() else ""
+    return Selection(Quote(prefix + text[start:end] + suffix), start, end, 0.0, pending=True)
+
+
+def with_highlights(text: str, selection: Selection, weights: Mapping[str, float], tokenize: Tokenizer) -> Selection:
+    """``selection`` with its highlights, as :func:`make_quote` makes them (only the quote is tokenized)."""
+    if not selection.pending:
+        return selection
+    start, end = selection.start, selection.end
+    tokens = [(t, s + start, e + start) for t, s, e in tokenize(text[start:end])]
+    return make_quote(text, start, end, selection.score, tokens, weights, max(end - start, 1))
 
 
 def _trim_long(text: str, start: int, end: int, marks: list[tuple[int, int]], max_chars: int) -> tuple[int, int]:

@@ -59,7 +59,7 @@ import numpy as np
 
 from bot.models import Article
 
-from .quote import Selection, Tokenizer, make_quote
+from .quote import Selection, Tokenizer, make_quote, plain_quote
 from .windows import QuestionProfile, SentenceIndex, linear, pick_windows, title_coverage, window_features
 
 _QUIZ = re.compile(r"\bquiz\b", re.IGNORECASE)
@@ -259,7 +259,7 @@ def window_candidates(
                    float(scores[i]) - norm, float(scores[i]) - best)  # fmt: skip
             score = float(sum(w * x for w, x in zip(result_weights, row)))
             selection = quote_window(article.text, index, int(found.lo[i]), int(found.hi[i]), profile, tokenize,
-                                     config.max_quote_chars)  # fmt: skip
+                                     config.max_quote_chars, highlight=False)  # fmt: skip
             if lowered and any(p in selection.quote.text.lower() for p in lowered):
                 score += config.phrase_bonus
             out.append(Candidate(article, selection, score, art_score, float(found.shown_cov[i]), nth, row,
@@ -303,10 +303,16 @@ def _own_cov(candidate: Candidate) -> float:
 
 def quote_window(
     text: str, index: SentenceIndex, lo: int, hi: int, profile: QuestionProfile, tokenize: Tokenizer,
-    max_chars: int,
+    max_chars: int, *, highlight: bool = True,
 ) -> Selection:  # fmt: skip
-    """The quote of sentences [lo, hi): only the window is tokenized (for highlights), not the article."""
+    """The quote of sentences [lo, hi): only the window is tokenized (for highlights), not the article.
+
+    ``highlight=False``: a window within the budget is not tokenized at all; its highlights are added
+    later, to the results shown only (:func:`bot.answer.quote.with_highlights`), with the same outcome.
+    """
     start, end = int(index.starts[lo]), int(index.ends[hi - 1])
+    if not highlight and end - start <= max_chars:
+        return plain_quote(text, start, end)
     tokens = [(t, s + start, e + start) for t, s, e in tokenize(text[start:end])]
     return make_quote(text, start, end, 0.0, tokens, profile.weights, max_chars)
 

@@ -54,7 +54,7 @@ MAX_SEGMENTS = 8  # a save past this many segments rewrites them as one
 _SAVE_EVERY = 4000  # rows analysed in a long sync before they are saved (memory stays bounded)
 _INLINE_BACKLOG = 200  # changed articles a service analyses inline; more go to a background thread
 _ANNOUNCED_BACKLOG = 1000  # changed articles above which a sync reports progress
-_RULE_MODULES = ("bot/answer/sentences.py", "bot/answer/quote.py", "bot/ingest/furniture.py",
+_RULE_MODULES = ("bot/answer/sentences.py", "bot/ingest/furniture.py",
                  "bot/ingest/clean.py", "bot/ingest/chrome.py", "bot/search/analyzer.py", "bot/search/chunks.py")  # fmt: skip
 _POLL_SECONDS = 1.0  # how often a reader looks for a newer generation
 
@@ -161,6 +161,7 @@ class SentenceStore:
         self._sync_lock = threading.Lock()
         self._polled = 0.0
         self._builder: threading.Thread | None = None
+        self._save_failed = False
         self.rules = rules_fingerprint()
 
     # -- reading -------------------------------------------------------------------------------------
@@ -326,8 +327,12 @@ class SentenceStore:
                 new, segments = [_compact(segments, where, fresh)], []
                 manifest, files = save(self.root, segments, new, seq, self.rules, self._files)
         except OSError as exc:
-            log.warning("sentence store not saved to %s (%s): kept in memory", self.root, exc.strerror or exc)
+            # the index says it once for the data directory (a full disk); answers are unaffected either way
+            if not self._save_failed:
+                log.info("sentence store not saved to %s (%s): kept in memory", self.root, exc.strerror or exc)
+            self._save_failed = True
             return
+        self._save_failed = False
         with self._lock:
             self._segments = segments + new
             base = len(segments)

@@ -27,14 +27,55 @@ from bot.ingest.furniture import LOOSE_MAX_WORDS, LOOSE_MIN_WORDS, classify_line
 from bot.search.analyzer import Analyzer, split_bytes
 from bot.search.chunks import chunk_spans
 
-from .quote import split_sentences
-
 Analyze = Callable[[str], list[str]]
 
 CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
 END = frozenset(".!?…:;\"'”’)]")
 
 ASK, HEADING, FURNITURE, BREAK = 1, 2, 4, 8  # bits of ArticleSentences.flags
+
+# Abbreviations that end in a period without ending the sentence (news style: "U.S.", "Gov.", "Jan.").
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "st", "jr", "sr",
+    "no", "vs", "inc", "corp", "co", "ltd", "mt", "ft", "jan", "feb", "mar", "apr", "aug", "sept", "sep",
+    "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "d.c", "a.m", "p.m", "approx", "est", "dept",
+    "rev", "hon", "pres", "supt", "atty", "ave", "blvd", "rd",
+}  # fmt: skip
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+_WORD_BEFORE = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)$")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of ``text``, whitespace excluded.
+
+    Rule-based on purpose: it must be fast over thousands of passages per question, and news prose is
+    regular. A period after a known abbreviation or a single capital ("J. Smith") does not end a sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group().startswith(".") and _is_abbreviation(text, m.start()):
+            continue
+        _add_span(text, start, m.end(), spans)
+        start = m.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    before = _WORD_BEFORE.search(text[max(0, dot - 12) : dot])
+    if not before:
+        return False
+    word = before.group(1)
+    return word.lower() in _ABBREV or (len(word) == 1 and word.isupper())
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        lead = len(chunk) - len(chunk.lstrip())
+        spans.append((start + lead, start + lead + len(stripped)))
 
 
 @dataclass(frozen=True, slots=True)
