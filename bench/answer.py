@@ -5,8 +5,8 @@
 The argument is the shared news folder (``articles.jsonl.gz`` and ``questions-dev.jsonl``). The corpus is
 ingested into ``--data-dir`` (or a temporary directory) unless that already holds it; the search index and
 the sentence store are brought up to date there as ``python -m bot ingest`` does. Then, in a fresh process
-opened the way an answer worker opens (:func:`bot.chat.workers._open_worker`: its own store connection,
-the saved index and sentence store read only), the same evenly spread dev questions go through two paths,
+opened the way an answer worker opens (:func:`bot.chat.workers._open_worker`: the bot's services read
+only: its own store connection, the saved index and sentence store), the same evenly spread dev questions go through two paths,
 from the question's text each time, one after the other per question so both see the same machine:
 
 - search only: the bot's own retrieval call: parse the question, analyse it, and fetch the pool of
@@ -87,9 +87,9 @@ def measure(data_dir: str, questions: list[dict], live: bool) -> dict:
 
     os.environ["NEWSBOT_DATA_DIR"] = data_dir
     settings = load_settings()
-    workers._open_worker(settings.database_path, settings.index_dir, None)  # opened as a worker opens
-    answerer = workers._answerer
-    assert answerer is not None
+    workers._open_worker(settings, None)  # opened as a worker opens
+    assert workers._services is not None
+    answerer = workers._services.answerer
     if live:
         answerer.sentences = None
     retriever, analyzer, pool = answerer.retriever, answerer.analyzer, answerer.config.pool
