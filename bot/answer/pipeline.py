@@ -50,6 +50,7 @@ _NEWEST_POOL = 60  # newest articles read to list MAX_RESULTS distinct stories f
 _DAY_POOL = 1000  # articles of a day (or a named window) read to rank its stories
 # articles analysed live (not in the sentence store yet, or no store) kept: ~2 KB each; ~12 per question
 _SENTENCE_CACHE_SIZE = 2048
+_TITLE_CACHE_SIZE = 50_000  # analysed titles kept (~200 bytes each): the whole shared corpus fits
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class Answerer:
         self._today = today or date.today
         self._cache: OrderedDict[tuple[str, date], Ranked] = OrderedDict()
         self._sentences: OrderedDict[tuple[int, int, int, int], ArticleSentences] = OrderedDict()
+        self._titles: dict[str, list[str]] = {}  # title → its terms (see title_terms)
         self._lock = threading.Lock()
         self._vague = vague_terms(self.analyzer.analyze)
         self._archive_start: tuple[date | None] | None = None  # (first day of the archive,) once read
@@ -198,7 +200,7 @@ class Answerer:
         self, parsed: ParsedQuestion, profile: QuestionProfile, as_of: date, *, windowed: bool
     ) -> list[Candidate]:
         ranked = self.ranked_articles(parsed, profile, as_of, windowed=windowed)
-        candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.analyzer.analyze,
+        candidates = window_candidates(ranked, profile, self.config, self.sentence_index, self.title_terms,
                                        self.analyzer.analyze_with_spans, parsed.phrases, as_of)  # fmt: skip
         merged = with_extras(candidates, self._extra_quoter(profile), self.config.extra_min, self.config.extra_cov)
         arranged = arrange(merged, self.config.distinct_first, self.config.second_min)
@@ -258,7 +260,7 @@ class Answerer:
             window = (parsed.date_from - slack, parsed.date_to + slack)
         ranked = rerank_articles(
             ((h.article_id, h.score) for h in hits), stubs, profile.weights, as_of, self.config,
-            self.analyzer.analyze, window,
+            self.title_terms, window,
         )
         wanted = ranked[: self.config.articles + _SPARE_ARTICLES]
         full = self.store.articles.get_many(a.id for a, _ in wanted if a.id is not None)
@@ -284,6 +286,15 @@ class Answerer:
             self._sentences[key] = found
             while len(self._sentences) > _SENTENCE_CACHE_SIZE:
                 self._sentences.popitem(last=False)
+        return found
+
+    def title_terms(self, title: str) -> list[str]:
+        """``analyze(title)``, kept: a question reranks 200 hits by their titles, and popular ones recur."""
+        found = self._titles.get(title)
+        if found is None:
+            if len(self._titles) >= _TITLE_CACHE_SIZE:
+                self._titles.clear()  # bounded memory; refilled by the next questions
+            found = self._titles[title] = self.analyzer.analyze(title)
         return found
 
     def _newest_stories(self, parsed: ParsedQuestion, as_of: date) -> Ranked:

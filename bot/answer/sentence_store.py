@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import threading
 import time
 import uuid
@@ -54,6 +55,8 @@ MAX_SEGMENTS = 8  # a save past this many segments rewrites them as one
 _SAVE_EVERY = 4000  # rows analysed in a long sync before they are saved (memory stays bounded)
 _INLINE_BACKLOG = 200  # changed articles a service analyses inline; more go to a background thread
 _ANNOUNCED_BACKLOG = 1000  # changed articles above which a sync reports progress
+_PARALLEL_BACKLOG = 5000  # changed articles above which a sync uses worker processes on idle cores
+_MAX_WORKERS = 4
 _RULE_MODULES = ("bot/answer/sentences.py", "bot/ingest/furniture.py",
                  "bot/ingest/clean.py", "bot/ingest/chrome.py", "bot/search/analyzer.py", "bot/search/chunks.py")  # fmt: skip
 _POLL_SECONDS = 1.0  # how often a reader looks for a newer generation
@@ -270,9 +273,11 @@ class SentenceStore:
                 progress.start("sentences", backlog)
             count = pending = 0
             try:
-                for chunk in _batches(store.articles.changes_since(self.seq), 500):
-                    done = self.add(chunk)
-                    count, pending = count + done, pending + done
+                chunks = _batches(store.articles.changes_since(self.seq), 250)
+                for chunk, rows in _analysed(chunks, _workers_for(backlog), self.analyzer):
+                    with self._lock:
+                        self._fresh.update((row.id, row) for row in rows)
+                    count, pending = count + len(rows), pending + len(rows)
                     with self._lock:
                         self.seq = max(self.seq, max(a.seq for a in chunk))
                     if pending >= _SAVE_EVERY:  # bounded memory: rows go to disk as compact segments
@@ -290,17 +295,10 @@ class SentenceStore:
 
     def add(self, articles: Iterable[Article]) -> int:
         """Analyse these articles now (in memory until the next save); deleted and flagged ones are skipped."""
-        done = 0
-        for article in articles:
-            if article.id is None or article.deleted or article.flagged is not None:
-                continue
-            found = analyse_article(article, self.analyzer)
-            if not storable(article, found):
-                continue
-            with self._lock:
-                self._fresh[int(article.id)] = Row(int(article.id), int(article.seq), len(article.text), found)
-            done += 1
-        return done
+        rows = _rows(articles, self.analyzer)
+        with self._lock:
+            self._fresh.update((row.id, row) for row in rows)
+        return len(rows)
 
     def save(self) -> None:
         """Write what was analysed since the last save as a new segment, then swap ``CURRENT``.
@@ -350,6 +348,50 @@ class SentenceStore:
         builder = self._builder
         if builder is not None:
             builder.join(timeout)
+
+
+def _rows(articles: Iterable[Article], analyzer: Analyzer | None = None) -> list[Row]:
+    """The rows of the live articles among ``articles`` (deleted, flagged and unstorable ones left out)."""
+    rows = []
+    for article in articles:
+        if article.id is None or article.deleted or article.flagged is not None:
+            continue
+        found = analyse_article(article, analyzer)
+        if storable(article, found):
+            rows.append(Row(int(article.id), int(article.seq), len(article.text), found))
+    return rows
+
+
+def _workers_for(backlog: int) -> int:
+    """Worker processes for a sync of ``backlog`` articles: only for a long one, on idle cores (a busy
+    machine gains nothing from more processes; see :func:`bot.search.documents.idle_cpus`)."""
+    if backlog < _PARALLEL_BACKLOG:
+        return 0
+    from bot.search.documents import idle_cpus
+
+    workers = min(round(idle_cpus()), _MAX_WORKERS)
+    return workers if workers >= 2 else 0
+
+
+def _analysed(chunks: Iterable[list[Article]], workers: int,
+              analyzer: Analyzer) -> Iterator[tuple[list[Article], list[Row]]]:  # fmt: skip
+    """Each chunk with its rows, analysed here or in ``workers`` spawned processes (same function, same rows)."""
+    if workers < 2:
+        for chunk in chunks:
+            yield chunk, _rows(chunk, analyzer)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawned, not forked: the caller may have threads (the index's warm-up); results keep the chunks' order
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: list[tuple[list[Article], object]] = []
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(_rows, chunk)))
+            if len(pending) > 2 * workers:
+                done, future = pending.pop(0)
+                yield done, future.result()  # type: ignore[attr-defined]
+        for done, future in pending:
+            yield done, future.result()  # type: ignore[attr-defined]
 
 
 def _say(report: Report | None, message: str) -> None:

@@ -160,17 +160,14 @@ def analyse(title: str, text: str, analyzer: Analyzer) -> ArticleSentences:
 
 def _byte_spans(text: str, spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 offsets of the sentence spans (character offsets for an ASCII text)."""
-    n = len(spans)
+    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
+    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
     if text.isascii():
-        return (np.fromiter((s for s, _ in spans), dtype=np.int64, count=n),
-                np.fromiter((e for _, e in spans), dtype=np.int64, count=n))  # fmt: skip
-    out = np.zeros(2 * n, dtype=np.int64)
-    at = byte = 0
-    for i, offset in enumerate(x for span in spans for x in span):
-        byte += len(text[at:offset].encode("utf-8", "surrogatepass"))
-        at = offset
-        out[i] = byte
-    return out[0::2], out[1::2]
+        return starts, ends
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    sizes = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    return offsets[starts], offsets[ends]
 
 
 def sentence_names(text: str, starts: np.ndarray, word_terms: Callable[[str], tuple[str, ...]]) -> list[set[str]]:
@@ -220,80 +217,3 @@ def furniture_mask(
             own = [t for i in range(a, b) for t in sentence_terms[i]]
             furniture[a:b] = [bool(after) and is_loose_headline(line, own, following)] * (b - a)
     return furniture
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionRows:
-    """Where a question's terms are in one article: what the window features need of the text."""
-
-    matrix: np.ndarray  # (sentences, terms) bool: sentence i holds term j
-    names_in_question: np.ndarray  # per sentence: its distinct names that are question terms (int64)
-    names_in_question_untitled: np.ndarray  # ... and not title terms
-
-
-class TermBits(dict):
-    """A chunk's terms → bit mask of the question terms among them (filled as chunks are met)."""
-
-    def __init__(self, terms: Sequence[str]) -> None:
-        super().__init__()
-        self.bit = {t: 1 << j for j, t in enumerate(terms)}
-
-    def __missing__(self, found: tuple[str, ...]) -> int:
-        bits = 0
-        for t in found:
-            bits |= self.bit.get(t, 0)
-        self[found] = bits
-        return bits
-
-
-def question_rows(
-    sentences: ArticleSentences, text: str, terms: Sequence[str], title_terms: set[str], analyzer: Analyzer,
-    bits: TermBits | None = None,
-) -> QuestionRows:  # fmt: skip
-    """The sentences of ``text`` that hold each of ``terms`` (distinct), and the names among them."""
-    n, m = sentences.size, len(terms)
-    matrix = np.zeros((n, m), dtype=bool)
-    if n == 0 or m == 0:
-        z = np.zeros(n, dtype=np.int64)
-        return QuestionRows(matrix, z, z)
-    if sentences.chunked and m <= 62:
-        bits = bits if bits is not None else TermBits(terms)
-        chunks = split_bytes(text).split()
-        masks = np.fromiter(map(bits.__getitem__, map(analyzer.chunk_lookup, chunks)), dtype=np.int64,
-                            count=len(chunks))  # fmt: skip
-        hit = np.flatnonzero(masks)
-        if hit.size:
-            rows = np.searchsorted(sentences.first_chunks, hit, "right") - 1
-            hit_masks = masks[hit]
-            for j in range(m):
-                matrix[rows[(hit_masks >> j) & 1 == 1], j] = True
-        # a sentence's names are among its terms (checked when it was analysed): only sentences that
-        # hold a question term can have a name that is one
-        held = np.flatnonzero(matrix.any(axis=1)).tolist()
-        starts = sentences.starts.tolist()
-        names = {i: _names_of(text[starts[i] : int(sentences.ends[i])], analyzer) for i in held}
-    else:
-        starts, ends = sentences.starts.tolist(), sentences.ends.tolist()
-        column = {t: j for j, t in enumerate(terms)}
-        for i, (s, e) in enumerate(zip(starts, ends)):
-            for t in analyzer.analyze(text[s:e]):
-                j = column.get(t)
-                if j is not None:
-                    matrix[i, j] = True
-        names = dict(enumerate(sentence_names(text, sentences.starts, analyzer.word_terms)))
-    question = set(terms)
-    in_q = np.zeros(n, dtype=np.int64)
-    in_q_untitled = np.zeros(n, dtype=np.int64)
-    for i, found in names.items():
-        common = found & question
-        if common:
-            in_q[i] = len(common)
-            in_q_untitled[i] = len(common - title_terms)
-    return QuestionRows(matrix, in_q, in_q_untitled)
-
-
-def _names_of(sentence: str, analyzer: Analyzer) -> set[str]:
-    names: set[str] = set()
-    for m in CAPITALISED.finditer(sentence):
-        names.update(analyzer.word_terms(m.group().lower()))
-    return names

@@ -250,3 +250,37 @@ def test_store_survives_many_saves_and_compacts(corpus: tuple[Store, Path]) -> N
     reader = SentenceStore.open(root, writable=False)
     assert reader.trusted and len(reader) == store.articles.count()
     assert len(list(root.glob("manifest-*.json"))) <= 2
+
+
+@pytest.mark.parametrize("n", range(len(_texts())))
+def test_quotes_ranked_without_highlights_get_the_same_highlights(n: int) -> None:
+    from bot.answer.quote import with_highlights
+    from bot.answer.rank import quote_window
+
+    title, text = _texts()[n]
+    idx = index_sentences(text, AN, title)
+    for prof in _profiles(text):
+        found = window_features(idx, prof, set(AN.analyze(title)), max_sentences=4, max_chars=600)
+        for lo, hi in zip(found.lo.tolist(), found.hi.tolist()):
+            for chars in (600, 400, 120):
+                eager = quote_window(text, idx, lo, hi, prof, AN.analyze_with_spans, chars)
+                lazy = quote_window(text, idx, lo, hi, prof, AN.analyze_with_spans, chars, highlight=False)
+                assert lazy.quote.text == eager.quote.text
+                done = with_highlights(text, lazy, prof.weights, AN.analyze_with_spans)
+                assert (done.quote, done.start, done.end, done.score) == (
+                    eager.quote, eager.start, eager.end, eager.score)
+
+
+def test_a_long_sync_analyses_in_worker_processes_with_the_same_rows() -> None:
+    from bot.answer.sentence_store import _analysed
+
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    articles = [Article(url=r["url"], title=r["title"], text=r["text"], published=date(2022, 5, 1), id=i + 1,
+                        seq=i + 1) for i, r in enumerate(rows)]  # fmt: skip
+    chunks = [articles[:3], articles[3:]]
+    here = [r for _, found in _analysed(iter(chunks), 0, AN) for r in found]
+    there = [r for _, found in _analysed(iter(chunks), 2, AN) for r in found]
+    assert [(r.id, r.seq, r.length) for r in here] == [(r.id, r.seq, r.length) for r in there]
+    for a, b in zip(here, there):
+        for name in ("starts", "ends", "first_chunks", "flags", "n_names", "n_names_untitled", "n_numbers"):
+            assert np.array_equal(getattr(a.sentences, name), getattr(b.sentences, name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from bot.answer.rank import WINDOW_WEIGHTS
-from bot.answer.sentences import question_rows
 from bot.answer.windows import (
     WINDOW_FEATURES,
     QuestionProfile,
@@ -13,6 +12,7 @@ from bot.answer.windows import (
     index_sentences,
     linear,
     pick_windows,
+    question_rows,
     window_features,
 )
 from bot.search.analyzer import default_analyzer
