@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +38,7 @@ import numpy as np
 from bot.models import Article
 from bot.progress import Progress
 from bot.search.analyzer import Analyzer, default_analyzer
-from bot.search.storage import CURRENT, _dir_lock, _write_file, checksum, dumps, fsync_dir
+from bot.search.storage import CURRENT, checksum, dir_lock, dumps, fsync_dir, write_file
 
 from .sentences import ArticleSentences, analyse
 
@@ -380,18 +381,17 @@ def _analysed(chunks: Iterable[list[Article]], workers: int,
         for chunk in chunks:
             yield chunk, _rows(chunk, analyzer)
         return
-    from concurrent.futures import ProcessPoolExecutor
 
     # spawned, not forked: the caller may have threads (the index's warm-up); results keep the chunks' order
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: list[tuple[list[Article], object]] = []
+        pending: list[tuple[list[Article], Future[list[Row]]]] = []
         for chunk in chunks:
             pending.append((chunk, pool.submit(_rows, chunk)))
             if len(pending) > 2 * workers:
                 done, future = pending.pop(0)
-                yield done, future.result()  # type: ignore[attr-defined]
+                yield done, future.result()
         for done, future in pending:
-            yield done, future.result()  # type: ignore[attr-defined]
+            yield done, future.result()
 
 
 def _say(report: Report | None, message: str) -> None:
@@ -432,7 +432,7 @@ def save(root: Path, kept: list[Segment], new: list[Segment], seq: int, rules: s
     manifest's name and the size and CRC32 of every file it names."""
     root.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with _dir_lock(root, exclusive=True):
+    with dir_lock(root, exclusive=True):
         try:
             files: dict[str, list[int]] = {}
             for seg in kept:
@@ -445,16 +445,16 @@ def save(root: Path, kept: list[Segment], new: list[Segment], seq: int, rules: s
                 for part, arr in (*seg.rows.items(), *seg.sentences.items()):
                     name = f"seg-{seg.name}.{part}.npy"
                     written.append(root / name)
-                    files[name] = _write_file(root / name, lambda fh, a=arr: np.save(fh, np.ascontiguousarray(a),
+                    files[name] = write_file(root / name, lambda fh, a=arr: np.save(fh, np.ascontiguousarray(a),
                                                                                      allow_pickle=False))  # fmt: skip
             gen = uuid.uuid4().hex[:12]
             mname = f"manifest-{gen}.json"
             manifest = {"format": FORMAT_VERSION, "rules": rules, "seq": seq,
                         "segments": [s.name for s in (*kept, *new)], "files": files}  # fmt: skip
             written.append(root / mname)
-            _write_file(root / mname, lambda fh: fh.write(dumps(manifest).encode("utf-8")))
+            write_file(root / mname, lambda fh: fh.write(dumps(manifest).encode("utf-8")))
             previous = _read_name(root / CURRENT)
-            _write_file(root / CURRENT, lambda fh: fh.write(mname.encode("ascii")))
+            write_file(root / CURRENT, lambda fh: fh.write(mname.encode("ascii")))
             written.clear()
             fsync_dir(root)
         except BaseException:
@@ -469,7 +469,7 @@ def load(root: Path, rules: str) -> tuple[dict, list[Segment], dict[str, list[in
     """Read and verify the live generation: ``(manifest, segments, files)``; SentenceStoreError otherwise."""
     if not (root / CURRENT).exists():
         raise SentenceStoreError(f"no sentence store at {root}")
-    with _dir_lock(root, exclusive=False):
+    with dir_lock(root, exclusive=False):
         mname = _read_name(root / CURRENT)
         if mname is None:
             raise SentenceStoreError(f"no sentence store at {root} (unreadable {CURRENT})")

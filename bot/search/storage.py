@@ -28,7 +28,7 @@ import os
 import uuid
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +97,19 @@ def _write_file(path: Path, write: object) -> list[int]:
         tmp.unlink(missing_ok=True)  # a full disk must not keep the half-written file
         raise
     return [path.stat().st_size, checksum(path)]
+
+
+def write_file(path: Path, write: object) -> list[int]:
+    """Write ``path`` through ``write(fh)`` (a temporary file, fsync, rename); returns ``[size, crc32]``.
+
+    What every file of an index generation goes through; other file sets beside the index (the answer
+    layer's sentence store) use it too, with :func:`dir_lock`, for the same guarantees."""
+    return _write_file(path, write)
+
+
+def dir_lock(root: Path, exclusive: bool) -> AbstractContextManager[None]:
+    """The directory's ``LOCK`` (see :func:`_dir_lock`): exclusive for a writer, shared for a reader."""
+    return _dir_lock(root, exclusive)
 
 
 def save_state(root: Path, state: IndexState, on_disk: dict[str, list[int]]) -> dict[str, list[int]]:
