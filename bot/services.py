@@ -84,6 +84,8 @@ class Services:
             return
         self._closed = True
         try:
+            if self.answerer.sentences is not None:
+                self.answerer.sentences.close()  # its background sync reads the store: stopped first
             closer = getattr(self.retriever, "close", None)
             if callable(closer):
                 closer()

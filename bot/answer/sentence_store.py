@@ -166,6 +166,7 @@ class SentenceStore:
         self._polled = 0.0
         self._builder: threading.Thread | None = None
         self._save_failed = False
+        self._stopping = False
         self.rules = rules_fingerprint()
 
     # -- reading -------------------------------------------------------------------------------------
@@ -276,6 +277,8 @@ class SentenceStore:
             try:
                 chunks = _batches(store.articles.changes_since(self.seq), 250)
                 for chunk, rows in _analysed(chunks, _workers_for(backlog), self.analyzer):
+                    if self._stopping:  # closing: what is done is saved below, the rest is caught up next time
+                        break
                     with self._lock:
                         self._fresh.update((row.id, row) for row in rows)
                     count, pending = count + len(rows), pending + len(rows)
@@ -349,6 +352,13 @@ class SentenceStore:
         builder = self._builder
         if builder is not None:
             builder.join(timeout)
+
+    def close(self) -> None:
+        """Stop a background sync after its current batch (saving what it analysed) and wait for it, so no
+        thread reads the article store after it is closed; the next sync carries on from there."""
+        self._stopping = True
+        self.wait()
+        self._stopping = False
 
 
 def _rows(articles: Iterable[Article], analyzer: Analyzer | None = None) -> list[Row]:

@@ -83,11 +83,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _update_index(settings: Settings, *, progress: bool) -> None:
-    """Index what the ingest stored, save the index in the data directory and group the new articles into
-    stories, so the next ``ask`` or ``run`` starts from ready data (nothing to do: no output)."""
+    """Index what the ingest stored, save the index in the data directory, analyse the new articles'
+    sentences and group them into stories, so the next ``ask`` or ``run`` starts from ready data (nothing
+    to do: no output)."""
     if settings.search_backend != "index":
         return  # the reference backend keeps nothing on disk
     from bot.cli import notice
     from bot.services import open_services
 
-    open_services(settings, ingest_bundled=False, report=notice if progress else None).close()
+    services = open_services(settings, ingest_bundled=False, report=notice if progress else None)
+    try:
+        services.sync_sentences(wait=True)  # the sentences of what was stored are analysed now, not later
+    finally:
+        services.close()

@@ -284,3 +284,13 @@ def test_a_long_sync_analyses_in_worker_processes_with_the_same_rows() -> None:
     for a, b in zip(here, there):
         for name in ("starts", "ends", "first_chunks", "flags", "n_names", "n_names_untitled", "n_numbers"):
             assert np.array_equal(getattr(a.sentences, name), getattr(b.sentences, name))
+
+
+def test_a_service_builds_in_the_background_and_close_waits_for_it(corpus: tuple[Store, Path]) -> None:
+    store, index_dir = corpus
+    writer = SentenceStore.open(index_dir / STORE_DIR)
+    assert writer.sync(store, wait=False) == 0  # a service does not wait: answers analyse live meanwhile
+    writer.close()  # stops the thread after its batch, saving what it did: nothing reads the store later
+    assert writer._builder is not None and not writer._builder.is_alive()
+    writer.sync(store)  # carries on from where it stopped
+    assert len(SentenceStore.open(index_dir / STORE_DIR, writable=False)) == store.articles.count()
