@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bot.answer.pipeline import Answerer
-from bot.answer.sentence_store import STORE_DIR, SentenceStore, rules_fingerprint
+from bot.answer.sentence_store import MAX_SEGMENTS, STORE_DIR, SentenceStore, rules_fingerprint
 from bot.answer.sentences import analyse
 from bot.answer.windows import QuestionProfile, answer_type, index_sentences, question_head, window_features
 from bot.ingest import ingest
@@ -294,3 +294,15 @@ def test_a_service_builds_in_the_background_and_close_waits_for_it(corpus: tuple
     assert writer._builder is not None and not writer._builder.is_alive()
     writer.sync(store)  # carries on from where it stopped
     assert len(SentenceStore.open(index_dir / STORE_DIR, writable=False)) == store.articles.count()
+
+
+def test_two_writers_of_one_directory_never_leave_a_manifest_with_missing_files(corpus: tuple[Store, Path]) -> None:
+    store, index_dir = corpus
+    root = _saved(store, index_dir)
+    first, second = SentenceStore.open(root), SentenceStore.open(root)
+    for i in range(MAX_SEGMENTS + 3):  # each save of one collects the other's older generations
+        store.articles.upsert_many([Article(url=f"https://example.com/w{i}", title=f"Item {i}", published=date(2022, 12, 2),
+                                            text=f"Item {i} was reported. Officials confirmed it.", source="example.com")])  # fmt: skip
+        (first if i % 2 else second).sync(store)
+        assert _loads(root)
+    assert len(SentenceStore.open(root, writable=False)) == store.articles.count()
