@@ -80,6 +80,7 @@ async def test_two_topics_two_subscriptions_and_a_question_in_each(
             len(botapi.bot_topic_texts(forum, politics)) == 5
             and len(botapi.bot_topic_texts(forum, markets)) == 4
         ),
+        timeout=15.0,  # the forum's ninth and tenth messages in a few seconds: past the group's burst of 8
         what="one card per topic",
     )
     await runner.wait_planned()
