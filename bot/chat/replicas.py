@@ -1,7 +1,7 @@
 """What running several replicas needs in the Telegram layer: the leader, and webhook acknowledgements.
 
 **The leader.** Every replica answers the updates it receives and sends queued pushes (each claimed by
-one replica, see :mod:`bot.store.claims`); feed polling, delivery planning and the daily jobs run
+one replica under a lease, see docs/delivery.md); feed polling, delivery planning and the daily jobs run
 only where :func:`leader_of` says so (the store's leader lease, :class:`bot.leader.Leadership`; a
 single polling bot is always the leader). :func:`leader_only` wraps such a job.
 
