@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +22,53 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names the variable and is safe to print."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: the only form of a database URL that is logged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<an unreadable URL>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+
+
+def _check_database_url(value: object) -> object:
+    """Empty means the default SQLite file; otherwise ``sqlite:///PATH`` or a PostgreSQL URL that parses.
+
+    The message never repeats the URL: it may carry a password.
+    """
+    if not isinstance(value, str):
+        return value
+    url = value.strip()
+    if not url:
+        return None
+    if not url.startswith(DATABASE_SCHEMES):
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        shown = f"the scheme {scheme!r}" if scheme and scheme.isascii() and scheme.isidentifier() else "no scheme"
+        raise ValueError(f"{shown} is not supported; use sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB")
+    if url.startswith("sqlite:///"):
+        if not url[len("sqlite:///"):]:
+            raise ValueError("sqlite:/// needs a file path after it")
+        return url
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises here
+        conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - psycopg's message quotes the URL: say what is wrong without it
+        raise ValueError("is not a valid PostgreSQL URL (postgresql://USER[:PASSWORD]@HOST[:PORT]/DB)") from None
+    if not parts.hostname and "host=" not in (parts.query or ""):
+        raise ValueError("names no host (postgresql://USER[:PASSWORD]@HOST[:PORT]/DB)")
+    return url
 
 
 def _split_list(value: object) -> object:
@@ -101,19 +149,36 @@ class Settings(BaseSettings):
             )
         return SecretStr(text)
 
+    _database_url = field_validator("database_url", mode="before")(_check_database_url)
+
     _split = field_validator("corpus_paths", "feed_urls", "watch_dirs", "admin_user_ids", mode="before")(
         _split_list
     )
 
     @property
+    def uses_postgres(self) -> bool:
+        """Whether ``database_url`` names a PostgreSQL server (otherwise the store is an SQLite file)."""
+        return bool(self.database_url) and not self.database_url.startswith("sqlite:///")  # type: ignore[union-attr]
+
+    @property
     def database_path(self) -> Path:
-        """The SQLite file behind ``database_url`` (``sqlite:///path``), by default in the data directory."""
-        if not self.database_url:
+        """The SQLite file behind ``database_url`` (``sqlite:///path``), by default in the data directory.
+
+        With PostgreSQL it is the file's default place, where nothing is written (see :attr:`database`).
+        """
+        if not self.database_url or self.uses_postgres:
             return self.data_dir / "newsbot.sqlite3"
-        prefix = "sqlite:///"
-        if not self.database_url.startswith(prefix):
-            raise SettingsError(f"{ENV_PREFIX}DATABASE_URL: only sqlite:///PATH is supported, got a different scheme")
-        return Path(self.database_url[len(prefix) :])
+        return Path(self.database_url[len("sqlite:///") :])
+
+    @property
+    def database(self) -> Path | str:
+        """What :class:`bot.store.Store` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url if self.uses_postgres else self.database_path  # type: ignore[return-value]
+
+    @property
+    def database_label(self) -> str:
+        """Where the store is, safe to print: the SQLite path, or the URL with its password as ``***``."""
+        return redact_url(self.database_url) if self.uses_postgres else str(self.database_path)  # type: ignore[arg-type]
 
     @property
     def index_dir(self) -> Path:

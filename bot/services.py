@@ -110,7 +110,7 @@ def open_services(
         if ingest_bundled and not read_only:
             if report is not None and store.articles.count(include_flagged=True) == 0:
                 report(f"first use: the store is empty; ingesting {', '.join(settings.corpus_paths) or 'nothing'} "
-                       f"into {settings.database_path}")  # fmt: skip
+                       f"into {settings.database_label}")  # fmt: skip
             summary = ensure_bundled_corpus(settings, store, progress=report is not None)
             if summary is not None:
                 log.info("ingested the bundled corpus into an empty store")

@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["tests.botapi.fixtures"]
+pytest_plugins = ["tests.botapi.fixtures", "tests.postgres_support"]
 
 
 @pytest.fixture(scope="session", autouse=True)

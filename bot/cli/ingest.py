@@ -10,13 +10,12 @@ Then it brings the search index up to date and saves it, with progress like the 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 
 from bot.config import Settings, load_settings
 from bot.ingest import BATCH_SIZE, ingest
 from bot.ingest.fetch import DEFAULT_TIMEOUT
-from bot.store import Store
+from bot.store import Store, StoreError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         feeds = list(settings.feed_urls)
     try:
         store = Store.from_settings(settings)
-    except (sqlite3.Error, OSError) as exc:
-        print(f"error: cannot open the store at {settings.database_path}: {exc}", file=sys.stderr)
+    except (StoreError, OSError) as exc:
+        print(f"error: cannot open the store at {settings.database_label}: {exc}", file=sys.stderr)
         return 2
     try:
         summary = ingest(

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             services.store.claims.expire_claims()  # alone on the store: any claim is a dead process's
             return _serve(settings, services, options)
     except LockBusy as busy:
-        print(f"error: another bot ({busy.holder}) is running on the store {settings.database_path}; stop it "
+        print(f"error: another bot ({busy.holder}) is running on the store {settings.database_label}; stop it "
               "first, or run without --no-wait to take over when it stops", file=sys.stderr)  # fmt: skip
         return 3
     finally:
@@ -106,7 +106,7 @@ def check_redis(settings: Settings) -> None:
 def _waiting(settings: Settings) -> Callable[[str], None]:
     def say(holder: str) -> None:
         log.warning("another bot (%s) is running on the store %s: waiting for it to stop, then taking over "
-                    "(Ctrl-C to give up)", holder, settings.database_path)  # fmt: skip
+                    "(Ctrl-C to give up)", holder, settings.database_label)  # fmt: skip
 
     return say
 

@@ -14,7 +14,6 @@ batches committed before stay.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from bot.models import article_uid
 from bot.progress import Progress
-from bot.store import Store, UpsertResult, is_disk_full
+from bot.store import DataError, IntegrityError, Store, UpsertResult, is_disk_full
 
 from .build import Built, build_article, normalize_record, prepare_lines, record_source
 from .chrome import ChromeCounter, ChromeModel, learn
@@ -74,7 +73,7 @@ class _Batcher:
         batch, self.pending = self.pending, []
         try:
             results = self.store.articles.upsert_many([b.article for b in batch])
-        except (sqlite3.DataError, sqlite3.IntegrityError, ValueError):
+        except (DataError, IntegrityError, ValueError):
             # One unstorable record must not sink its batch: retry one by one to isolate it.
             results = [self._upsert_one(built) for built in batch]
         for built, result in zip(batch, results):
@@ -87,7 +86,7 @@ class _Batcher:
     def _upsert_one(self, built: Built) -> UpsertResult | None:
         try:
             return self.store.articles.upsert(built.article)
-        except (sqlite3.DataError, sqlite3.IntegrityError, ValueError) as exc:
+        except (DataError, IntegrityError, ValueError) as exc:
             self.summary.add_issue(
                 RecordIssue(built.where, f"could not be stored: {type(exc).__name__}: {exc}"[:200])
             )
@@ -192,7 +191,7 @@ def ingest(
     except OSError as exc:
         if not is_disk_full(exc):
             raise
-        where = exc.filename or store.db.path
+        where = exc.filename or store.db.label
         summary.stopped = f"the disk holding {where} is full"
         log.info("ingest stopped: %s; %d records committed before stay stored", summary.stopped,
                  summary.stored)  # fmt: skip

@@ -1,22 +1,26 @@
-"""Durable storage: articles, ingestion state, subscriptions and deliveries in one SQLite file (WAL).
+"""Durable storage: articles, ingestion state, subscriptions and deliveries, in one SQLite file (WAL) by
+default or in PostgreSQL (``NEWSBOT_DATABASE_URL=postgresql://...``).
 
-`Store` is the one object the rest of the bot holds; each concern lives in its own repository so a
-PostgreSQL implementation can later sit beside the SQLite one behind the same methods.
+`Store` is the one object the rest of the bot holds; each concern lives in its own repository, whose SQL
+runs unchanged on both databases through :class:`bot.store.db.Database` (see ``docs/postgres.md``).
 
 Several processes may open one store: readers (``ask``, answer workers) at any time, while one writer
 commits at a time (SQLite's own lock, waited on for up to 30 s). Two process-level locks (see
 :mod:`bot.store.locks`) order what transactions alone cannot: :meth:`Store.ingest_lock` runs ingests one
 after another (the CLI's and the bot's poller's), so any number of concurrent ingests leave exactly the
 store one ingest leaves; :meth:`Store.bot_lock` lets one `run` process at a time deliver from the store.
-Why, what was measured, and what a PostgreSQL store needs for the same: ``docs/store-concurrency.md``.
+On PostgreSQL the same two locks are advisory locks. Why, what was measured: ``docs/store-concurrency.md``
+and ``docs/postgres.md``.
 
 Repositories: :mod:`~bot.store.articles` (articles and their change feed), :mod:`~bot.store.state`
 (ingest and planner marks), :mod:`~bot.store.subscriptions` (chats, topics, subscriptions, the delivery
 queue and log, stored queries), :mod:`~bot.store.digests`, :mod:`~bot.store.stories`; under them
-:mod:`~bot.store.db` (connections, transactions), :mod:`~bot.store.migrations` and :mod:`~bot.store.locks`.
+:mod:`~bot.store.db` (the dialect-neutral interface and SQLite), :mod:`~bot.store.postgres`,
+:mod:`~bot.store.schema` (both dialects' tables), :mod:`~bot.store.migrations`, :mod:`~bot.store.locks`
+and :mod:`~bot.store.errors`.
 
-The bottom of the import graph: may import :mod:`bot.models` (and :mod:`bot.config` for its settings)
-only. All SQL of the bot lives in this package; the layers above call its methods.
+The bottom of the import graph: may import :mod:`bot.models`, :mod:`bot.errors` (and :mod:`bot.config`
+for its settings) only. All SQL of the bot lives in this package; the layers above call its methods.
 """
 
 from __future__ import annotations
@@ -29,26 +33,29 @@ from pathlib import Path
 from .articles import ArticleRepo, CorpusStats, Outcome, UpsertResult
 from .changes import Changes, changes_of
 from .claims import ClaimLost, ClaimRepo
-from .db import Database, StoreFullError, is_disk_full
+from .db import Database, open_database
 from .digests import DigestRepo
+from .errors import DataError, IntegrityError, StoreError, StoreFullError, StoreUnavailable, is_disk_full
 from .leases import LeaseRepo
-from .locks import LockBusy, hold
+from .locks import LockBusy
 from .queries import QueryRepo
 from .state import FeedState, StateRepo
 from .stories import StoryRepo
 from .subscriptions import SubscriptionRepo
 
 __all__ = [
-    "ArticleRepo", "Changes", "ClaimLost", "ClaimRepo", "CorpusStats", "Database", "FeedState", "LockBusy",
-    "Outcome", "StateRepo", "Store", "StoreFullError", "StoryRepo", "UpsertResult", "is_disk_full",
+    "ArticleRepo", "Changes", "ClaimLost", "ClaimRepo", "CorpusStats", "DataError", "Database", "FeedState",
+    "IntegrityError", "LockBusy", "Outcome", "StateRepo", "Store", "StoreError", "StoreFullError",
+    "StoreUnavailable", "StoryRepo", "UpsertResult", "is_disk_full",
 ]  # fmt: skip
 
 
 class Store:
-    """The article store and the bot's state, opened on one database file."""
+    """The article store and the bot's state, in one SQLite file or one PostgreSQL database."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.db = Database(path)
+    def __init__(self, target: Path | str) -> None:
+        """Open (and migrate) the store at ``target``: an SQLite file path, or a ``postgresql://`` URL."""
+        self.db: Database = open_database(target)
         self.articles = ArticleRepo(self.db)
         self.state = StateRepo(self.db)
         self.subscriptions = SubscriptionRepo(self.db)
@@ -61,8 +68,16 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:  # noqa: F821
-        """Open the store the settings point at."""
-        return cls(settings.database_path)
+        """Open the store the settings point at; a PostgreSQL server that cannot be reached (or refuses
+        us) stops start-up with one line naming ``NEWSBOT_DATABASE_URL`` (its password never shown)."""
+        from bot.config import SettingsError
+
+        try:
+            return cls(settings.database)
+        except StoreError as exc:
+            if not settings.uses_postgres:
+                raise
+            raise SettingsError(f"NEWSBOT_DATABASE_URL: cannot open the store: {exc}") from None
 
     @contextmanager
     def ingest_lock(
@@ -76,10 +91,10 @@ class Store:
         :class:`LockBusy` instead of waiting (the bot's poller skips a round rather than block). The
         thread that holds it may enter again (a check under the lock that then ingests).
         """
-        if self.db.in_memory or self._ingest_holder == threading.get_ident():
+        if self._ingest_holder == threading.get_ident():
             yield
             return
-        with hold(self.db.path.with_name(self.db.path.name + ".ingest.lock"), wait=wait, on_wait=on_wait):
+        with self.db.process_lock("ingest", wait=wait, on_wait=on_wait):
             self._ingest_holder = threading.get_ident()
             try:
                 yield
@@ -94,10 +109,7 @@ class Store:
 
         Held from start to exit by `run`; the kernel releases it when the process dies, even by kill -9.
         """
-        if self.db.in_memory:
-            yield
-            return
-        with hold(self.db.path.with_name(self.db.path.name + ".bot.lock"), wait=wait, on_wait=on_wait):
+        with self.db.process_lock("bot", wait=wait, on_wait=on_wait):
             yield
 
     @contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,7 +11,7 @@ from enum import Enum
 
 from bot.models import Article, body_fingerprint
 
-from .db import Database
+from .db import Connection, Database, Row
 
 _COLUMNS = "id, uid, url, title, text, published, source, authors, credit, flagged, summary, deleted, seq"
 
@@ -50,7 +49,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def row_to_article(row: sqlite3.Row) -> Article:
+def row_to_article(row: Row) -> Article:
     """Build an Article from a row selected with the standard columns."""
     return Article(
         id=row["id"],
@@ -100,10 +99,10 @@ class ArticleRepo:
             return cur.rowcount > 0
 
     @staticmethod
-    def _max_seq(conn: sqlite3.Connection) -> int:
+    def _max_seq(conn: Connection) -> int:
         return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
 
-    def _upsert(self, conn: sqlite3.Connection, a: Article, seq: int) -> tuple[UpsertResult, int]:
+    def _upsert(self, conn: Connection, a: Article, seq: int) -> tuple[UpsertResult, int]:
         uid = a.uid
         fingerprint = body_fingerprint(a.text)
         values = (
@@ -136,17 +135,19 @@ class ArticleRepo:
                     # Seen before as this same duplicate: re-ingesting it changes nothing.
                     return UpsertResult(Outcome.UNCHANGED, twin["id"]), seq
                 conn.execute(
-                    "INSERT OR REPLACE INTO duplicates (uid, url, article_id, seen_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO duplicates (uid, url, article_id, seen_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (uid) DO UPDATE SET url = excluded.url, article_id = excluded.article_id, "
+                    "seen_at = excluded.seen_at",
                     (uid, a.url, twin["id"], _now()),
                 )
                 return UpsertResult(Outcome.DUPLICATE, twin["id"]), seq
         seq += 1
-        cur = conn.execute(
+        row = conn.execute(
             "INSERT INTO articles (uid, url, title, text, published, source, authors, credit, body_hash, "
-            "flagged, summary, seq, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "flagged, summary, seq, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (uid, *values, seq, _now()),
-        )
-        return UpsertResult(Outcome.ADDED, int(cur.lastrowid or 0)), seq
+        ).fetchone()
+        return UpsertResult(Outcome.ADDED, int(row[0])), seq
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -216,8 +217,11 @@ class ArticleRepo:
         """Live, unflagged articles published from ``start`` to ``end`` (inclusive), newest first
         (all of them with ``limit=None``: a digest's period)."""
         sql = (f"SELECT {_COLUMNS} FROM articles WHERE deleted = 0 AND flagged IS NULL AND published >= ? "
-               "AND published <= ? ORDER BY published DESC, id DESC LIMIT ?")  # fmt: skip
-        rows = self.db.query(sql, (start.isoformat(), end.isoformat(), -1 if limit is None else limit))
+               "AND published <= ? ORDER BY published DESC, id DESC")  # fmt: skip
+        params: tuple[object, ...] = (start.isoformat(), end.isoformat())
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", (*params, limit)
+        rows = self.db.query(sql, params)
         return [row_to_article(r) for r in rows]
 
     def nearest_days(self, start: date, end: date, until: date) -> tuple[date | None, date | None]:

@@ -1,186 +1,171 @@
-"""The SQLite connection and schema. WAL so the bot can read while `python -m bot ingest` writes."""
+"""The database behind the store: one interface, two dialects (SQLite by default, PostgreSQL by URL).
+
+The repositories write their SQL once, in the subset both dialects accept: ``?`` placeholders,
+``INSERT ... ON CONFLICT ... DO NOTHING / DO UPDATE``, ``RETURNING``, ``COALESCE``, no ``INSERT OR ...``.
+:class:`Database` is what they hold: :meth:`Database.query` for reads, :meth:`Database.transaction` for
+writes (one writer at a time, as SQLite has always had it), :meth:`Database.process_lock` for the
+locks that span processes. :class:`SqliteDatabase` is here; the PostgreSQL one is in
+:mod:`bot.store.postgres`. Why a thin layer and not SQLAlchemy: ``docs/postgres.md``.
+"""
 
 from __future__ import annotations
 
-import errno
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
+from .errors import DataError, IntegrityError, StoreError, StoreFullError, StoreUnavailable, is_disk_full
+from .locks import hold
 from .migrations import upgrade
+from .schema import SQLITE_SCHEMA
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id          INTEGER PRIMARY KEY,          -- compact key the search index refers to
-    uid         TEXT NOT NULL UNIQUE,         -- sha1(normalized url)[:16]
-    url         TEXT NOT NULL,
-    title       TEXT NOT NULL,
-    text        TEXT NOT NULL,                -- cleaned body, paragraphs separated by blank lines
-    published   TEXT NOT NULL,                -- YYYY-MM-DD
-    source      TEXT NOT NULL DEFAULT '',
-    authors     TEXT NOT NULL DEFAULT '[]',   -- JSON list
-    credit      TEXT NOT NULL DEFAULT '',
-    body_hash   TEXT NOT NULL,
-    flagged     TEXT,                         -- why the page has no real body; flagged pages are not indexed
-    summary     INTEGER NOT NULL DEFAULT 0,   -- 1: a feed's own summary, until the page can be fetched
-    deleted     INTEGER NOT NULL DEFAULT 0,
-    seq         INTEGER NOT NULL,             -- change counter, bumped by every insert/update/delete
-    ingested_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_seq ON articles(seq);
-CREATE INDEX IF NOT EXISTS articles_published ON articles(published, id);
-CREATE INDEX IF NOT EXISTS articles_body_hash ON articles(body_hash);
+__all__ = ["Connection", "Cursor", "Database", "Row", "SqliteDatabase", "StoreFullError", "is_disk_full",
+           "open_database"]  # fmt: skip
 
-CREATE TABLE IF NOT EXISTS duplicates (
-    uid        TEXT PRIMARY KEY,              -- the duplicate's own uid
-    url        TEXT NOT NULL,
-    article_id INTEGER NOT NULL,              -- the article it duplicates
-    seen_at    TEXT NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS feeds (
-    url           TEXT PRIMARY KEY,
-    etag          TEXT,
-    last_modified TEXT,
-    checked_at    TEXT,
-    last_error    TEXT
-);
-
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS chats (
-    chat_id       INTEGER PRIMARY KEY,
-    kind          TEXT NOT NULL DEFAULT 'private',  -- private, group, supergroup, channel
-    title         TEXT NOT NULL DEFAULT '',
-    paused        INTEGER NOT NULL DEFAULT 0,
-    paused_reason TEXT,
-    timezone      TEXT NOT NULL DEFAULT 'UTC',      -- IANA name (/timezone), for digest times
-    updated_at    TEXT NOT NULL
-);
-
--- Forum topics the bot delivers into; a topic is paused on its own when it was closed or deleted.
-CREATE TABLE IF NOT EXISTS topics (
-    chat_id       INTEGER NOT NULL,
-    thread_id     INTEGER NOT NULL,             -- message_thread_id of the topic
-    name          TEXT NOT NULL DEFAULT '',
-    paused        INTEGER NOT NULL DEFAULT 0,
-    paused_reason TEXT,
-    updated_at    TEXT NOT NULL,
-    PRIMARY KEY (chat_id, thread_id)
-);
-
-CREATE TABLE IF NOT EXISTS subscriptions (
-    id         INTEGER PRIMARY KEY,
-    chat_id    INTEGER NOT NULL,
-    thread_id  INTEGER NOT NULL DEFAULT 0,     -- forum topic it delivers into; 0 = the chat itself (General)
-    topic      TEXT NOT NULL DEFAULT '',       -- '' = every new article
-    created_by INTEGER,
-    created_at TEXT NOT NULL,
-    UNIQUE (chat_id, thread_id, topic)
-);
-
--- Scheduled digests: one per chat and forum topic.
-CREATE TABLE IF NOT EXISTS digests (
-    chat_id    INTEGER NOT NULL,
-    thread_id  INTEGER NOT NULL DEFAULT 0,
-    topic      TEXT NOT NULL DEFAULT '',       -- '' = every new article
-    every      TEXT NOT NULL,                  -- 'daily' or 'weekly'
-    weekday    INTEGER,                        -- 0 = Monday (weekly digests)
-    at         TEXT NOT NULL,                  -- local time HH:MM in the chat's timezone
-    created_by INTEGER,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (chat_id, thread_id)
-);
-
-CREATE TABLE IF NOT EXISTS deliveries (
-    chat_id    INTEGER NOT NULL,
-    thread_id  INTEGER NOT NULL DEFAULT 0,      -- forum topic; 0 = the chat itself
-    article_id INTEGER NOT NULL,                -- 0 for a digest
-    period     TEXT NOT NULL DEFAULT '',        -- a digest's period ('daily:2026-03-29'); '' for a push
-    status     TEXT NOT NULL DEFAULT 'pending', -- pending, sending, sent, unconfirmed, dropped
-    queued_at  TEXT NOT NULL,
-    sent_at    TEXT,
-    message_id INTEGER,
-    claimed_by  TEXT,                           -- the replica sending it (bot.leader.holder_id)
-    lease_until REAL,                           -- Unix time its claim ends; then anyone may take it over
-    attempts    INTEGER NOT NULL DEFAULT 0,     -- requests that carried it (more than 1: sent again)
-    PRIMARY KEY (chat_id, thread_id, article_id, period)
-);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(status, chat_id);
-
--- Who holds a named role (the replicas' leader) and until when: bot/store/leases.py, bot/leader.py.
-CREATE TABLE IF NOT EXISTS leases (
-    name        TEXT PRIMARY KEY,              -- the role, e.g. 'leader'
-    holder      TEXT NOT NULL,                 -- host:pid:random of the process holding it
-    expires_at  REAL NOT NULL,                 -- Unix time; anyone may take the lease after it
-    acquired_at REAL NOT NULL                  -- when this holder took it (renewals keep it)
-);
-"""
+#: A result row: by position (``row[0]``), by column name (``row["id"]``), ``tuple(row)``, ``dict(row)``.
+Row = Any
 
 
-class StoreFullError(OSError):
-    """The disk holding the database is full: the transaction in flight was rolled back, earlier ones stay.
+class Cursor(Protocol):
+    """What a statement run inside a transaction returns (``sqlite3.Cursor`` and psycopg's agree)."""
 
-    An ``OSError`` with ``errno.ENOSPC``, so one ``except OSError`` that checks the errno handles a full
-    disk wherever it shows up (the database, the index files, a lock file).
-    """
+    rowcount: int
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(errno.ENOSPC, "the disk holding the database is full", str(path))
+    def fetchone(self) -> Row | None: ...
 
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True for SQLite's "database or disk is full" and for an OSError with ENOSPC (or EDQUOT)."""
-    if isinstance(exc, sqlite3.Error):
-        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    def fetchall(self) -> list[Row]: ...
 
 
-class Database:
-    """One SQLite connection shared by the repositories, guarded by a lock for use from threads."""
+class Connection(Protocol):
+    """The connection a transaction hands out: statements in the dialect-neutral SQL (``?`` marks)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Cursor: ...
+
+
+class Database(ABC):
+    """One store's database, shared by the repositories and safe to use from several threads."""
+
+    #: ``"sqlite"`` or ``"postgresql"``: for the few statements that differ (see :mod:`bot.store.postgres`).
+    dialect: str
+    #: Where the data lives, safe to print: a file path, or a URL with its password replaced by ``***``.
+    label: str
+    #: The SQLite file (``None`` on PostgreSQL): files that sit beside the store are named after it.
+    path: Path | None = None
+    in_memory: bool = False
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a read query and fetch all rows."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction, committed whole or not at all; writers run one at a time.
+
+        Raises :class:`StoreFullError`, :class:`StoreUnavailable`, :class:`IntegrityError` or
+        :class:`DataError` (the driver's own errors never leave the store).
+        """
+
+    @abstractmethod
+    def process_lock(
+        self, name: str, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold the store-wide lock ``name`` ("ingest", "bot") against every other process on this store.
+
+        Released when the block ends or the holder dies (``kill -9`` included). Without ``wait``,
+        :class:`bot.store.locks.LockBusy` is raised when another process holds it.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection (idempotent)."""
+
+
+def open_database(target: Path | str) -> Database:
+    """The database at ``target``: a ``postgresql://`` URL, or an SQLite file path (``:memory:`` too)."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresDatabase
+
+        return PostgresDatabase(text)
+    return SqliteDatabase(target)
+
+
+def _translate_sqlite(exc: sqlite3.Error, path: Path) -> StoreError | StoreFullError:
+    if is_disk_full(exc):
+        return StoreFullError(path)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityError(str(exc))
+    if isinstance(exc, sqlite3.DataError):
+        return DataError(str(exc))
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return StoreUnavailable(f"the database {path} stayed locked by another process: {exc}")
+    return StoreError(f"{type(exc).__name__}: {exc}")
+
+
+class SqliteDatabase(Database):
+    """One SQLite connection (WAL) shared by the repositories, guarded by a lock for use from threads."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.in_memory = str(path) == ":memory:"
+        self.label = str(path)
+        if not self.in_memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        upgrade(self.conn, SCHEMA)  # a file from an older version: rebuilt tables first
-        self.conn.executescript(SCHEMA)
+        upgrade(self.conn, SQLITE_SCHEMA)  # a file from an older version: rebuilt tables first
+        self.conn.executescript(SQLITE_SCHEMA)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed whole or not at all (a crash leaves no half article).
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``: SQLite's one writer): a crash leaves no half article.
 
         A full disk raises :class:`StoreFullError` with the transaction rolled back (SQLite may already
         have rolled it back itself, so the rollback is skipped when none is active).
         """
         with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
-                self.conn.execute("COMMIT")
-            except BaseException as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                if is_disk_full(exc):
-                    raise StoreFullError(self.path) from exc
-                raise
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise _translate_sqlite(exc, self.path) from exc
 
-    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a read query and fetch all rows."""
         with self.lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate_sqlite(exc, self.path) from exc
+
+    @contextmanager
+    def process_lock(
+        self, name: str, *, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """An ``flock`` on ``<database file>.<name>.lock`` (nothing to lock for ``:memory:``)."""
+        if self.in_memory:
+            yield
+            return
+        with hold(self.path.with_name(f"{self.path.name}.{name}.lock"), wait=wait, on_wait=on_wait):
+            yield
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -68,8 +68,10 @@ class DigestRepo:
         s = setting
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO digests (chat_id, thread_id, topic, every, weekday, at, created_by, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO digests (chat_id, thread_id, topic, every, weekday, at, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, thread_id) DO UPDATE SET "
+                "topic = excluded.topic, every = excluded.every, weekday = excluded.weekday, at = excluded.at, "
+                "created_by = excluded.created_by, created_at = excluded.created_at",
                 (s.chat_id, s.thread_id, s.topic, s.every, s.weekday, s.at, created_by, s.created_at or _now()),
             )
 
@@ -130,15 +132,15 @@ class DigestRepo:
         now = _now()
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "INSERT OR IGNORE INTO deliveries (chat_id, thread_id, article_id, period, status, queued_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO deliveries (chat_id, thread_id, article_id, period, status, queued_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (chat_id, thread_id, CLAIM, period, status, now),
             )
             if cur.rowcount == 0:
                 return False
             conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (chat_id, thread_id, article_id, period, status, queued_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO deliveries (chat_id, thread_id, article_id, period, status, queued_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(chat_id, thread_id, a, period, status, now) for a in article_ids if a != CLAIM],
             )
             return True

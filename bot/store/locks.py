@@ -4,8 +4,9 @@ Both are ``flock`` locks on small files beside the SQLite database. The kernel d
 holder's last descriptor closes, so a process that dies, even by ``kill -9``, never leaves a stale lock
 behind; the holder's pid is written into the file only to name it in messages.
 
-A PostgreSQL store (#14) would take the same two locks as advisory locks (``pg_advisory_lock``, held by
-the session, released when its connection dies), so callers do not change.
+The PostgreSQL store takes the same locks as session advisory locks (``pg_advisory_lock``, released
+when its connection closes or dies: :meth:`bot.store.postgres.PostgresDatabase.process_lock`), and raises
+the same :class:`LockBusy`, so callers do not change.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 class LockBusy(Exception):
     """Another process holds the lock (raised only when the caller chose not to wait)."""
 
-    def __init__(self, path: Path, holder: str) -> None:
+    def __init__(self, path: Path | str, holder: str) -> None:
         super().__init__(f"{path} is held by {holder}")
         self.path = path
         self.holder = holder

@@ -1,6 +1,10 @@
 """Bring a database made by an older version up to the current schema before anything reads it.
 
-The schema in :mod:`bot.store.db` is the one truth. A table that exists in the file but lacks columns the
+PostgreSQL (:func:`migrate_postgres`): numbered steps (:data:`bot.store.schema.POSTGRES_MIGRATIONS`)
+recorded in ``schema_migrations``, applied at start-up while holding a session advisory lock, so
+replicas starting at once take turns: the first applies the missing steps, the others find them done.
+
+SQLite (:func:`upgrade`): the schema in :mod:`bot.store.schema` is the one truth. A table that exists in the file but lacks columns the
 schema defines gets them with ``ALTER TABLE ... ADD COLUMN`` when that is possible (a plain column with a
 default: cheap even on a large ``articles`` table); otherwise it is rebuilt from the schema's own
 ``CREATE TABLE`` (in one transaction): SQLite cannot add a column to a primary key or a ``UNIQUE``
@@ -13,6 +17,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from .schema import Migration
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +121,37 @@ def _rebuild(
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def migrate_postgres(conn: psycopg.Connection, migrations: tuple[Migration, ...], lock_key: int) -> list[int]:
+    """Apply the steps of ``migrations`` not yet recorded; returns the versions applied here.
+
+    ``conn`` is in autocommit mode. ``pg_advisory_lock(lock_key)`` (a session lock, released when the
+    connection closes, even if the process dies) makes concurrent starts take turns; each step and its
+    ``schema_migrations`` row commit together, so a crash mid-way leaves whole steps only.
+    """
+    conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied: list[int] = []
+        for step in migrations:
+            if step.version in done:
+                continue
+            with conn.transaction():
+                conn.execute(step.sql)  # type: ignore[arg-type]  # our own literal DDL, no parameters
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (step.version, step.name)
+                )
+            applied.append(step.version)
+            log.info("store: PostgreSQL schema step %d applied (%s)", step.version, step.name)
+        newer = {v for v in done if v > max((m.version for m in migrations), default=0)}
+        if newer:
+            log.warning("store: the database has schema steps this version does not know (%s): a newer "
+                        "release migrated it", ", ".join(map(str, sorted(newer))))  # fmt: skip
+        return applied
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))

@@ -8,26 +8,11 @@ results expired.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .db import Database
-
-#: The table is created here, beside the code that owns it, so an existing database file made before it
-#: existed keeps working (``CREATE TABLE IF NOT EXISTS`` is idempotent).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS queries (
-    key        TEXT PRIMARY KEY,               -- short random key carried in callback data
-    chat_id    INTEGER,                        -- the chat whose buttons carry the key (only it may page)
-    kind       TEXT NOT NULL,                  -- 'ask' or 'latest'
-    text       TEXT NOT NULL,                  -- the question, or the /latest topic
-    as_of      TEXT,                           -- ISO date the question was asked (stable paging)
-    size       INTEGER NOT NULL DEFAULT 0,     -- page size
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS queries_created ON queries(created_at);
-"""
+from .errors import IntegrityError
 
 
 def _now() -> str:
@@ -51,12 +36,7 @@ class QueryRepo:
     """Reads and writes of the stored paging queries."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
-        with db.lock:
-            db.conn.executescript(SCHEMA)
-            columns = {r[1] for r in db.conn.execute("PRAGMA table_info(queries)")}
-            if "chat_id" not in columns:  # a database from before keys were tied to their chat
-                db.conn.execute("ALTER TABLE queries ADD COLUMN chat_id INTEGER")
+        self.db = db  # the table is in bot/store/schema.py (an older SQLite file gets its chat_id column there)
 
     def save(self, kind: str, text: str, *, chat_id: int, as_of: str | None = None, size: int = 0) -> str:
         """Remember a query asked in ``chat_id``; its short key (8 URL-safe characters, fits in callback
@@ -71,7 +51,7 @@ class QueryRepo:
                         (key, chat_id, kind, text, as_of, size, _now()),
                     )
                 return key
-            except sqlite3.IntegrityError:  # a 48-bit collision: draw again
+            except IntegrityError:  # a 48-bit collision: draw again
                 continue
 
     def get(self, key: str, *, chat_id: int | None) -> StoredQuery | None:

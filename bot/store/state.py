@@ -8,18 +8,8 @@ from datetime import UTC, datetime
 
 from .db import Database
 
-CHROME_SCHEMA = """
-CREATE TABLE IF NOT EXISTS chrome_lines (
-    source TEXT NOT NULL,
-    key    INTEGER NOT NULL,                 -- 64-bit hash of a normalised line (or widget head/tail)
-    n      INTEGER NOT NULL,                 -- distinct articles of this source it occurs in
-    PRIMARY KEY (source, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS chrome_lines_n ON chrome_lines(n);
-CREATE TABLE IF NOT EXISTS chrome_counted (
-    uid TEXT PRIMARY KEY                     -- articles whose lines are in chrome_lines (counted once)
-) WITHOUT ROWID;
-"""
+#: Set a named marker (``meta``), inserted or replaced.
+UPSERT_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +28,6 @@ class StateRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.lock:
-            db.conn.executescript(CHROME_SCHEMA)
 
     def feed(self, url: str) -> FeedState:
         """The stored state of a feed, or an empty one."""
@@ -50,8 +38,9 @@ class StateRepo:
         """Remember validators and the outcome of the last fetch."""
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO feeds (url, etag, last_modified, checked_at, last_error) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO feeds (url, etag, last_modified, checked_at, last_error) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "checked_at = excluded.checked_at, last_error = excluded.last_error",
                 (state.url, state.etag, state.last_modified,
                  state.checked_at or datetime.now(UTC).isoformat(timespec="seconds"), state.last_error),
             )  # fmt: skip
@@ -64,7 +53,7 @@ class StateRepo:
     def set(self, key: str, value: str) -> None:
         """Set a named marker."""
         with self.db.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            conn.execute(UPSERT_META, (key, value))
 
     # -- learned site chrome (see bot.ingest.chrome) ---------------------------------------------------
 
@@ -82,13 +71,13 @@ class StateRepo:
         (source, key, articles) counts of exactly those articles. A crash counts an article whole or not
         at all, and two ingests that counted the same article add it once. Returns how many were new.
         """
-        claim = "INSERT OR IGNORE INTO chrome_counted (uid) VALUES (?)"
+        claim = "INSERT INTO chrome_counted (uid) VALUES (?) ON CONFLICT DO NOTHING"
         with self.db.transaction() as conn:
             new = {uid for uid in uids if conn.execute(claim, (uid,)).rowcount}
             if new:
                 conn.executemany(
                     "INSERT INTO chrome_lines (source, key, n) VALUES (?, ?, ?) "
-                    "ON CONFLICT(source, key) DO UPDATE SET n = n + excluded.n",
+                    "ON CONFLICT (source, key) DO UPDATE SET n = chrome_lines.n + excluded.n",
                     rows_for(new),
                 )
             return len(new)
@@ -96,7 +85,7 @@ class StateRepo:
     def chrome_totals(self) -> tuple[int, int, int]:
         """(keys, sum of article counts, articles counted) of the chrome statistics: equal after one
         ingest and after several of the same input at once, since each article is counted once."""
-        keys, total = self.db.query("SELECT COUNT(*), COALESCE(SUM(n), 0) FROM chrome_lines")[0]
+        keys, total = self.db.query("SELECT COUNT(*), CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM chrome_lines")[0]
         counted = self.db.query("SELECT COUNT(*) FROM chrome_counted")[0][0]
         return keys, total, counted
 

@@ -14,17 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from .db import Database
 
-#: Created here (idempotent) so that a database made before stories existed keeps working.
-STORY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS stories (
-    article_id INTEGER PRIMARY KEY,            -- the grouped article
-    story_id   INTEGER NOT NULL,               -- id of the article that started its story
-    score      REAL,                           -- similarity to the story when it joined (NULL: started it)
-    grouped_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stories_story ON stories(story_id);
-"""
-
 MARK_SEQ = "stories.grouped_seq"
 #: Delivery states of a push that reached (or may have reached) the chat: a story it showed is not
 #: shown again by another card within the repeat window.
@@ -45,8 +34,6 @@ class StoryRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.lock:
-            db.conn.executescript(STORY_SCHEMA)
 
     def marker(self) -> int:
         """The article change counter up to which articles have been grouped."""
@@ -61,16 +48,15 @@ class StoryRepo:
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self.db.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO stories (article_id, story_id, score, grouped_at) VALUES (?, ?, ?, ?)",
+            written = conn.executemany(
+                "INSERT INTO stories (article_id, story_id, score, grouped_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [(a, s, score, now) for a, s, score in rows],
-            )
-            written = conn.total_changes - before
+            ).rowcount if rows else 0
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
-                "WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+                "WHERE CAST(meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)",
                 (MARK_SEQ, str(seq)),
             )
             return written
@@ -170,6 +156,6 @@ class StoryRepo:
         """Grouped articles and stories with more than one article (for logs and the bench)."""
         row = self.db.query(
             "SELECT COUNT(*), (SELECT COUNT(*) FROM (SELECT story_id FROM stories GROUP BY story_id "
-            "HAVING COUNT(*) > 1)) FROM stories"
+            "HAVING COUNT(*) > 1) AS multi) FROM stories"
         )[0]
         return {"grouped": int(row[0]), "multi_article_stories": int(row[1])}

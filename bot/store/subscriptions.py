@@ -23,13 +23,13 @@ is a message Telegram posted but whose ``sent`` was not recorded, which then arr
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
-from .db import Database
+from .db import Database, Row
+from .state import UPSERT_META
 
 
 def _now() -> str:
@@ -77,6 +77,14 @@ class TopicRecord:
     paused: bool
     paused_reason: str | None
 
+
+#: Tables keyed by chat, with the rest of their unique key (what a group's move to a supergroup may clash on).
+_CHAT_KEYS = {
+    "subscriptions": ("thread_id", "topic"),
+    "deliveries": ("thread_id", "article_id", "period"),
+    "topics": ("thread_id",),
+    "digests": ("thread_id",),
+}
 
 _SUB_COLUMNS = "s.id, s.chat_id, s.topic, s.created_by, s.created_at, s.thread_id"
 
@@ -129,7 +137,7 @@ class SubscriptionRepo:
                 "INSERT INTO chats (chat_id, kind, paused, paused_reason, updated_at) "
                 "VALUES (?, '', 1, ?, ?) "
                 "ON CONFLICT(chat_id) DO UPDATE SET paused = 1, paused_reason = excluded.paused_reason, "
-                "updated_at = excluded.updated_at WHERE paused = 0",
+                "updated_at = excluded.updated_at WHERE chats.paused = 0",
                 (chat_id, reason, _now()),
             )
             conn.execute(
@@ -156,21 +164,22 @@ class SubscriptionRepo:
         """
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO chats (chat_id, kind, title, paused, paused_reason, timezone, updated_at) "
-                "SELECT ?, 'supergroup', title, paused, paused_reason, timezone, ? FROM chats WHERE chat_id = ?",
+                "INSERT INTO chats (chat_id, kind, title, paused, paused_reason, timezone, updated_at) "
+                "SELECT ?, 'supergroup', title, paused, paused_reason, timezone, ? FROM chats WHERE chat_id = ? "
+                "ON CONFLICT DO NOTHING",
                 (new_chat_id, _now(), old_chat_id),
             )
             conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
-            moved = conn.execute(
-                "UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
-            ).rowcount
-            conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (old_chat_id,))
-            conn.execute(
-                "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
-            )
-            conn.execute("DELETE FROM deliveries WHERE chat_id = ?", (old_chat_id,))
-            for table in ("topics", "digests"):
-                conn.execute(f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+            moved = 0
+            for table, key in _CHAT_KEYS.items():
+                # A row whose key already exists under the new id stays behind and is deleted: the new wins.
+                taken = " AND ".join(f"n.{c} = {table}.{c}" for c in key)
+                cur = conn.execute(
+                    f"UPDATE {table} SET chat_id = ? WHERE chat_id = ? "
+                    f"AND NOT EXISTS (SELECT 1 FROM {table} n WHERE n.chat_id = ? AND {taken})",
+                    (new_chat_id, old_chat_id, new_chat_id),
+                )
+                moved = cur.rowcount if table == "subscriptions" else moved
                 conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", (old_chat_id,))
             return moved
 
@@ -222,7 +231,7 @@ class SubscriptionRepo:
             cur = conn.execute(
                 "INSERT INTO topics (chat_id, thread_id, paused, paused_reason, updated_at) "
                 "VALUES (?, ?, 1, ?, ?) ON CONFLICT(chat_id, thread_id) DO UPDATE SET paused = 1, "
-                "paused_reason = excluded.paused_reason, updated_at = excluded.updated_at WHERE paused = 0",
+                "paused_reason = excluded.paused_reason, updated_at = excluded.updated_at WHERE topics.paused = 0",
                 (chat_id, thread_id, reason, _now()),
             )
             conn.execute(
@@ -326,14 +335,14 @@ class SubscriptionRepo:
         """
         now = _now()
         with self.db.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (chat_id, thread_id, article_id, status, queued_at) "
-                "VALUES (?, ?, ?, 'pending', ?)",
-                [(c, t, a, now) for c, t, a in pairs],
-            )
-            queued = conn.total_changes - before
-            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(markers.items()))
+            rows = [(c, t, a, now) for c, t, a in pairs]
+            queued = conn.executemany(
+                "INSERT INTO deliveries (chat_id, thread_id, article_id, status, queued_at) "
+                "VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
+                rows,
+            ).rowcount if rows else 0
+            if markers:
+                conn.executemany(UPSERT_META, list(markers.items()))
             return queued
 
     def pending_chats(self) -> list[int]:
@@ -424,7 +433,7 @@ class SubscriptionRepo:
                 [(chat_id, thread_id, a) for a in article_ids],
             )
 
-    def deliveries(self, chat_id: int | None = None) -> list[sqlite3.Row]:
+    def deliveries(self, chat_id: int | None = None) -> list[Row]:
         """The delivery log (for diagnostics and tests), optionally for one chat."""
         sql = (
             "SELECT chat_id, article_id, status, queued_at, sent_at, message_id, thread_id, period "

@@ -16,10 +16,14 @@ from bot.store import Store
 from .ingest_support import LocalServer
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store in a fresh SQLite file, closed afterwards."""
-    s = Store(tmp_path / "db.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store, closed afterwards: in a fresh SQLite file, and again in a fresh PostgreSQL schema
+    (every test that takes this fixture runs on both; without a server the second skips)."""
+    if request.param == "postgresql":
+        s = Store(request.getfixturevalue("postgres_url"))
+    else:
+        s = Store(tmp_path / "db.sqlite3")
     yield s
     s.close()
 

@@ -73,10 +73,29 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path)
     assert len(lines) == 1 and "NEWSBOT_POLL_INTERVAL_MINUTES" in lines[0]
 
 
-def test_unsupported_database_url_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSBOT_DATABASE_URL", "postgresql://db/news")
-    with pytest.raises(SettingsError, match="NEWSBOT_DATABASE_URL"):
-        _ = load_settings().database_path
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://admin:hunter2secret@db/news", "hunter2secret", "postgresql://admin:hunter2secret@db:port/news",
+     "sqlite:///"],
+)  # fmt: skip
+def test_wrong_database_url_is_one_clear_error_without_the_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", url)
+    with pytest.raises(SettingsError, match="NEWSBOT_DATABASE_URL") as caught:
+        load_settings()
+    assert "hunter2secret" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_postgresql_url_selects_postgresql_and_is_shown_without_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", "postgresql://bot:s3cr%40t@db.example:5433/news")
+    settings = load_settings()
+    assert settings.uses_postgres and settings.database == "postgresql://bot:s3cr%40t@db.example:5433/news"
+    assert settings.database_label == "postgresql://bot:***@db.example:5433/news"
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", "")  # left empty in .env: the SQLite default
+    assert load_settings().database == Path("data") / "newsbot.sqlite3"
 
 
 def test_answer_workers_default_to_one_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:

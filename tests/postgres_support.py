@@ -1,0 +1,104 @@
+"""PostgreSQL for the tests: one database per test run (random name, dropped at the end), one schema per
+store, found through ``NEWSBOT_TEST_DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``).
+
+Where no server answers, the tests that need it skip with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+
+from bot.config import redact_url
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def admin_url() -> str:
+    """The server the tests may create databases on."""
+    return os.environ.get("NEWSBOT_TEST_DATABASE_URL") or DEFAULT_URL
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` pointing at database ``name`` instead."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def with_schema(url: str, schema: str) -> str:
+    """``url`` whose connections work in ``schema`` (libpq ``options=-csearch_path=...``)."""
+    parts = urlsplit(url)
+    query = "&".join(q for q in [parts.query, "options=" + quote(f"-csearch_path={schema}")] if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+class TestServer:
+    """This run's own database on the test server, and schemas in it for stores."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.admin = admin_url()
+        self.name = f"newsbot_test_{secrets.token_hex(4)}"
+        try:
+            with psycopg.connect(self.admin, autocommit=True, connect_timeout=3) as conn:
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ServerMissing(f"PostgreSQL not reachable at {redact_url(self.admin)} ({reason})") from None
+        self.url = with_database(self.admin, self.name)
+
+    def schema_url(self) -> tuple[str, str]:
+        """A new empty schema and the URL that works in it."""
+        import psycopg
+
+        schema = f"s_{secrets.token_hex(4)}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        return schema, with_schema(self.url, schema)
+
+    def drop_schema(self, schema: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class ServerMissing(Exception):
+    """No PostgreSQL server for the tests; the message is the one skip line."""
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[TestServer | ServerMissing]:
+    """This run's database (created once, dropped at the end), or why there is none."""
+    try:
+        server = TestServer()
+    except ServerMissing as missing:
+        yield missing
+        return
+    try:
+        yield server
+    finally:
+        server.drop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: TestServer | ServerMissing) -> Iterator[str]:
+    """The URL of a fresh, empty schema for one test's store (dropped afterwards); skips without a server."""
+    if isinstance(postgres_server, ServerMissing):
+        pytest.skip(str(postgres_server))
+    schema, url = postgres_server.schema_url()
+    try:
+        yield url
+    finally:
+        postgres_server.drop_schema(schema)
