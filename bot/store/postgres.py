@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for a connection (a new one, or a free one from the pool) before answering "busy".
 CONNECT_TIMEOUT = 5
+#: How long the pool keeps retrying one connection (backing off from 1 s) before it gives up on it; the
+#: next request then starts afresh, so a server back after an outage is used within seconds.
+RECONNECT_TIMEOUT = 10
 POOL_SIZE = 8  # per process: the bot's threads; answer workers open their own small pools
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -160,44 +163,89 @@ class PostgresDatabase(Database):
         self._write_key = _lock_key(self.schema, "write")
         self.pool = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, max_idle=60,
+            reconnect_timeout=RECONNECT_TIMEOUT,
             kwargs={**self._kwargs, "row_factory": _row_factory}, name="newsbot", open=True,
         )  # fmt: skip
 
     # -- the interface -----------------------------------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run a read query and fetch all rows (inside this thread's transaction, if one is open)."""
+        """Run a read query and fetch all rows (inside this thread's transaction, if one is open).
+
+        A connection found dead (PostgreSQL restarted since it was opened) is dropped and the read
+        tried again on the next one; only when no connection can be had is it :class:`StoreUnavailable`.
+        """
         current = getattr(self._local, "conn", None)
         if current is not None:
             return current.execute(sql, params).fetchall()
         pgsql = to_pyformat(sql)
-        for attempt in (1, 2):
+        for attempt in range(POOL_SIZE + 1):
+            conn = self._getconn()
             try:
-                with self.pool.connection() as conn:
-                    return conn.execute(pgsql, params or None).fetchall()
+                return conn.execute(pgsql, params or None).fetchall()
             except psycopg.Error as exc:
-                if attempt == 1 and _connection_lost(exc) and not isinstance(exc, psycopg_pool.PoolTimeout):
-                    log.info("store: connection to PostgreSQL lost (%s); reading again on a new one",
-                             self._scrub(str(exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
-                    continue
-                raise self._translate(exc) from None
+                if not (_connection_lost(exc) and conn.broken and attempt < POOL_SIZE):
+                    raise self._translate(exc) from None
+                log.info("store: a connection to PostgreSQL was lost; reading on another one")
+            finally:
+                self.pool.putconn(conn)  # a broken one is discarded and replaced by the pool
         raise AssertionError("unreachable")
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction; the first statement takes the store's write lock (one writer at a time)."""
+        """A write transaction; it first takes the store's write lock (one writer at a time).
+
+        A connection that dies before the transaction started is replaced, as for reads; one that dies
+        during it rolls it back (PostgreSQL's doing) and raises :class:`StoreUnavailable`. A commit cut
+        off on the wire is the one case whose outcome is unknown; it is reported the same way.
+        """
         if getattr(self._local, "conn", None) is not None:
             raise StoreError("a store transaction is already open in this thread")
+        conn = self._begin()
         try:
-            with self.pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
-                self._local.conn = _Conn(conn)
+            self._local.conn = _Conn(conn)
+            yield self._local.conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if not conn.broken:
                 try:
-                    yield self._local.conn
-                finally:
-                    self._local.conn = None
-        except psycopg.Error as exc:
+                    conn.execute("ROLLBACK")
+                except psycopg.Error:
+                    pass
+            if isinstance(exc, psycopg.Error):
+                raise self._translate(exc) from None
+            raise
+        finally:
+            self._local.conn = None
+            self.pool.putconn(conn)
+
+    def _getconn(self) -> psycopg.Connection[Any]:
+        try:
+            return self.pool.getconn()
+        except psycopg.Error as exc:  # PoolTimeout: no connection within CONNECT_TIMEOUT
             raise self._translate(exc) from None
+
+    def _begin(self) -> psycopg.Connection[Any]:
+        """A pooled connection with a transaction begun and the write lock taken."""
+        for attempt in range(POOL_SIZE + 1):
+            conn = self._getconn()
+            try:
+                conn.execute("BEGIN")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
+                return conn
+            except psycopg.Error as exc:
+                if not conn.broken:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except psycopg.Error:
+                        pass
+                self.pool.putconn(conn)
+                if not (_connection_lost(exc) and conn.broken and attempt < POOL_SIZE):
+                    raise self._translate(exc) from None
+            except BaseException:
+                self.pool.putconn(conn)
+                raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def process_lock(
