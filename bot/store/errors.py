@@ -10,6 +10,8 @@ import errno
 import sqlite3
 from pathlib import Path
 
+from bot.errors import Unavailable
+
 
 class StoreError(Exception):
     """Something the store could not do; the message is safe to log (never a password)."""
@@ -23,7 +25,7 @@ class DataError(StoreError, ValueError):
     """A value the database cannot hold (text with a NUL byte on PostgreSQL, an integer too large)."""
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(StoreError, Unavailable):
     """The database cannot be reached right now (PostgreSQL restarting, the network down, the pool busy).
 
     The operation did not happen, or for a write whose commit was cut off, may not have happened: the

@@ -44,8 +44,14 @@ from .schema import POSTGRES_MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-#: Seconds to wait for a connection (a new one, or a free one from the pool) before answering "busy".
+#: Seconds libpq waits for a new connection to be established.
 CONNECT_TIMEOUT = 5
+#: Seconds a read or write waits for a connection from the pool before it is :class:`StoreUnavailable`...
+POOL_TIMEOUT = 2.0
+#: ...and while the server is known to be out of reach (the last wait failed, none succeeded since): the
+#: bot's event loop calls the store too, and must not stall for seconds on every call of an outage. The
+#: pool keeps reconnecting in the background; the first call after it succeeded gets a connection at once.
+DOWN_TIMEOUT = 0.05
 #: How long the pool keeps retrying one connection (backing off from 1 s) before it gives up on it; the
 #: next request then starts afresh, so a server back after an outage is used within seconds.
 RECONNECT_TIMEOUT = 10
@@ -161,8 +167,9 @@ class PostgresDatabase(Database):
         except psycopg.Error as exc:
             raise self._translate(exc) from None
         self._write_key = _lock_key(self.schema, "write")
+        self._down = False  # the last wait for a connection failed
         self.pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT, max_idle=60,
+            url, min_size=1, max_size=POOL_SIZE, timeout=POOL_TIMEOUT, max_idle=60,
             reconnect_timeout=RECONNECT_TIMEOUT,
             kwargs={**self._kwargs, "row_factory": _row_factory}, name="newsbot", open=True,
         )  # fmt: skip
@@ -221,9 +228,17 @@ class PostgresDatabase(Database):
 
     def _getconn(self) -> psycopg.Connection[Any]:
         try:
-            return self.pool.getconn()
-        except psycopg.Error as exc:  # PoolTimeout: no connection within CONNECT_TIMEOUT
+            conn = self.pool.getconn(timeout=DOWN_TIMEOUT if self._down else POOL_TIMEOUT)
+        except psycopg.Error as exc:  # PoolTimeout: the server is out of reach (or every connection busy)
+            if not self._down:
+                log.warning("store: no connection to PostgreSQL at %s; answering 'busy' until it is back",
+                            self.label)  # fmt: skip
+            self._down = True
             raise self._translate(exc) from None
+        if self._down:
+            log.warning("store: connected to PostgreSQL at %s again", self.label)
+            self._down = False
+        return conn
 
     def _begin(self) -> psycopg.Connection[Any]:
         """A pooled connection with a transaction begun and the write lock taken."""

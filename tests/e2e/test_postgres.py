@@ -1,5 +1,6 @@
 """Every command on a PostgreSQL store (NEWSBOT_DATABASE_URL=postgresql://...): ingest, sources, latest,
-ask, eval as a person types them, and `run` answering a question through the local Bot API server."""
+ask, eval as a person types them, `run` answering a question through the local Bot API server, and a
+question asked while the server is out of reach."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from bot.chat.errors import BUSY
 from bot.store import Store
 from tests.botapi import BotApiServer
-from tests.e2e.bot_fixtures import ARTICLES, make_settings
+from tests.e2e.bot_fixtures import ARTICLES, make_settings, started_runner
 from tests.e2e.test_bot_run import clean_env, start_bot
+from tests.postgres_support import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "corpus" / "dw-2022-11-29-nato-bucharest.txt"
@@ -74,3 +78,31 @@ async def test_run_answers_from_a_postgresql_store(botapi: BotApiServer, postgre
             proc.kill()
             await proc.wait()
     assert not (settings.data_dir / "newsbot.sqlite3").exists()
+
+
+async def test_a_question_while_postgresql_is_unreachable_gets_busy_then_answers(
+    botapi: BotApiServer, postgres_url: str, tmp_path: Path
+) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432).start()
+    try:
+        async with started_runner(botapi, tmp_path, database_url=proxy.url(postgres_url)):
+            alice = botapi.add_user("Alice")
+            botapi.send_text(alice, alice, "Why did NATO ministers meet in Bucharest?")
+            [answer] = await botapi.wait_for_bot_messages(alice, 1, timeout=10)
+            assert "Bucharest" in (answer.text or "")
+            proxy.stop()  # the server restarts, or the network to it is down
+            botapi.send_text(alice, alice, "What did the ministers promise Ukraine?")
+            replies = await botapi.wait_for_bot_messages(alice, 2, timeout=30)
+            assert replies[1].text == BUSY
+            proxy.start()
+            await asyncio.sleep(1)
+            for attempt in range(20):  # the pool reconnects within seconds of the server's return
+                botapi.send_text(alice, alice, "Why did NATO ministers meet in Bucharest?")
+                replies = await botapi.wait_for_bot_messages(alice, 3 + attempt, timeout=30)
+                if replies[-1].text != BUSY:
+                    break
+                await asyncio.sleep(1)
+            assert "Bucharest" in (replies[-1].text or "")
+    finally:
+        proxy.stop()
