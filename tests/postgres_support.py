@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
 from bot.config import redact_url
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -102,6 +107,19 @@ def postgres_url(postgres_server: TestServer | ServerMissing) -> Iterator[str]:
         yield url
     finally:
         postgres_server.drop_schema(schema)
+
+
+DIALECTS = ["sqlite", "postgresql"]
+
+
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """An empty store for a fixture parametrized over :data:`DIALECTS`: a fresh SQLite file, or a fresh
+    PostgreSQL schema (skipped, with one line, where no server answers)."""
+    from bot.store import Store
+
+    if request.param == "postgresql":
+        return Store(request.getfixturevalue("postgres_url"))
+    return Store(tmp_path / "db.sqlite3")
 
 
 class TcpProxy:

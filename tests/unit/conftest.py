@@ -13,17 +13,15 @@ from bot.models import Article
 from bot.search.retriever import IndexRetriever
 from bot.store import Store
 
+from ..postgres_support import DIALECTS, open_store
 from .ingest_support import LocalServer
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DIALECTS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store, closed afterwards: in a fresh SQLite file, and again in a fresh PostgreSQL schema
     (every test that takes this fixture runs on both; without a server the second skips)."""
-    if request.param == "postgresql":
-        s = Store(request.getfixturevalue("postgres_url"))
-    else:
-        s = Store(tmp_path / "db.sqlite3")
+    s = open_store(request, tmp_path)
     yield s
     s.close()
 

@@ -22,6 +22,8 @@ from bot.store import ClaimLost, Store
 from bot.subscribe.outbox import Claim, Outbox
 from bot.subscribe.planner import plan_deliveries
 
+from ..postgres_support import DIALECTS, open_store
+
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 OPTIONS = BotOptions(chat_pace=0.0)
 LEASE = 0.3
@@ -52,9 +54,9 @@ class ScriptedBot:
         return Sent(len(self.sent))
 
 
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "db.sqlite3")
+@pytest.fixture(params=DIALECTS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s = open_store(request, tmp_path)
     plan_deliveries(s)
     yield s
     s.close()

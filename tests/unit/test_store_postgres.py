@@ -22,6 +22,7 @@ import pytest
 
 from bot.models import Article
 from bot.store import LockBusy, Store, StoreUnavailable
+from bot.store.schema import POSTGRES_MIGRATIONS
 
 from ..postgres_support import TcpProxy
 
@@ -64,8 +65,8 @@ def test_three_processes_starting_on_a_new_store_at_once_migrate_it_once(
     try:
         assert store.articles.upsert(_article(1)).article_id == 1  # a usable store
         if dialect == "postgresql":
-            rows = store.db.query("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version")
-            assert rows and all(n == 1 for _, n in rows)
+            rows = store.db.query("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version ORDER BY 1")
+            assert [tuple(r) for r in rows] == [(m.version, 1) for m in POSTGRES_MIGRATIONS]
     finally:
         store.close()
 
