@@ -122,11 +122,14 @@ class SqliteDatabase(Database):
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        upgrade(self.conn, SQLITE_SCHEMA)  # a file from an older version: rebuilt tables first
-        self.conn.executescript(SQLITE_SCHEMA)
+        # Processes opening one new file at once take turns: switching a fresh file to WAL does not wait
+        # on SQLite's busy timeout ("database is locked"), and two upgrades must not rebuild one table.
+        with self.process_lock("migrate"):
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            upgrade(self.conn, SQLITE_SCHEMA)  # a file from an older version: rebuilt tables first
+            self.conn.executescript(SQLITE_SCHEMA)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

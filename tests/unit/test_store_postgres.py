@@ -183,3 +183,19 @@ def test_a_server_that_cannot_be_reached_stops_the_cli_with_one_line(tmp_path: P
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert done.returncode == 2 and len(lines) == 1, done.stderr
         assert "NEWSBOT_DATABASE_URL" in lines[0] and SECRET not in done.stderr + done.stdout
+
+
+def test_an_article_stored_by_another_process_wakes_a_listener(postgres_url: str) -> None:
+    """Migration 2's trigger notifies on commit; ``Store.changes()`` (the index follower's wait) wakes."""
+    reader, writer = Store(postgres_url), Store(postgres_url)
+    try:
+        with reader.changes() as changes:
+            assert changes.wait(0.2) is False  # nothing yet (and the LISTEN is in place)
+            writer.articles.upsert(_article(1))
+            started = time.monotonic()
+            assert changes.wait(10) is True
+            assert time.monotonic() - started < 2
+            assert reader.articles.max_seq() == 1  # the commit is visible once woken
+    finally:
+        reader.close()
+        writer.close()
